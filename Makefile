@@ -1,0 +1,56 @@
+# Every target bootstraps .venv itself: a fresh clone needs only `make demo` or `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+EXTRAS := test,lint
+
+.PHONY: demo test lint pytest bench system-deps clean
+
+demo: $(VENV)/.installed system-deps
+	$(PY) -m autograd_core
+
+test: lint pytest
+
+pytest: $(VENV)/.installed system-deps
+	$(PY) -m pytest -q
+
+lint: $(VENV)/.installed
+	$(PY) -m ruff check autograd_core nn tests bench
+	$(PY) -m ruff format --check autograd_core nn tests bench
+	$(PY) -m mypy
+
+bench: $(VENV)/.bench-installed
+	$(PY) bench/run.py
+
+# The virtual environment, rebuilt when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "autograd-core needs Python >= 3.10; this is " + sys.version.split()[0] + ". Run: make PYTHON=python3.11 ...")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[$(EXTRAS)]'
+	touch $@
+
+$(VENV)/.bench-installed: $(VENV)/.installed
+	$(PY) -m pip install -q -e '.[$(EXTRAS),bench]'
+	touch $@
+
+# Graphviz's `dot` renders the drawings. Installed with the system package manager where we
+# can (root or passwordless sudo with apt-get, or Homebrew); otherwise a message says how.
+system-deps:
+	@command -v dot >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Graphviz (apt-get)..."; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null; \
+	  elif command -v apt-get >/dev/null 2>&1 && sudo -n true 2>/dev/null; then \
+	    echo "Installing Graphviz (sudo apt-get)..."; \
+	    sudo -n apt-get update -qq && sudo -n DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null; \
+	  elif command -v brew >/dev/null 2>&1; then \
+	    echo "Installing Graphviz (brew)..."; brew install graphviz; \
+	  else \
+	    echo "NOTE: Graphviz's 'dot' is not installed and could not be installed automatically."; \
+	    echo "      Drawings still produce DOT text; to render them install Graphviz:"; \
+	    echo "      Debian/Ubuntu: sudo apt-get install graphviz   macOS: brew install graphviz   conda: conda install -c conda-forge graphviz"; \
+	  fi; }
+
+clean:
+	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache .hypothesis

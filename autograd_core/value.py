@@ -1,0 +1,455 @@
+"""`Value`, a scalar node of a computation graph, and every op on it.
+
+A node stores data, not code: its `parents` and, aligned with them, its `local_grads`, the
+local derivatives d(node)/d(parent) as plain floats, computed by the op that made the node.
+The backward pass (graph.py) is one loop over those pairs:
+
+    parent.grad += local_grad * node.grad
+
+Each op below is one place that says both halves of its rule: the forward value and the local
+derivative(s). A plain number in an op (``x * 2``, ``1 - x``) is folded into the node rather
+than becoming a node of its own (as in PyTorch); it is kept in ``const`` so drawings can show it.
+
+Invariant: every node's data and local derivatives are finite floats. An op that would break it
+raises (ValueError for a domain error, ZeroDivisionError, OverflowError) naming the op and its
+operands; the engine never hands back a silent nan or inf.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from numbers import Real
+from operator import mul
+
+from autograd_core.graph import backward as _backward
+
+Number = int | float
+"""A plain real number; numpy real scalars (and anything registered as numbers.Real) work too."""
+
+_new = object.__new__
+_ONE = (1.0,)
+_MINUS_ONE = (-1.0,)
+_ZERO = (0.0,)
+_ONE_ONE = (1.0, 1.0)
+_ONE_MINUS_ONE = (1.0, -1.0)
+_FLOAT_TYPE = {float}
+
+
+class Value:
+    """A scalar in a computation graph, with the gradient of the output with respect to it.
+
+    ``Value(2.0, label="a")`` makes a leaf. Ops on Values (``a * b``, ``a.tanh()``, ...) make
+    new nodes that remember their parents and the local derivatives d(node)/d(parent);
+    ``out.backward()`` then fills ``grad`` on every node that ``out`` depends on.
+
+    Attributes:
+        data: the value, a Python float.
+        grad: d(root)/d(this node) after ``root.backward()``; 0.0 before.
+        parents: the nodes this one was computed from, in order. Duplicates are kept:
+            ``a + a`` has two edges to ``a``.
+        local_grads: d(this node)/d(parent) for each entry of ``parents``, as floats.
+        op: the op that made the node ("+", "*", "tanh", "dot", ...); "" for a leaf.
+        label: a name for drawings and reports ("" when unnamed).
+        const: the plain number the op folded in (2.0 for ``x * 2``), or None.
+
+    A custom op is a node built directly from its value and its local derivatives::
+
+        softplus = Value(math.log1p(math.exp(x.data)), parents=(x,),
+                         local_grads=(1 / (1 + math.exp(-x.data)),), op="softplus")
+    """
+
+    __slots__ = ("data", "grad", "parents", "local_grads", "op", "label", "const")
+
+    # numpy defers to our reflected ops, so np.float64(2) * v is a Value, not an object array.
+    __array_ufunc__ = None
+
+    data: float
+    grad: float
+    parents: tuple[Value, ...]
+    local_grads: tuple[float, ...]
+    op: str
+    label: str
+    const: float | None
+
+    def __init__(
+        self,
+        data: Number,
+        label: str = "",
+        *,
+        parents: Sequence[Value] = (),
+        local_grads: Sequence[Number] = (),
+        op: str = "",
+    ) -> None:
+        self.data = _real(data, "Value")
+        self.grad = 0.0
+        self.label = _text(label, "label")
+        self.op = _text(op, "op")
+        self.parents, self.local_grads = _edges(parents, local_grads)
+        self.const = None
+
+    def __repr__(self) -> str:
+        extra = "".join(f", {k}={v!r}" for k, v in (("op", self.op), ("label", self.label)) if v)
+        return f"Value(data={self.data!r}, grad={self.grad!r}{extra})"
+
+    def __float__(self) -> float:
+        return self.data
+
+    # ---- the chain rule, run from this node --------------------------------------------
+    def backward(self, grad: Number = 1.0) -> None:
+        """Fill ``.grad`` of every node this one depends on with d(self)/d(node) * grad.
+
+        Non-leaf grads are reset first; leaf grads accumulate (``+=``) across calls, as in
+        PyTorch: k calls without zeroing give the leaves k times the gradient. Zero them
+        with ``autograd_core.zero_grad(root)`` (or an optimizer's ``zero_grad()``).
+        Iterative: a chain of a million nodes needs no recursion limit.
+        """
+        _backward(self, _real(grad, "backward(grad)"))
+
+    # ---- binary ops: forward value, then local derivatives ------------------------------
+    def __add__(self, other: Value | Number) -> Value:
+        """self + other; d/dself = 1, d/dother = 1."""
+        if isinstance(other, Value):
+            d = self.data + other.data
+            if d - d:
+                raise _overflow("+", self, other)
+            return _node(d, (self, other), _ONE_ONE, "+")
+        c = other if type(other) is float else _operand(other)
+        if c is None:
+            return NotImplemented
+        d = self.data + c
+        if d - d:
+            raise _overflow("+", self, c)
+        return _node(d, (self,), _ONE, "+", c)
+
+    __radd__ = __add__
+
+    def __sub__(self, other: Value | Number) -> Value:
+        """self - other; d/dself = 1, d/dother = -1."""
+        if isinstance(other, Value):
+            d = self.data - other.data
+            if d - d:
+                raise _overflow("-", self, other)
+            return _node(d, (self, other), _ONE_MINUS_ONE, "-")
+        c = other if type(other) is float else _operand(other)
+        if c is None:
+            return NotImplemented
+        d = self.data - c
+        if d - d:
+            raise _overflow("-", self, c)
+        return _node(d, (self,), _ONE, "-", c)
+
+    def __rsub__(self, other: Number) -> Value:
+        """other - self; d/dself = -1."""
+        c = other if type(other) is float else _operand(other)
+        if c is None:
+            return NotImplemented
+        d = c - self.data
+        if d - d:
+            raise _overflow("rsub", c, self)
+        return _node(d, (self,), _MINUS_ONE, "rsub", c)
+
+    def __mul__(self, other: Value | Number) -> Value:
+        """self * other; d/dself = other, d/dother = self."""
+        if isinstance(other, Value):
+            d = self.data * other.data
+            if d - d:
+                raise _overflow("*", self, other)
+            return _node(d, (self, other), (other.data, self.data), "*")
+        c = other if type(other) is float else _operand(other)
+        if c is None:
+            return NotImplemented
+        d = self.data * c
+        if d - d:
+            raise _overflow("*", self, c)
+        return _node(d, (self,), (c,), "*", c)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other: Value | Number) -> Value:
+        """self / other; d/dself = 1/other, d/dother = -self/other**2."""
+        if isinstance(other, Value):
+            y = other.data
+            if y == 0.0:
+                raise ZeroDivisionError(f"/: division by zero: {_show(self)} / {_show(other)}")
+            d = self.data / y
+            return _checked(d, (self, other), (1.0 / y, -d / y), "/", None)
+        c = _operand(other)
+        if c is None:
+            return NotImplemented
+        if c == 0.0:
+            raise ZeroDivisionError(f"/: division by zero: {_show(self)} / {c!r}")
+        return _checked(self.data / c, (self,), (1.0 / c,), "/", c)
+
+    def __rtruediv__(self, other: Number) -> Value:
+        """other / self; d/dself = -other/self**2."""
+        c = _operand(other)
+        if c is None:
+            return NotImplemented
+        x = self.data
+        if x == 0.0:
+            raise ZeroDivisionError(f"rdiv: division by zero: {c!r} / {_show(self)}")
+        d = c / x
+        return _checked(d, (self,), (-d / x,), "rdiv", c)
+
+    def __pow__(self, other: Value | Number) -> Value:
+        """self ** other.
+
+        With a number c: d/dself = c * self**(c-1); a negative base needs an integer c.
+        With a Value y: d/dself = y * self**(y-1), d/dy = self**y * log(self); the base must
+        be positive, because self**y is not a differentiable function of y otherwise.
+        """
+        if isinstance(other, Value):
+            x, y = self.data, other.data
+            if x <= 0.0:
+                raise ValueError(
+                    f"**: a Value exponent needs a positive base (d/dy x**y = x**y * log x), "
+                    f"got {_show(self)} ** {_show(other)}"
+                )
+            d = _pow(x, y, "**", self, other)
+            local = (y * _pow(x, y - 1.0, "**", self, other), d * math.log(x))
+            return _checked(d, (self, other), local, "**", None)
+        c = _operand(other)
+        if c is None:
+            return NotImplemented
+        x = self.data
+        if x < 0.0 and not c.is_integer():
+            raise ValueError(f"**: a negative base needs an integer exponent, got {_show(self)} ** {c!r}")
+        if x == 0.0 and c < 0.0:
+            raise ZeroDivisionError(f"**: zero to a negative power: {_show(self)} ** {c!r}")
+        if c == 0.0:
+            return _node(1.0, (self,), _ZERO, "**", c)
+        if x == 0.0 and c < 1.0:
+            raise ZeroDivisionError(f"**: the derivative c * x**(c-1) is infinite at {_show(self)} ** {c!r}")
+        dx = c * _pow(x, c - 1.0, "**", self, c) if c != 1.0 else 1.0
+        return _checked(_pow(x, c, "**", self, c), (self,), (dx,), "**", c)
+
+    def __rpow__(self, other: Number) -> Value:
+        """other ** self for a number base b > 0; d/dself = b**self * log(b)."""
+        c = _operand(other)
+        if c is None:
+            return NotImplemented
+        if c <= 0.0:
+            raise ValueError(f"rpow: the base of b ** x must be positive, got {c!r} ** {_show(self)}")
+        d = _pow(c, self.data, "rpow", c, self)
+        return _checked(d, (self,), (d * math.log(c),), "rpow", c)
+
+    def __neg__(self) -> Value:
+        """-self; d/dself = -1."""
+        return _node(-self.data, (self,), _MINUS_ONE, "neg")
+
+    # ---- unary functions ----------------------------------------------------------------
+    def exp(self) -> Value:
+        """e**x; d/dx = e**x."""
+        try:
+            d = math.exp(self.data)
+        except OverflowError:
+            raise OverflowError(
+                f"exp: overflow at {_show(self)} (exp(x) exceeds the float range for x > 709.78)"
+            ) from None
+        return _node(d, (self,), (d,), "exp")
+
+    def log(self) -> Value:
+        """Natural log; d/dx = 1/x. Needs x > 0."""
+        x = self.data
+        if x <= 0.0:
+            raise ValueError(f"log: expected a positive operand, got {_show(self)}")
+        return _checked(math.log(x), (self,), (1.0 / x,), "log", None)
+
+    def tanh(self) -> Value:
+        """tanh(x); d/dx = 1 - tanh(x)**2 = 4e / (1 + e)**2 with e = exp(-2|x|).
+
+        The second form has no cancellation, so value and derivative are exact to float
+        precision for any x (1 - t*t loses all digits once t rounds to 1).
+        """
+        x = self.data
+        e = math.exp(-2.0 * abs(x))
+        return _node(math.tanh(x), (self,), (4.0 * e / ((1.0 + e) * (1.0 + e)),), "tanh")
+
+    def sigmoid(self) -> Value:
+        """s = 1 / (1 + exp(-x)); d/dx = s * (1 - s) = e / (1 + e)**2 with e = exp(-|x|).
+
+        Only exp of a non-positive number is taken, so nothing overflows, and neither form
+        cancels: exact to float precision for any x.
+        """
+        x = self.data
+        e = math.exp(-abs(x))
+        s = 1.0 / (1.0 + e) if x >= 0.0 else e / (1.0 + e)
+        return _node(s, (self,), (e / ((1.0 + e) * (1.0 + e)),), "sigmoid")
+
+    def relu(self) -> Value:
+        """max(0, x); d/dx = 1 for x > 0 and 0 for x <= 0 (0 at the kink, as in PyTorch)."""
+        if self.data > 0.0:
+            return _node(self.data, (self,), _ONE, "relu")
+        return _node(0.0, (self,), _ZERO, "relu")
+
+    # ---- n-ary ops: one node however many inputs ----------------------------------------
+    @staticmethod
+    def sum(values: Iterable[Value | Number], label: str = "") -> Value:
+        """values[0] + values[1] + ... as ONE node; d/dvalues[i] = 1.
+
+        Plain numbers among the values are added into ``const``.
+        """
+        values = tuple(values)
+        data, nodes, all_nodes = _unpack(values, "Value.sum")
+        c = None if all_nodes else sum(x for x, v in zip(data, values) if not isinstance(v, Value))
+        d = sum(data)
+        if d - d:
+            raise _overflow("sum", *nodes)
+        out = _node(d, nodes, (1.0,) * len(nodes), "sum", c)
+        out.label = label
+        return out
+
+    @staticmethod
+    def dot(
+        weights: Sequence[Value | Number],
+        inputs: Sequence[Value | Number],
+        bias: Value | Number | None = None,
+        label: str = "",
+    ) -> Value:
+        """sum_k weights[k] * inputs[k] (+ bias) as ONE node: a neuron's pre-activation z.
+
+        d/dweights[k] = inputs[k], d/dinputs[k] = weights[k], d/dbias = 1. Parents are the
+        Values among weights, then among inputs, then the bias; plain numbers are constants.
+        """
+        if len(weights) != len(inputs):
+            raise ValueError(
+                f"Value.dot: weights and inputs must have the same length, got {len(weights)} and {len(inputs)}"
+            )
+        wd, w_nodes, w_all = _unpack(weights, "Value.dot(weights)")
+        xd, x_nodes, x_all = _unpack(inputs, "Value.dot(inputs)")
+        d = sum(map(mul, wd, xd))
+        parents = w_nodes + x_nodes
+        if (w_all or not w_nodes) and (x_all or not x_nodes):  # each side all Values or all numbers
+            local: tuple[float, ...] = (*(xd if w_all else ()), *(wd if x_all else ()))
+        else:
+            local = tuple(x for w, x in zip(weights, xd) if isinstance(w, Value))
+            local += tuple(w for w, x in zip(wd, inputs) if isinstance(x, Value))
+        c = None
+        if isinstance(bias, Value):
+            d += bias.data
+            parents += (bias,)
+            local += _ONE
+        elif bias is not None:
+            c = _real(bias, "Value.dot(bias)")
+            d += c
+        if d - d:
+            raise _overflow("dot", *parents)
+        out = _node(d, parents, local, "dot", c)
+        out.label = label
+        return out
+
+
+# ---- helpers ---------------------------------------------------------------------------
+
+
+def _node(data: float, parents: tuple, local_grads: tuple, op: str, const: float | None = None) -> Value:
+    """A new node, without the checks of the public constructor (ops check their own input)."""
+    v = _new(Value)
+    v.data = data
+    v.grad = 0.0
+    v.parents = parents
+    v.local_grads = local_grads
+    v.op = op
+    v.label = ""
+    v.const = const
+    return v
+
+
+def _checked(data: float, parents: tuple, local_grads: tuple, op: str, const: float | None) -> Value:
+    """_node, after making sure the value and every local derivative are finite."""
+    if data - data or any(g - g for g in local_grads):
+        raise _overflow(op, *parents, *([] if const is None else [const]))
+    return _node(data, parents, local_grads, op, const)
+
+
+def _pow(base: float, exponent: float, op: str, *operands: Value | float) -> float:
+    try:
+        return base**exponent
+    except OverflowError:
+        raise _overflow(op, *operands) from None
+
+
+def _overflow(op: str, *operands: Value | float) -> Exception:
+    for x in operands:
+        if not isinstance(x, Value) and x - x:
+            return ValueError(f"{op}: expected a finite number as an operand, got {x!r}")
+    shown = ", ".join(_show(o) for o in operands)
+    return OverflowError(f"{op}: the result or its derivative overflows the float range for operands {shown}")
+
+
+def _show(x: Value | float) -> str:
+    if isinstance(x, Value):
+        return f"Value(data={x.data!r}{f', label={x.label!r}' if x.label else ''})"
+    return repr(x)
+
+
+def _real(x: object, where: str) -> float:
+    """x as a finite float, or the error that says what was expected and what was given."""
+    if type(x) is float or type(x) is int or (isinstance(x, Real) and not isinstance(x, bool)):
+        f = float(x)
+        if f - f:
+            raise ValueError(f"{where}: expected a finite number, got {f!r}")
+        return f
+    hint = " (use .item() to take the number out of a numpy array)" if type(x).__name__ == "ndarray" else ""
+    if isinstance(x, Value):
+        hint = " (a Value is already a node; use it directly, or its .data)"
+    raise TypeError(
+        f"{where}: expected a real number (int, float or numpy real scalar), "
+        f"got {type(x).__module__}.{type(x).__qualname__}: {_short(x)}{hint}"
+    )
+
+
+def _operand(x: object) -> float | None:
+    """A plain-number operand as a float; None (so the op returns NotImplemented) otherwise."""
+    if type(x) is float:
+        f = x
+    elif type(x) is int or (isinstance(x, Real) and not isinstance(x, bool)):
+        f = float(x)
+    else:
+        return None
+    if f - f:
+        raise ValueError(f"expected a finite number as an operand, got {f!r}")
+    return f
+
+
+def _unpack(items: Sequence[Value | Number], where: str) -> tuple[list[float], tuple[Value, ...], bool]:
+    """(every item's value as a float, the Values among the items, whether all items are Values).
+
+    Dispatches on the set of item types, so the two common cases (all Values, all floats)
+    cost one pass in C each.
+    """
+    types = set(map(type, items))
+    if types == _VALUE_TYPE:
+        return [v.data for v in items], tuple(items), True  # type: ignore[union-attr, arg-type]
+    if types == _FLOAT_TYPE:
+        total = sum(items)
+        if not total - total:  # all finite (an inf or nan would poison the sum)
+            return list(items), (), False  # type: ignore[arg-type]
+    data = [v.data if isinstance(v, Value) else _real(v, where) for v in items]
+    return data, tuple(v for v in items if isinstance(v, Value)), False
+
+
+def _short(x: object) -> str:
+    r = repr(x)
+    return r if len(r) <= 60 else r[:57] + "..."
+
+
+def _text(s: object, what: str) -> str:
+    if not isinstance(s, str):
+        raise TypeError(f"{what}: expected a str, got {type(s).__name__}: {_short(s)}")
+    return s
+
+
+def _edges(parents: Sequence[Value], local_grads: Sequence[Number]) -> tuple[tuple[Value, ...], tuple[float, ...]]:
+    ps = tuple(parents)
+    gs = tuple(_real(g, "local_grads") for g in local_grads)
+    if len(ps) != len(gs):
+        raise ValueError(f"parents and local_grads must be aligned, got {len(ps)} parents and {len(gs)} local_grads")
+    for p in ps:
+        if not isinstance(p, Value):
+            raise TypeError(f"parents: expected Value nodes, got {type(p).__name__}: {_short(p)}")
+    return ps, gs
+
+
+_VALUE_TYPE = {Value}

@@ -1,0 +1,113 @@
+"""Run every benchmark and print the tables for docs/benchmarks.md (`make bench`).
+
+Each measurement runs in a fresh process (bench/*_bench.py print one JSON line each), so one
+engine's garbage never lands on the other's clock. Ratios compare figures from this same run.
+
+    python bench/run.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def measure(script: str, *args: str) -> dict:
+    out = subprocess.run([sys.executable, str(HERE / script), *args], check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import os
+
+    return (
+        f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()} {platform.release()}"
+    )
+
+
+def engine_suite(quick: bool) -> str:
+    rows = []
+    big = 100_000 if quick else 500_000
+    chain = {}
+    for links in (50_000, big):
+        for gc in ("on", "off"):
+            chain[("ours", links, gc)] = measure("engine_bench.py", "chain", "--links", str(links), "--gc", gc)
+    for gc in ("on", "off"):
+        chain[("micrograd", 50_000, gc)] = measure(
+            "engine_bench.py", "chain", "--engine", "micrograd", "--links", "50000", "--gc", gc
+        )
+    rows.append("### Chain `v = v * 1.000001 + 0.0`: build + backward\n")
+    rows.append("| engine | links | graph nodes | GC | µs per link | µs per node |")
+    rows.append("|---|---:|---:|---|---:|---:|")
+    for (name, links, gc), r in chain.items():
+        rows.append(f"| {name} | {links:,} | {r['nodes']:,} | {gc} | {r['us_per_link']:.2f} | {r['us_per_node']:.2f} |")
+    for gc in ("on", "off"):
+        ratio = chain[("micrograd", 50_000, gc)]["us_per_link"] / chain[("ours", 50_000, gc)]["us_per_link"]
+        rows.append(f"\nSame work (per link), GC {gc}: autograd-core is **{ratio:.1f}×** faster than micrograd.")
+
+    mem = [measure("engine_bench.py", "memory", "--links", str(n)) for n in (50_000, big)]
+    mg_mem = measure("engine_bench.py", "memory", "--engine", "micrograd", "--links", "50000")
+    rows.append("\n### Memory of the chain graph (tracemalloc)\n")
+    rows.append("| engine | graph nodes | bytes per node, built | bytes per node, after backward |")
+    rows.append("|---|---:|---:|---:|")
+    for r in mem:
+        rows.append(
+            f"| ours | {r['nodes']:,} | {r['bytes_per_node_built']:.0f} | {r['bytes_per_node_after_backward']:.0f} |"
+        )
+    rows.append(f"| micrograd | {mg_mem['nodes']:,} | {mg_mem['bytes_per_node_built']:.0f} | |")
+
+    wide = {
+        (e, gc): measure("engine_bench.py", "wide", "--engine", e, "--gc", gc)
+        for e in ("ours", "micrograd")
+        for gc in ("on", "off")
+    }
+    rows.append("\n### Wide random expression graph (same program in both engines), build + backward\n")
+    rows.append("| engine | GC | graph nodes | median s per iteration | ratio |")
+    rows.append("|---|---|---:|---:|---:|")
+    for gc in ("on", "off"):
+        ours, mg = wide[("ours", gc)], wide[("micrograd", gc)]
+        rows.append(f"| ours | {gc} | {ours['nodes']:,} | {ours['median_s']:.4f} | |")
+        ratio = mg["median_s"] / ours["median_s"]
+        rows.append(f"| micrograd | {gc} | {mg['nodes']:,} | {mg['median_s']:.4f} | **{ratio:.1f}×** |")
+
+    depth = {e: measure("engine_bench.py", "depth", "--engine", e) for e in ("ours", "micrograd")}
+    rows.append("\n### Deepest chain backward() survives at the default recursion limit\n")
+    rows.append("| engine | recursion limit | longest chain |")
+    rows.append("|---|---:|---|")
+    for e, r in depth.items():
+        longest = f"{r['max_links']} links" if r["max_links"] else f"no failure up to {r['checked_links']:,} links"
+        rows.append(f"| {e} | {r['recursion_limit']} | {longest} |")
+    return "\n".join(rows)
+
+
+SUITES = {"engine": engine_suite}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    ap.add_argument("suites", nargs="*", choices=[*SUITES, []], help="which suites (default: all)")
+    args = ap.parse_args()
+    print(f"Machine: {machine()}\n")
+    for name in args.suites or SUITES:
+        print(f"## {name}\n")
+        print(SUITES[name](args.quick))
+        print()
+
+
+if __name__ == "__main__":
+    main()
