@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-EXTRAS := test,lint
+EXTRAS := test,lint,digits
 
 .PHONY: demo test lint pytest bench system-deps clean
 

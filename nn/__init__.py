@@ -1,1 +1,38 @@
-"""nn: neural networks built from autograd_core Values (work in progress; see the README)."""
+"""nn: neural networks built from autograd_core Values.
+
+    from nn import MLP, fit
+    model = MLP(2, [16, 16, 1], activation="relu")
+    history = fit(model, X, y, epochs=100)
+
+Every neuron's pre-activation is one node named z{l}[j], its activation a{l}[j], its
+parameters W{l}[j,k] and b{l}[j] (layers from 1): the names of the matrix view's entries.
+"""
+
+from nn.io import load, save
+from nn.losses import binary_cross_entropy, cross_entropy, hinge, l2, mse
+from nn.module import MLP, Layer, Module, Neuron, Trace
+from nn.optim import SGD, Adam, Optimizer
+from nn.train import History, accuracy, evaluate, fit, predict
+
+__all__ = [
+    "MLP",
+    "SGD",
+    "Adam",
+    "History",
+    "Layer",
+    "Module",
+    "Neuron",
+    "Optimizer",
+    "Trace",
+    "accuracy",
+    "binary_cross_entropy",
+    "cross_entropy",
+    "evaluate",
+    "fit",
+    "hinge",
+    "l2",
+    "load",
+    "mse",
+    "predict",
+    "save",
+]

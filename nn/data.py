@@ -1,0 +1,268 @@
+"""Datasets: small 2-D classification problems to train on, the digits, and an MNIST reader.
+
+Every loader returns ``(X, y)``: X of shape (n, features), float64; y of shape (n,), int64.
+
+- ``moons``: two interleaving half circles, as scikit-learn's make_moons lays them out.
+- ``circles``: two concentric circles, the inner one of radius ``factor``.
+- ``spiral``: the CS231n spiral, ``classes`` arms winding out from the origin.
+- ``xor``: four clusters at the corners (±1, ±1), labelled 1 where the signs of x1 and x2 differ.
+- ``digits``: scikit-learn's 8×8 handwritten digits, 1797 × 64 pixels in 0..16 (needs scikit-learn).
+- ``mnist``: MNIST (or any IDX image/label pair) from files you have, read by ``read_idx``.
+
+The synthetic sets are deterministic for a seed (``numpy.random.default_rng(seed)``) and come
+shuffled, so that any slice of them (a mini-batch) mixes the classes. Nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+import os
+import zlib
+from collections.abc import Callable
+from numbers import Integral, Real
+
+import numpy as np
+from numpy.typing import NDArray
+
+Dataset = tuple[NDArray[np.float64], NDArray[np.int64]]
+"""(X, y): features of shape (n, features) as float64, labels of shape (n,) as int64."""
+
+_IDX_TYPES: dict[int, np.dtype] = {
+    0x08: np.dtype(">u1"),
+    0x09: np.dtype(">i1"),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+"""IDX type code -> element type; multi-byte values are big-endian in the file."""
+
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+# ---- synthetic 2-D sets ---------------------------------------------------------------------
+def moons(n: int = 100, noise: float = 0.1, seed: int = 0) -> Dataset:
+    """Two interleaving half circles, laid out as scikit-learn's ``make_moons``.
+
+    Label 0, the outer moon: (cos t, sin t); label 1, the inner moon: (1 - cos t, 1 - sin t - 0.5);
+    t evenly spaced over [0, π] (both ends included). As in scikit-learn, the outer moon gets
+    n // 2 points and the inner one the rest, so an odd n gives the inner moon one more.
+    Each coordinate then gets Gaussian noise of standard deviation ``noise``.
+    """
+    n, noise, rng = _count(n, "n", minimum=2), _noise(noise), _rng(seed)
+    n_out, n_in = n // 2, n - n // 2
+    t_out, t_in = np.linspace(0.0, np.pi, n_out), np.linspace(0.0, np.pi, n_in)
+    outer = np.column_stack([np.cos(t_out), np.sin(t_out)])
+    inner = np.column_stack([1.0 - np.cos(t_in), 1.0 - np.sin(t_in) - 0.5])
+    return _noisy_and_shuffled(np.vstack([outer, inner]), _labels([n_out, n_in]), noise, rng)
+
+
+def circles(n: int = 100, noise: float = 0.05, factor: float = 0.5, seed: int = 0) -> Dataset:
+    """Two concentric circles: label 0 on the unit circle, label 1 on the circle of radius ``factor``.
+
+    As scikit-learn's ``make_circles``: the outer circle gets n // 2 points and the inner one the
+    rest, at angles evenly spaced over [0, 2π) (2π left out, so no point is repeated); then
+    Gaussian noise of standard deviation ``noise`` on each coordinate.
+    """
+    n, noise, rng = _count(n, "n", minimum=2), _noise(noise), _rng(seed)
+    factor = _real(factor, "factor")
+    if not 0.0 < factor < 1.0:
+        raise ValueError(f"factor: expected the inner radius as a number in (0, 1), got {factor!r}")
+    n_out, n_in = n // 2, n - n // 2
+    t_out = np.linspace(0.0, 2 * np.pi, n_out, endpoint=False)
+    t_in = np.linspace(0.0, 2 * np.pi, n_in, endpoint=False)
+    outer = np.column_stack([np.cos(t_out), np.sin(t_out)])
+    inner = factor * np.column_stack([np.cos(t_in), np.sin(t_in)])
+    return _noisy_and_shuffled(np.vstack([outer, inner]), _labels([n_out, n_in]), noise, rng)
+
+
+def spiral(n: int = 300, classes: int = 3, noise: float = 0.2, seed: int = 0) -> Dataset:
+    """The CS231n spiral: ``classes`` arms winding out from the origin, n points in all.
+
+    Arm j (label j) has m points with radius r evenly spaced over [0, 1] and angle
+    θ evenly spaced over [4j, 4(j+1)] radians plus Gaussian noise of standard deviation ``noise``
+    (so the noise is on the angle, in radians, as in CS231n); a point is (r sin θ, r cos θ).
+    m = n // classes, and the first n % classes arms get one point more.
+    """
+    n = _count(n, "n", minimum=2)
+    classes = _count(classes, "classes", minimum=2)
+    if n < classes:
+        raise ValueError(f"n: expected at least one point per class (n >= classes = {classes}), got {n}")
+    noise, rng = _noise(noise), _rng(seed)
+    sizes = [n // classes + (j < n % classes) for j in range(classes)]
+    r = np.concatenate([np.linspace(0.0, 1.0, m) for m in sizes])
+    theta = np.concatenate([np.linspace(4.0 * j, 4.0 * (j + 1), m) for j, m in enumerate(sizes)])
+    theta = theta + rng.normal(0.0, noise, size=n)
+    X = np.column_stack([r * np.sin(theta), r * np.cos(theta)])
+    return _shuffled(X, _labels(sizes), rng)
+
+
+def xor(n: int = 200, noise: float = 0.1, seed: int = 0) -> Dataset:
+    """Four clusters around the corners (±1, ±1): label 1 where the signs differ (x1·x2 < 0), else 0.
+
+    Point i sits at corner i mod 4 of (1, 1), (-1, 1), (-1, -1), (1, -1), so the corners (and the
+    two labels) are as balanced as n allows; then Gaussian noise of standard deviation ``noise``.
+    The label is the corner's, so a large noise can carry a point across an axis.
+    """
+    n, noise, rng = _count(n, "n", minimum=2), _noise(noise), _rng(seed)
+    corners = np.array([[1.0, 1.0], [-1.0, 1.0], [-1.0, -1.0], [1.0, -1.0]])
+    corner = np.arange(n) % 4
+    return _noisy_and_shuffled(corners[corner], (corner % 2).astype(np.int64), noise, rng)
+
+
+# ---- real data --------------------------------------------------------------------------------
+def digits() -> Dataset:
+    """scikit-learn's 8×8 handwritten digits: X (1797, 64), pixels 0..16 as float64; y 0..9.
+
+    Loaded with ``sklearn.datasets.load_digits``, which reads the copy shipped inside
+    scikit-learn (no download). Without scikit-learn: an ImportError that says what to install.
+    """
+    try:
+        # No stubs when installed, no module when not; mypy must pass either way.
+        from sklearn.datasets import load_digits
+    except ImportError as e:
+        raise ImportError(
+            "digits() needs scikit-learn, which ships the 8×8 digits: "
+            "pip install 'autograd-core[digits]' (or: pip install scikit-learn)"
+        ) from e
+    X, y = load_digits(return_X_y=True)
+    return np.ascontiguousarray(X, dtype=np.float64), np.ascontiguousarray(y, dtype=np.int64)
+
+
+def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
+    """The array in an IDX file (the MNIST format), raw or gzip-compressed.
+
+    Layout: two zero bytes; a type code (0x08 uint8, 0x09 int8, 0x0B int16, 0x0C int32,
+    0x0D float32, 0x0E float64); the number of dimensions d; d sizes, each a big-endian uint32;
+    then the elements in C order, big-endian. Gzip is recognised by its magic bytes (1f 8b),
+    not by the file name. The result is a new array in native byte order.
+
+    Raises ValueError, naming the file, on a bad magic, an unknown type code, zero dimensions,
+    a file shorter than its header says (truncated) or longer (trailing bytes), or broken gzip.
+    """
+    raw, unzipped = _read_bytes(path)
+    name = os.fspath(path)
+    size = f"{len(raw)}{' after gunzip' if unzipped else ''}"
+    if len(raw) < 4:
+        raise ValueError(f"{name}: truncated IDX header: expected at least 4 bytes, found {size}")
+    if raw[0] != 0 or raw[1] != 0:
+        raise ValueError(
+            f"{name}: not an IDX file: bad magic: expected the first two bytes 00 00, found {raw[:2].hex(' ')}"
+        )
+    code, ndim = raw[2], raw[3]
+    if code not in _IDX_TYPES:
+        known = ", ".join(f"0x{c:02X}" for c in _IDX_TYPES)
+        raise ValueError(f"{name}: unknown IDX type code 0x{code:02X}: expected one of {known}")
+    if ndim == 0:
+        raise ValueError(f"{name}: IDX header gives zero dimensions: expected at least 1")
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise ValueError(f"{name}: truncated IDX header: expected {header} bytes for {ndim} dimensions, found {size}")
+    shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
+    dtype = _IDX_TYPES[code]
+    expected = header + math.prod(shape) * dtype.itemsize
+    what = f"expected {expected} bytes ({header} of header, then {dtype.name} data of shape {shape}), found {size}"
+    if len(raw) < expected:
+        raise ValueError(f"{name}: truncated IDX data: {what}")
+    if len(raw) > expected:
+        raise ValueError(f"{name}: {len(raw) - expected} trailing bytes after the IDX data: {what}")
+    data = np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
+    return data.astype(dtype.newbyteorder("="))
+
+
+def mnist(images_path: str | os.PathLike[str], labels_path: str | os.PathLike[str], normalize: bool = True) -> Dataset:
+    """MNIST from its IDX files (e.g. train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz).
+
+    X: each image flattened row by row, shape (n, rows·cols), float64, divided by 255 (so in
+    [0, 1]) when ``normalize``, else the raw 0..255. y: the labels as int64. The images must be
+    a 3-D uint8 array (n, rows, cols) and the labels a 1-D uint8 array of the same n.
+    """
+    images, labels = read_idx(images_path), read_idx(labels_path)
+    if images.dtype != np.uint8 or images.ndim != 3:
+        raise ValueError(
+            f"{os.fspath(images_path)}: expected images as a 3-D uint8 array (n, rows, cols), "
+            f"got {images.ndim}-D {images.dtype} of shape {images.shape}"
+        )
+    if labels.dtype != np.uint8 or labels.ndim != 1:
+        raise ValueError(
+            f"{os.fspath(labels_path)}: expected labels as a 1-D uint8 array (n,), "
+            f"got {labels.ndim}-D {labels.dtype} of shape {labels.shape}"
+        )
+    if len(images) != len(labels):
+        raise ValueError(
+            f"expected as many labels as images, got {len(images)} images in {os.fspath(images_path)} "
+            f"and {len(labels)} labels in {os.fspath(labels_path)}"
+        )
+    n, rows, cols = images.shape
+    X = images.reshape(n, rows * cols).astype(np.float64)
+    if normalize:
+        X /= 255.0
+    return X, labels.astype(np.int64)
+
+
+DATASETS: dict[str, Callable[..., Dataset]] = {
+    "moons": moons,
+    "circles": circles,
+    "spiral": spiral,
+    "xor": xor,
+    "digits": digits,
+}
+"""The datasets a name can pick (``backprop train --dataset moons``); each returns (X, y)."""
+
+
+# ---- helpers ----------------------------------------------------------------------------------
+def _labels(sizes: list[int]) -> NDArray[np.int64]:
+    """sizes[0] zeros, then sizes[1] ones, and so on."""
+    return np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
+
+
+def _noisy_and_shuffled(
+    X: NDArray[np.float64], y: NDArray[np.int64], noise: float, rng: np.random.Generator
+) -> Dataset:
+    return _shuffled(X + rng.normal(0.0, noise, size=X.shape), y, rng)
+
+
+def _shuffled(X: NDArray[np.float64], y: NDArray[np.int64], rng: np.random.Generator) -> Dataset:
+    order = rng.permutation(len(y))
+    return X[order], y[order]
+
+
+def _read_bytes(path: str | os.PathLike[str]) -> tuple[bytes, bool]:
+    """The file's bytes, gunzipped when it starts with the gzip magic; and whether it was."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    if not raw.startswith(_GZIP_MAGIC):
+        return raw, False
+    try:
+        return gzip.decompress(raw), True
+    except (EOFError, OSError, zlib.error) as e:
+        raise ValueError(f"{os.fspath(path)}: truncated or corrupt gzip file: {e}") from e
+
+
+def _count(x: object, name: str, minimum: int) -> int:
+    if not isinstance(x, Integral) or isinstance(x, bool):
+        raise TypeError(f"{name}: expected an int >= {minimum}, got {type(x).__name__}: {x!r}")
+    if x < minimum:
+        raise ValueError(f"{name}: expected an int >= {minimum}, got {x!r}")
+    return int(x)
+
+
+def _real(x: object, name: str) -> float:
+    if not isinstance(x, Real) or isinstance(x, bool):
+        raise TypeError(f"{name}: expected a real number, got {type(x).__name__}: {x!r}")
+    f = float(x)
+    if not math.isfinite(f):
+        raise ValueError(f"{name}: expected a finite number, got {f!r}")
+    return f
+
+
+def _noise(x: object) -> float:
+    f = _real(x, "noise")
+    if f < 0.0:
+        raise ValueError(f"noise: expected a standard deviation >= 0, got {f!r}")
+    return f
+
+
+def _rng(seed: object) -> np.random.Generator:
+    return np.random.default_rng(_count(seed, "seed", minimum=0))

@@ -1,0 +1,228 @@
+"""Module, Neuron, Layer, MLP: networks built from autograd_core Values.
+
+The graph of an MLP is laid out the way the backprop equations are written. For layer l
+(counted from 1) and unit j:
+
+    z{l}[j] = sum_k W{l}[j,k] * a{l-1}[k] + b{l}[j]     ONE node (Value.dot), not 2n binary nodes
+    a{l}[j] = f_l(z{l}[j])                              (no a node for a linear layer: a = z)
+
+with a0 = x, the input. Nodes carry these names as labels, so the grads of layer l's z nodes
+are exactly the δ^l of the matrix view, and the grads of W{l}[j,k] are the entries of ∂C/∂W^l.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from autograd_core import Value
+
+Number = int | float
+ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
+    "tanh": Value.tanh,
+    "relu": Value.relu,
+    "sigmoid": Value.sigmoid,
+    "linear": None,
+}
+INITS = ("auto", "uniform", "xavier", "he")
+
+
+class Module:
+    """Something with parameters: ``parameters()``, ``named_parameters()``, ``zero_grad()``."""
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        """(label, parameter) pairs, in the order of ``parameters()``."""
+        return [(p.label, p) for p in self.parameters()]
+
+    def parameters(self) -> list[Value]:
+        return []
+
+    def zero_grad(self) -> None:
+        """Set every parameter's grad to 0 (call between training steps: leaves accumulate)."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+
+class Neuron(Module):
+    """One unit: z = w · x + b as one node, then a = f(z).
+
+    Its weights are labelled W{l}[j,k], its bias b{l}[j], its nodes z{l}[j] and a{l}[j].
+    """
+
+    def __init__(self, weights: Sequence[Number], bias: Number | None, activation: str, layer: int, index: int):
+        self.w = [Value(w, f"W{layer}[{index},{k}]") for k, w in enumerate(weights)]
+        self.b = None if bias is None else Value(bias, f"b{layer}[{index}]")
+        self.activation = _activation_name(activation)
+        self._f = ACTIVATIONS[self.activation]
+        self._z_label = f"z{layer}[{index}]"
+        self._a_label = f"a{layer}[{index}]"
+
+    def __call__(self, x: Sequence[Value | Number]) -> Value:
+        return self.forward(x)[1]
+
+    def forward(self, x: Sequence[Value | Number]) -> tuple[Value, Value]:
+        """(z, a) for input x; a is z itself for a linear neuron."""
+        z = Value.dot(self.w, x, self.b, self._z_label)
+        if self._f is None:
+            return z, z
+        a = self._f(z)
+        a.label = self._a_label
+        return z, a
+
+    def parameters(self) -> list[Value]:
+        return [*self.w, self.b] if self.b is not None else list(self.w)
+
+    def __repr__(self) -> str:
+        return f"Neuron({self.activation}, {len(self.w)} inputs{'' if self.b is not None else ', no bias'})"
+
+
+class Layer(Module):
+    """n_out neurons that all see the same input."""
+
+    def __init__(self, neurons: list[Neuron]):
+        self.neurons = neurons
+
+    def __call__(self, x: Sequence[Value | Number]) -> list[Value]:
+        return [n.forward(x)[1] for n in self.neurons]
+
+    def forward(self, x: Sequence[Value | Number]) -> tuple[list[Value], list[Value]]:
+        """(z nodes, a nodes) of the layer."""
+        pairs = [n.forward(x) for n in self.neurons]
+        return [z for z, _ in pairs], [a for _, a in pairs]
+
+    def parameters(self) -> list[Value]:
+        return [p for n in self.neurons for p in n.parameters()]
+
+    def __repr__(self) -> str:
+        return f"Layer({len(self.neurons)} × {self.neurons[0]!r})"
+
+
+@dataclass(frozen=True)
+class Trace:
+    """Every layer's nodes from one forward pass: zs[l-1] and activations[l-1] are layer l's."""
+
+    inputs: list[Value | float]
+    zs: list[list[Value]]
+    activations: list[list[Value]]
+
+    @property
+    def outputs(self) -> list[Value]:
+        return self.activations[-1]
+
+
+class MLP(Module):
+    """A multilayer perceptron of Value nodes.
+
+    ``MLP(2, [16, 16, 1], activation="relu")`` has two hidden layers of 16 ReLU units and one
+    linear output (``output_activation`` sets the last layer's f). Weights are drawn from a
+    seeded numpy generator, so the same arguments always give the same network:
+
+    - ``init="uniform"``: U(-1, 1), as micrograd;
+    - ``init="xavier"``: Glorot uniform, U(-r, r) with r = sqrt(6 / (n_in + n_out));
+    - ``init="he"``: He normal, N(0, 2 / n_in);
+    - ``init="auto"`` (default): He for ReLU layers, Xavier otherwise.
+
+    Biases start at 0. ``parameters()`` lists them layer by layer, neuron by neuron, each
+    neuron's weights in input order, then its bias: W1[0,0], W1[0,1], ..., b1[0], W1[1,0], ...
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        activation: str = "tanh",
+        output_activation: str = "linear",
+        bias: bool = True,
+        init: str = "auto",
+        seed: int = 0,
+    ):
+        sizes = _check_sizes(nin, nouts)
+        self.activation = _activation_name(activation)
+        self.output_activation = _activation_name(output_activation)
+        if init not in INITS:
+            raise ValueError(f"init: expected one of {', '.join(INITS)}, got {init!r}")
+        self.bias = bool(bias)
+        self.init = init
+        self.seed = seed
+        rng = np.random.default_rng(seed)
+        self.layers = []
+        for l, (n_in, n_out) in enumerate(itertools.pairwise(sizes), start=1):
+            f = self.output_activation if l == len(sizes) - 1 else self.activation
+            W = _init_weights(rng, init, f, n_in, n_out)
+            neurons = [Neuron(W[j].tolist(), 0.0 if bias else None, f, l, j) for j in range(n_out)]
+            self.layers.append(Layer(neurons))
+
+    @property
+    def sizes(self) -> list[int]:
+        """[n_in, n_1, ..., n_L]."""
+        return [len(self.layers[0].neurons[0].w)] + [len(layer.neurons) for layer in self.layers]
+
+    @property
+    def activations(self) -> list[str]:
+        """f_l for l = 1..L."""
+        return [layer.neurons[0].activation for layer in self.layers]
+
+    def __call__(self, x: Sequence[Value | Number]) -> list[Value]:
+        """The output units for one input x (numbers, or Values to get gradients for x too)."""
+        self._check_input(x)
+        for layer in self.layers:
+            x = layer(x)
+        return list(x)  # type: ignore[arg-type]
+
+    def forward(self, x: Sequence[Value | Number]) -> Trace:
+        """Like calling the model, but keeps every layer's z and a nodes."""
+        self._check_input(x)
+        zs, acts = [], []
+        a: Sequence[Value | Number] = x
+        for layer in self.layers:
+            z, a = layer.forward(a)
+            zs.append(z)
+            acts.append(a)
+        return Trace(list(x), zs, acts)
+
+    def parameters(self) -> list[Value]:
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def weights(self) -> list[Value]:
+        """The W entries only (what an L2 penalty 'on weights only' decays)."""
+        return [w for layer in self.layers for n in layer.neurons for w in n.w]
+
+    def _check_input(self, x: Sequence[Value | Number]) -> None:
+        if isinstance(x, Value) or not hasattr(x, "__len__"):
+            raise TypeError(f"MLP expects a sequence of {self.sizes[0]} numbers or Values, got {type(x).__name__}")
+        if len(x) != self.sizes[0]:
+            raise ValueError(f"MLP expects an input of length {self.sizes[0]}, got length {len(x)}")
+
+    def __repr__(self) -> str:
+        layers = "".join(f" → {n} {f}" for n, f in zip(self.sizes[1:], self.activations))
+        return f"MLP({self.sizes[0]}{layers}{'' if self.bias else ', no bias'})"
+
+
+def _activation_name(name: str) -> str:
+    if name not in ACTIVATIONS:
+        raise ValueError(f"activation: expected one of {', '.join(ACTIVATIONS)}, got {name!r}")
+    return name
+
+
+def _check_sizes(nin: int, nouts: Sequence[int]) -> list[int]:
+    sizes = [nin, *nouts] if isinstance(nouts, Sequence) and not isinstance(nouts, str) else None
+    if not sizes or len(sizes) < 2 or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in sizes):
+        raise ValueError(
+            f"MLP(nin, nouts) expects a positive int and a non-empty list of positive ints, got {nin!r}, {nouts!r}"
+        )
+    return sizes
+
+
+def _init_weights(rng: np.random.Generator, init: str, activation: str, n_in: int, n_out: int) -> np.ndarray:
+    if init == "auto":
+        init = "he" if activation == "relu" else "xavier"
+    if init == "uniform":
+        return rng.uniform(-1.0, 1.0, (n_out, n_in))
+    if init == "xavier":
+        r = math.sqrt(6.0 / (n_in + n_out))
+        return rng.uniform(-r, r, (n_out, n_in))
+    return rng.normal(0.0, math.sqrt(2.0 / n_in), (n_out, n_in))

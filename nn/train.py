@@ -1,0 +1,187 @@
+"""Training and evaluation: ``fit`` runs minibatch gradient descent with a progress bar.
+
+    history = fit(model, X, y, loss="cross_entropy", optimizer="adam", lr=0.01, epochs=30)
+    history.loss[-1], history.accuracy[-1]
+
+The loss can be left to ``"auto"``: integer labels with several output units mean softmax
+cross-entropy; one output unit and labels 0/1 mean binary cross-entropy on the logit; labels
+-1/+1 mean the hinge loss; anything else means squared error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from autograd_core import Value
+from nn.losses import LOSSES, l2
+from nn.module import MLP
+from nn.optim import SGD, Adam, Optimizer
+
+
+@dataclass
+class History:
+    """Per epoch: the mean training loss over the epoch's batches, and the training accuracy
+    of the predictions made during the epoch (None for regression)."""
+
+    loss: list[float] = field(default_factory=list)
+    accuracy: list[float | None] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.loss)
+
+
+def fit(
+    model: MLP,
+    X: Any,
+    y: Any,
+    *,
+    loss: str = "auto",
+    optimizer: str | Optimizer = "sgd",
+    lr: float = 0.1,
+    epochs: int = 100,
+    batch_size: int | None = None,
+    l2_penalty: float = 0.0,
+    reduction: str = "mean",
+    seed: int = 0,
+    progress: bool = True,
+) -> History:
+    """Train ``model`` on rows of X (shape (N, n_in)) and targets y; returns the History.
+
+    Each epoch visits the samples in a fresh order drawn from ``seed`` (so a seed fixes the whole
+    run) in batches of ``batch_size`` (default: the whole set); each batch builds its graph, runs
+    backward and takes one optimizer step. ``optimizer`` is "sgd", "adam" or an Optimizer you
+    made; ``l2_penalty`` adds l2_penalty * sum of squared parameters to every batch's loss.
+    """
+    Xa, Ya = _data(model, X, y)
+    loss_name = resolve_loss(loss, Ya, model.sizes[-1])
+    loss_fn = LOSSES[loss_name]
+    opt = _optimizer(optimizer, model, lr)
+    n = len(Xa)
+    size = n if batch_size is None else _positive_int(batch_size, "batch_size")
+    epochs = _positive_int(epochs, "epochs")
+    rng = np.random.default_rng(seed)
+    rows = Xa.tolist()
+    history = History()
+    bar = tqdm(range(epochs), desc="train", unit="epoch", disable=not progress, leave=False)
+    for _ in bar:
+        order = rng.permutation(n)
+        total, correct, counted = 0.0, 0, 0
+        for start in range(0, n, size):
+            idx = order[start : start + size]
+            outputs = [model(rows[i]) for i in idx]
+            batch_loss = loss_fn(outputs, Ya[idx], reduction=reduction)
+            if l2_penalty:
+                batch_loss = batch_loss + l2(model.parameters(), l2_penalty)
+            opt.zero_grad()
+            batch_loss.backward()
+            opt.step()
+            total += batch_loss.data * (len(idx) if reduction == "mean" else 1)
+            hits = _hits(loss_name, _values(outputs), Ya[idx])
+            if hits is not None:
+                correct += hits
+                counted += len(idx)
+        history.loss.append(total / n if reduction == "mean" else total)
+        history.accuracy.append(correct / counted if counted else None)
+        bar.set_postfix(loss=f"{history.loss[-1]:.4f}", acc=_percent(history.accuracy[-1]))
+    bar.close()
+    return history
+
+
+def predict(model: MLP, X: Any) -> np.ndarray:
+    """The model's outputs for every row of X, as an array of shape (N, n_out)."""
+    Xa, _ = _data(model, X, None)
+    return np.array([[v.data for v in model(row)] for row in Xa.tolist()], dtype=np.float64)
+
+
+def evaluate(model: MLP, X: Any, y: Any, loss: str = "auto", reduction: str = "mean") -> tuple[float, float | None]:
+    """(loss, accuracy) of the model on (X, y); accuracy is None for regression."""
+    Xa, Ya = _data(model, X, y)
+    name = resolve_loss(loss, Ya, model.sizes[-1])
+    outputs = [model(row) for row in Xa.tolist()]
+    value = LOSSES[name](outputs, Ya, reduction=reduction).data
+    hits = _hits(name, _values(outputs), Ya)
+    return value, None if hits is None else hits / len(Xa)
+
+
+def accuracy(model: MLP, X: Any, y: Any, loss: str = "auto") -> float | None:
+    """The fraction of rows classified correctly (None for regression)."""
+    return evaluate(model, X, y, loss)[1]
+
+
+def resolve_loss(loss: str, Y: np.ndarray, n_out: int) -> str:
+    """The loss "auto" stands for, given the targets and the number of output units."""
+    if loss != "auto":
+        if loss not in LOSSES:
+            raise ValueError(f"loss: expected 'auto' or one of {', '.join(LOSSES)}, got {loss!r}")
+        return loss
+    labels = set(np.unique(Y).tolist()) if Y.ndim == 1 or Y.shape[1] == 1 else None
+    integral = labels is not None and all(float(v).is_integer() for v in labels)
+    if n_out > 1 and Y.ndim == 1 and integral:
+        return "cross_entropy"
+    if n_out == 1 and labels is not None and labels <= {0.0, 1.0}:
+        return "binary_cross_entropy"
+    if n_out == 1 and labels is not None and labels <= {-1.0, 1.0}:
+        return "hinge"
+    return "mse"
+
+
+def _hits(loss: str, outputs: np.ndarray, Y: np.ndarray) -> int | None:
+    """How many predictions are right, by the decision rule that goes with the loss."""
+    if loss == "cross_entropy" or (loss == "mse" and Y.ndim == 2 and Y.shape[1] > 1 and _one_hot(Y)):
+        labels = Y if Y.ndim == 1 else Y.argmax(axis=1)
+        return int(np.sum(outputs.argmax(axis=1) == labels))
+    y = Y.reshape(-1)
+    if loss == "binary_cross_entropy":
+        return int(np.sum((outputs[:, 0] > 0) == (y > 0.5)))
+    if loss == "hinge":
+        return int(np.sum((outputs[:, 0] > 0) == (y > 0)))
+    if loss == "mse" and outputs.shape[1] == 1 and set(np.unique(y).tolist()) <= {0.0, 1.0}:
+        return int(np.sum((outputs[:, 0] > 0.5) == (y > 0.5)))
+    return None
+
+
+def _one_hot(Y: np.ndarray) -> bool:
+    return bool(np.all((Y == 0) | (Y == 1)) and np.all(Y.sum(axis=1) == 1))
+
+
+def _values(outputs: Sequence[Sequence[Value]]) -> np.ndarray:
+    return np.array([[v.data for v in out] for out in outputs], dtype=np.float64)
+
+
+def _data(model: MLP, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    Xa = np.asarray(X, dtype=np.float64)
+    if Xa.ndim != 2 or Xa.shape[1] != model.sizes[0]:
+        raise ValueError(f"X: expected shape (N, {model.sizes[0]}), one sample per row, got {Xa.shape}")
+    if len(Xa) == 0 or not np.all(np.isfinite(Xa)):
+        raise ValueError("X: expected at least one row, all values finite")
+    if y is None:
+        return Xa, np.empty(0)
+    Ya = np.asarray(y)
+    if Ya.shape[0] != len(Xa) or Ya.ndim > 2:
+        raise ValueError(f"y: expected {len(Xa)} targets (shape ({len(Xa)},) or ({len(Xa)}, k)), got shape {Ya.shape}")
+    return Xa, Ya
+
+
+def _optimizer(optimizer: str | Optimizer, model: MLP, lr: float) -> Optimizer:
+    if isinstance(optimizer, Optimizer):
+        return optimizer
+    if optimizer == "sgd":
+        return SGD(model.parameters(), lr=lr)
+    if optimizer == "adam":
+        return Adam(model.parameters(), lr=lr)
+    raise ValueError(f"optimizer: expected 'sgd', 'adam' or an Optimizer, got {optimizer!r}")
+
+
+def _positive_int(x: Any, name: str) -> int:
+    if isinstance(x, bool) or not isinstance(x, int | np.integer) or x < 1:
+        raise ValueError(f"{name}: expected a positive int, got {x!r}")
+    return int(x)
+
+
+def _percent(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.1f}%"
