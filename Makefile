@@ -32,6 +32,8 @@ $(VENV)/.installed: pyproject.toml
 
 $(VENV)/.bench-installed: $(VENV)/.installed
 	$(PY) -m pip install -q -e '.[$(EXTRAS),bench]'
+	@# PyTorch is a peer, never a dependency: pinned to the CPU build (a plain `torch` is gigabytes).
+	$(PY) -m pip install -q torch==2.13.0 || echo "NOTE: PyTorch 2.13.0 could not be installed; the PyTorch rows are skipped."
 	touch $@
 
 # Graphviz's `dot` renders the drawings. Installed with the system package manager where we

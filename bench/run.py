@@ -94,7 +94,63 @@ def engine_suite(quick: bool) -> str:
     return "\n".join(rows)
 
 
-SUITES = {"engine": engine_suite}
+def nn_suite(quick: bool) -> str:
+    rows = ["### Training and gradients of MLPs, GC on (as users run it)\n"]
+    rows.append("| work | engine | graph nodes | median per step | ratio |")
+    rows.append("|---|---|---:|---:|---:|")
+    titles = {
+        "demo": "micrograd's demo step: MLP(2,[16,16,1]), 100 moons, hinge + 1e-4·L2, fwd + bwd + SGD",
+        "gradient": "full gradient of MLP(64,[32,10]), one sample, softmax cross-entropy",
+    }
+    for what, title in titles.items():
+        ours = measure("nn_bench.py", what, "--engine", "ours")
+        mg = measure("nn_bench.py", what, "--engine", "micrograd")
+        rows.append(f"| {title} | ours | {ours['nodes']:,} | {_ms(ours['median_s'])} | |")
+        rows.append(
+            f"| | micrograd | {mg['nodes']:,} | {_ms(mg['median_s'])} | **{mg['median_s'] / ours['median_s']:.1f}×** |"
+        )
+    floor = subprocess.run(
+        [sys.executable, str(HERE.parent.parent / "shared" / "yardsticks" / "demo_floor.py")],
+        capture_output=True,
+        text=True,
+    )
+    if floor.returncode == 0:
+        f = json.loads(floor.stdout.strip().splitlines()[-1])
+        rows.append(f"\nThe floor (the same demo step by hand with floats and lists, no graph): {_ms(f['median_s'])}.")
+    return "\n".join(rows)
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1e3:.2f} ms"
+
+
+def matrix_suite(quick: bool) -> str:
+    rows = ["### One training step (forward + backward + SGD), float64, one thread each\n"]
+    try:
+        steps = measure_lines("matrix_bench.py", "step", *(["--rounds", "5", "--per-round", "50"] if quick else []))
+    except subprocess.CalledProcessError as e:
+        return f"(skipped: {e.stderr.strip().splitlines()[-1] if e.stderr else 'PyTorch not installed'})"
+    rows.append("| network, batch, loss | MatrixMLP (numpy) | PyTorch CPU tensors | numpy / torch |")
+    rows.append("|---|---:|---:|---:|")
+    for r in steps:
+        rows.append(f"| {r['config']} | {r['numpy_us']:.0f} µs | {r['torch_us']:.0f} µs | **{r['ratio']:.2f}×** |")
+    rows.append(f"\nPyTorch {steps[0]['torch']}, numpy {steps[0]['numpy']}.")
+    c = measure("matrix_bench.py", "compare")
+    rows.append("\n### compare_gradients on 64-32-10, batch of 8\n")
+    rows.append("| columns | median |")
+    rows.append("|---|---:|")
+    for k, v in c.items():
+        if k != "bench":
+            rows.append(f"| {k} | {_ms(v)} |")
+    return "\n".join(rows)
+
+
+def measure_lines(script: str, *args: str) -> list[dict]:
+    out = subprocess.run([sys.executable, str(HERE / script), *args], check=True, capture_output=True, text=True).stdout
+    return [json.loads(line) for line in out.strip().splitlines()]
+
+
+SUITES = {"engine": engine_suite, "nn": nn_suite, "matrix": matrix_suite}
 
 
 def main() -> None:

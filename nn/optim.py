@@ -1,8 +1,10 @@
-"""Optimizers over Value parameters: SGD (momentum, weight decay) and Adam, as in PyTorch.
+"""Optimizers: SGD (momentum, weight decay) and Adam, as in PyTorch.
 
     opt = SGD(model.parameters(), lr=0.1, momentum=0.9)
     opt.zero_grad(); loss.backward(); opt.step()
 
+A parameter is anything with ``data`` and ``grad``: a Value of the scalar graph (floats), or a
+matrix-view Param (numpy arrays, updated in place); the same update rules serve both views.
 ``lr`` is a plain attribute: change it between steps for a schedule.
 """
 
@@ -10,25 +12,24 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-
-from autograd_core import Value
+from typing import Any
 
 
 class Optimizer:
     """Holds the parameters; ``zero_grad()`` clears their grads, ``step()`` updates their data."""
 
-    def __init__(self, parameters: Iterable[Value], lr: float):
+    def __init__(self, parameters: Iterable[Any], lr: float):
         self.params = list(parameters)
         if not self.params:
             raise ValueError("optimizer got an empty parameter list")
         for p in self.params:
-            if not isinstance(p, Value):
-                raise TypeError(f"optimizer expects Value parameters, got {type(p).__name__}")
+            if not (hasattr(p, "data") and hasattr(p, "grad")):
+                raise TypeError(f"optimizer expects parameters with .data and .grad (Values), got {type(p).__name__}")
         self.lr = _non_negative(lr, "lr")
 
     def zero_grad(self) -> None:
         for p in self.params:
-            p.grad = 0.0
+            p.grad = p.grad * 0.0 if hasattr(p.grad, "shape") else 0.0
 
     def step(self) -> None:
         raise NotImplementedError
@@ -37,7 +38,7 @@ class Optimizer:
 class SGD(Optimizer):
     """p -= lr * v, with v = momentum * v + (grad + weight_decay * p)  (PyTorch's SGD, no dampening)."""
 
-    def __init__(self, parameters: Iterable[Value], lr: float = 0.01, momentum: float = 0.0, weight_decay: float = 0.0):
+    def __init__(self, parameters: Iterable[Any], lr: float = 0.01, momentum: float = 0.0, weight_decay: float = 0.0):
         super().__init__(parameters, lr)
         self.momentum = _non_negative(momentum, "momentum")
         self.weight_decay = _non_negative(weight_decay, "weight_decay")
@@ -61,7 +62,7 @@ class Adam(Optimizer):
 
     def __init__(
         self,
-        parameters: Iterable[Value],
+        parameters: Iterable[Any],
         lr: float = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
@@ -86,7 +87,7 @@ class Adam(Optimizer):
             g = p.grad + self.weight_decay * p.data
             self.m[i] = b1 * self.m[i] + (1.0 - b1) * g
             self.v[i] = b2 * self.v[i] + (1.0 - b2) * g * g
-            p.data -= self.lr * (self.m[i] / c1) / (math.sqrt(self.v[i] / c2) + self.eps)
+            p.data -= self.lr * (self.m[i] / c1) / ((self.v[i] / c2) ** 0.5 + self.eps)
 
 
 def _non_negative(x: float, name: str) -> float:

@@ -3,6 +3,10 @@
     history = fit(model, X, y, loss="cross_entropy", optimizer="adam", lr=0.01, epochs=30)
     history.loss[-1], history.accuracy[-1]
 
+The model is a Value-graph MLP (each batch builds a graph and runs backward) or a MatrixMLP
+(each batch runs the four backprop equations); the loop, the optimizers and the history are
+the same. A MatrixMLP brings its loss, reduction and L2 penalty in its conventions.
+
 The loss can be left to ``"auto"``: integer labels with several output units mean softmax
 cross-entropy; one output unit and labels 0/1 mean binary cross-entropy on the logit; labels
 -1/+1 mean the hinge loss; anything else means squared error.
@@ -19,8 +23,11 @@ from tqdm.auto import tqdm
 
 from autograd_core import Value
 from nn.losses import LOSSES, l2
+from nn.matrix import MatrixMLP
 from nn.module import MLP
 from nn.optim import SGD, Adam, Optimizer
+
+Model = MLP | MatrixMLP
 
 
 @dataclass
@@ -36,7 +43,7 @@ class History:
 
 
 def fit(
-    model: MLP,
+    model: Model,
     X: Any,
     y: Any,
     *,
@@ -53,13 +60,12 @@ def fit(
     """Train ``model`` on rows of X (shape (N, n_in)) and targets y; returns the History.
 
     Each epoch visits the samples in a fresh order drawn from ``seed`` (so a seed fixes the whole
-    run) in batches of ``batch_size`` (default: the whole set); each batch builds its graph, runs
-    backward and takes one optimizer step. ``optimizer`` is "sgd", "adam" or an Optimizer you
+    run) in batches of ``batch_size`` (default: the whole set); each batch computes the loss and
+    its gradient and takes one optimizer step. ``optimizer`` is "sgd", "adam" or an Optimizer you
     made; ``l2_penalty`` adds l2_penalty * sum of squared parameters to every batch's loss.
     """
     Xa, Ya = _data(model, X, y)
-    loss_name = resolve_loss(loss, Ya, model.sizes[-1])
-    loss_fn = LOSSES[loss_name]
+    loss_name = _loss_for(model, loss, Ya, reduction, l2_penalty)
     opt = _optimizer(optimizer, model, lr)
     n = len(Xa)
     size = n if batch_size is None else _positive_int(batch_size, "batch_size")
@@ -73,15 +79,14 @@ def fit(
         total, correct, counted = 0.0, 0, 0
         for start in range(0, n, size):
             idx = order[start : start + size]
-            outputs = [model(rows[i]) for i in idx]
-            batch_loss = loss_fn(outputs, Ya[idx], reduction=reduction)
-            if l2_penalty:
-                batch_loss = batch_loss + l2(model.parameters(), l2_penalty)
             opt.zero_grad()
-            batch_loss.backward()
+            if isinstance(model, MatrixMLP):
+                value, outputs = _matrix_step(model, Xa[idx], Ya[idx])
+            else:
+                value, outputs = _graph_step(model, [rows[i] for i in idx], Ya[idx], loss_name, reduction, l2_penalty)
             opt.step()
-            total += batch_loss.data * (len(idx) if reduction == "mean" else 1)
-            hits = _hits(loss_name, _values(outputs), Ya[idx])
+            total += value * (len(idx) if reduction == "mean" else 1)
+            hits = _hits(loss_name, outputs, Ya[idx])
             if hits is not None:
                 correct += hits
                 counted += len(idx)
@@ -92,25 +97,80 @@ def fit(
     return history
 
 
-def predict(model: MLP, X: Any) -> np.ndarray:
+def _graph_step(
+    model: MLP, rows: list[list[float]], Y: np.ndarray, loss: str, reduction: str, l2_penalty: float
+) -> tuple[float, np.ndarray]:
+    """Build the batch's graph, backpropagate; (loss, outputs as an (N, n_out) array)."""
+    outputs = [model(x) for x in rows]
+    batch_loss = LOSSES[loss](outputs, Y, reduction=reduction)
+    if l2_penalty:
+        batch_loss = batch_loss + l2(model.parameters(), l2_penalty)
+    batch_loss.backward()
+    return batch_loss.data, _values(outputs)
+
+
+def _matrix_step(model: MatrixMLP, X: np.ndarray, Y: np.ndarray) -> tuple[float, np.ndarray]:
+    """The four equations on the batch (rows of X); the grads land on model.parameters()."""
+    outputs = _matrix_forward(model, X)
+    grads = model.backward(_matrix_targets(model, Y))
+    return grads.loss, outputs
+
+
+def _matrix_targets(model: MatrixMLP, Y: np.ndarray) -> np.ndarray:
+    """Targets in the model's layout: labels (N,) stay labels for cross-entropy, else (N, 1) for
+    one output unit; rows are transposed into columns when the model holds samples in columns."""
+    if Y.ndim == 1 and model.conventions.loss == "cross_entropy":
+        return Y
+    if Y.ndim == 1:
+        Y = Y.reshape(-1, 1)
+    return Y if model.conventions.layout == "rows" else Y.T
+
+
+def _matrix_forward(model: MatrixMLP, X: np.ndarray) -> np.ndarray:
+    rows = model.conventions.layout == "rows"
+    out = model.forward(X if rows else X.T)
+    return np.asarray(out if rows else out.T)
+
+
+def predict(model: Model, X: Any) -> np.ndarray:
     """The model's outputs for every row of X, as an array of shape (N, n_out)."""
     Xa, _ = _data(model, X, None)
+    if isinstance(model, MatrixMLP):
+        return _matrix_forward(model, Xa)
     return np.array([[v.data for v in model(row)] for row in Xa.tolist()], dtype=np.float64)
 
 
-def evaluate(model: MLP, X: Any, y: Any, loss: str = "auto", reduction: str = "mean") -> tuple[float, float | None]:
+def evaluate(model: Model, X: Any, y: Any, loss: str = "auto", reduction: str = "mean") -> tuple[float, float | None]:
     """(loss, accuracy) of the model on (X, y); accuracy is None for regression."""
     Xa, Ya = _data(model, X, y)
-    name = resolve_loss(loss, Ya, model.sizes[-1])
-    outputs = [model(row) for row in Xa.tolist()]
-    value = LOSSES[name](outputs, Ya, reduction=reduction).data
-    hits = _hits(name, _values(outputs), Ya)
+    name = _loss_for(model, loss, Ya, reduction, 0.0)
+    if isinstance(model, MatrixMLP):
+        outputs = _matrix_forward(model, Xa)
+        value = model.loss(_matrix_targets(model, Ya))
+    else:
+        graph = [model(row) for row in Xa.tolist()]
+        value = LOSSES[name](graph, Ya, reduction=reduction).data
+        outputs = _values(graph)
+    hits = _hits(name, outputs, Ya)
     return value, None if hits is None else hits / len(Xa)
 
 
-def accuracy(model: MLP, X: Any, y: Any, loss: str = "auto") -> float | None:
+def accuracy(model: Model, X: Any, y: Any, loss: str = "auto") -> float | None:
     """The fraction of rows classified correctly (None for regression)."""
     return evaluate(model, X, y, loss)[1]
+
+
+def _loss_for(model: Model, loss: str, Y: np.ndarray, reduction: str, l2_penalty: float) -> str:
+    """The loss to train with; a MatrixMLP's conventions must agree with the arguments."""
+    if not isinstance(model, MatrixMLP):
+        return resolve_loss(loss, Y, model.sizes[-1])
+    c = model.conventions
+    if loss not in ("auto", c.loss) or reduction != c.reduction or l2_penalty not in (0.0, c.l2):
+        raise ValueError(
+            f"this MatrixMLP trains with its conventions (loss={c.loss!r}, reduction={c.reduction!r}, l2={c.l2}); "
+            f"got loss={loss!r}, reduction={reduction!r}, l2_penalty={l2_penalty}: set them on the model"
+        )
+    return c.loss
 
 
 def resolve_loss(loss: str, Y: np.ndarray, n_out: int) -> str:
@@ -153,7 +213,7 @@ def _values(outputs: Sequence[Sequence[Value]]) -> np.ndarray:
     return np.array([[v.data for v in out] for out in outputs], dtype=np.float64)
 
 
-def _data(model: MLP, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+def _data(model: Model, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     Xa = np.asarray(X, dtype=np.float64)
     if Xa.ndim != 2 or Xa.shape[1] != model.sizes[0]:
         raise ValueError(f"X: expected shape (N, {model.sizes[0]}), one sample per row, got {Xa.shape}")
@@ -167,7 +227,7 @@ def _data(model: MLP, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     return Xa, Ya
 
 
-def _optimizer(optimizer: str | Optimizer, model: MLP, lr: float) -> Optimizer:
+def _optimizer(optimizer: str | Optimizer, model: Model, lr: float) -> Optimizer:
     if isinstance(optimizer, Optimizer):
         return optimizer
     if optimizer == "sgd":

@@ -16,7 +16,7 @@ def activation(name, z):
     if name == "sigmoid":
         return 1.0 / (1.0 + anp.exp(-z))
     if name == "relu":
-        return anp.maximum(z, 0.0)
+        return anp.where(z > 0, z, 0.0)  # derivative 0 at 0, as everywhere here (anp.maximum would split it)
     return z
 
 

@@ -92,7 +92,7 @@ def test_zero_grad_and_lr_schedule():
     "make, pattern",
     [
         (lambda: SGD([], lr=0.1), "empty parameter list"),
-        (lambda: SGD([1.0], lr=0.1), "expects Value parameters, got float"),
+        (lambda: SGD([1.0], lr=0.1), "expects parameters with .data and .grad"),
         (lambda: SGD([Value(1.0)], lr=-1), "lr: expected a finite number >= 0, got -1"),
         (lambda: SGD([Value(1.0)], momentum=float("nan")), "momentum"),
         (lambda: Adam([Value(1.0)], betas=(0.9, 1.0)), "betas"),

@@ -1,0 +1,196 @@
+"""nn benchmarks: one measurement per process, printed as one JSON line.
+
+    python bench/nn_bench.py demo     --engine ours|micrograd [--gc on|off]
+    python bench/nn_bench.py gradient --engine ours|micrograd [--gc on|off]
+
+demo:     micrograd's demo training step: MLP(2, [16, 16, 1]) (ReLU, linear output), 100 moons
+          points, max-margin loss + 1e-4 * L2, forward + backward + SGD update. micrograd runs
+          its demo's own code; ours the same step with nn's API.
+gradient: the full gradient of MLP(64, [32, 10]) (ReLU hidden) for one sample of 64 inputs
+          under softmax cross-entropy. micrograd 0.1.0 has no exp or log, so they are added to
+          its Value here exactly as its lecture version defines them; the cross-entropy is the
+          usual log-sum-exp with the max subtracted.
+Steps run in a loop (graphs dropped each time, as in training); median seconds per step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import math
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np
+
+from nn.data import moons
+
+
+def count_nodes(root: Any) -> int:
+    seen, stack = {id(root)}, [root]
+    while stack:
+        node = stack.pop()
+        for p in getattr(node, "parents", None) or getattr(node, "_prev", ()):
+            if id(p) not in seen:
+                seen.add(id(p))
+                stack.append(p)
+    return len(seen)
+
+
+def timed(step: Any, repeats: int) -> tuple[list[float], Any]:
+    step()  # warm-up
+    times, root = [], None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        root = step()
+        times.append(time.perf_counter() - t0)
+    return times, root
+
+
+# ---- micrograd's demo step ---------------------------------------------------------------------
+def demo_micrograd(X: list[list[float]], y: list[float]) -> Any:
+    from micrograd.engine import Value
+    from micrograd.nn import MLP
+
+    random.seed(1337)
+    model = MLP(2, [16, 16, 1])
+    k = [0]
+
+    def step() -> Any:  # the body of micrograd's demo.ipynb training loop
+        inputs = [list(map(Value, xrow)) for xrow in X]
+        scores = list(map(model, inputs))
+        losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores)]
+        data_loss = sum(losses) * (1.0 / len(losses))
+        alpha = 1e-4
+        reg_loss = alpha * sum(p * p for p in model.parameters())
+        total_loss = data_loss + reg_loss
+        model.zero_grad()
+        total_loss.backward()
+        learning_rate = 1.0 - 0.9 * k[0] / 100
+        for p in model.parameters():
+            p.data -= learning_rate * p.grad
+        k[0] += 1
+        return total_loss
+
+    return step
+
+
+def demo_ours(X: list[list[float]], y: list[float]) -> Any:
+    from nn import MLP, hinge, l2
+
+    model = MLP(2, [16, 16, 1], activation="relu", init="uniform", seed=1337)
+    params = model.parameters()
+    k = [0]
+
+    def step() -> Any:
+        scores = [model(x) for x in X]
+        total_loss = hinge(scores, y) + l2(params, 1e-4)
+        model.zero_grad()
+        total_loss.backward()
+        learning_rate = 1.0 - 0.9 * k[0] / 100
+        for p in params:
+            p.data -= learning_rate * p.grad
+        k[0] += 1
+        return total_loss
+
+    return step
+
+
+# ---- the 64-32-10 gradient -------------------------------------------------------------------------
+def gradient_micrograd(x: list[float], label: int) -> Any:
+    from micrograd.engine import Value
+    from micrograd.nn import MLP
+
+    def exp(self: Any) -> Any:
+        out = Value(math.exp(self.data), (self,), "exp")
+
+        def _backward() -> None:
+            self.grad += out.data * out.grad
+
+        out._backward = _backward
+        return out
+
+    def log(self: Any) -> Any:
+        out = Value(math.log(self.data), (self,), "log")
+
+        def _backward() -> None:
+            self.grad += (1.0 / self.data) * out.grad
+
+        out._backward = _backward
+        return out
+
+    Value.exp, Value.log = exp, log
+    random.seed(0)
+    model = MLP(64, [32, 10])
+
+    def step() -> Any:
+        logits = model(x)
+        m = max(z.data for z in logits)
+        total = sum((z - m).exp() for z in logits)
+        loss = total.log() - (logits[label] - m)
+        model.zero_grad()
+        loss.backward()
+        return loss
+
+    return step
+
+
+def gradient_ours(x: list[float], label: int) -> Any:
+    from nn import MLP, cross_entropy
+
+    model = MLP(64, [32, 10], activation="relu", seed=0)
+
+    def step() -> Any:
+        loss = cross_entropy([model(x)], [label])
+        model.zero_grad()
+        loss.backward()
+        return loss
+
+    return step
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("what", choices=["demo", "gradient"])
+    ap.add_argument("--engine", choices=["ours", "micrograd"], default="ours")
+    ap.add_argument("--gc", choices=["on", "off"], default="on")
+    ap.add_argument("--repeats", type=int, default=0)
+    args = ap.parse_args()
+    if args.gc == "off":
+        gc.disable()
+    if args.what == "demo":
+        X, labels = moons(100, noise=0.1, seed=1337)
+        y = (2.0 * labels - 1.0).tolist()
+        make = demo_ours if args.engine == "ours" else demo_micrograd
+        step = make(X.tolist(), y)
+        repeats = args.repeats or 15
+    else:
+        rng = np.random.default_rng(0)
+        x = rng.uniform(0.0, 16.0, 64).round().tolist()  # a digits-like sample: pixels 0..16
+        step = (gradient_ours if args.engine == "ours" else gradient_micrograd)(x, 3)
+        repeats = args.repeats or 200
+    times, root = timed(step, repeats)
+    print(
+        json.dumps(
+            {
+                "bench": args.what,
+                "engine": args.engine,
+                "gc": args.gc,
+                "nodes": count_nodes(root),
+                "median_s": statistics.median(times),
+                "min_s": min(times),
+                "max_s": max(times),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
