@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-EXTRAS := test,lint,digits
+EXTRAS := test,lint,digits,plot
 
 .PHONY: demo test lint pytest bench system-deps clean
 
@@ -52,6 +52,17 @@ system-deps:
 	    echo "NOTE: Graphviz's 'dot' is not installed and could not be installed automatically."; \
 	    echo "      Drawings still produce DOT text; to render them install Graphviz:"; \
 	    echo "      Debian/Ubuntu: sudo apt-get install graphviz   macOS: brew install graphviz   conda: conda install -c conda-forge graphviz"; \
+	  fi; }
+	@test -x /usr/bin/chromium || { \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Chromium (apt-get), for the stepper's browser test..."; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  elif command -v apt-get >/dev/null 2>&1 && sudo -n true 2>/dev/null; then \
+	    echo "Installing Chromium (sudo apt-get), for the stepper's browser test..."; \
+	    sudo -n apt-get update -qq && sudo -n DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "NOTE: Chromium (/usr/bin/chromium) is not installed, so the stepper's browser test is skipped"; \
+	    echo "      (it fails when CI=true). Debian: sudo apt-get install chromium"; \
 	  fi; }
 
 clean:

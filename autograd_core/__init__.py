@@ -10,15 +10,25 @@ Standard library only at import time.
 """
 
 from autograd_core.check import GradcheckEntry, GradcheckReport, gradcheck, numerical_grad
-from autograd_core.graph import topological_order, zero_grad
+from autograd_core.draw import GraphvizNotFoundError, draw, draw_matrix, save
+from autograd_core.graph import BackwardStep, EdgeStep, backward_steps, topological_order, zero_grad
+from autograd_core.stepper import Stepper
 from autograd_core.value import Value
 
 __all__ = [
+    "BackwardStep",
+    "EdgeStep",
     "GradcheckEntry",
     "GradcheckReport",
+    "GraphvizNotFoundError",
+    "Stepper",
     "Value",
+    "backward_steps",
+    "draw",
+    "draw_matrix",
     "gradcheck",
     "numerical_grad",
+    "save",
     "topological_order",
     "zero_grad",
 ]

@@ -7,6 +7,8 @@ costs the same with the collector on or off.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -72,6 +74,82 @@ def backward(root: Value, grad: float = 1.0) -> None:
         else:
             for parent, local in zip(parents, node.local_grads):
                 parent.grad += local * g
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeStep:
+    """What one edge passed on in a backward step: ``parent.grad += local_grad * upstream``."""
+
+    parent: Value
+    local_grad: float  # d(node)/d(parent)
+    contribution: float  # local_grad * the node's grad
+    grad_before: float  # parent.grad before this edge
+    grad_after: float  # parent.grad after it (== grad_before when the node's grad is 0)
+
+
+@dataclass(frozen=True, slots=True)
+class BackwardStep:
+    """One node of the backward pass: its grad (the upstream gradient) and what each edge passed on.
+
+    ``edges`` is aligned with ``node.parents`` (duplicates kept, so ``a + a`` has two edges).
+    """
+
+    node: Value
+    grad: float
+    edges: tuple[EdgeStep, ...]
+
+    @property
+    def skipped(self) -> bool:
+        """True when the node's grad is exactly 0: backward() passes nothing on from it."""
+        return not self.grad
+
+
+def backward_steps(root: Value, grad: float = 1.0) -> Iterator[BackwardStep]:
+    """backward(), one node at a time: yields a record for each node it applies.
+
+    The reset and the seed happen at the call (non-leaf grads set to 0, ``root.grad += grad``);
+    each record is yielded right after its node is applied, so after k records the grads are
+    exactly those after the first k non-leaf nodes of backward(). Running all of them gives the
+    same grads as backward(), bit for bit. Leaves are not steps (they pass nothing on). A node
+    whose grad is exactly 0 is still a step, with zero contributions and every parent's grad
+    left as it was (``record.skipped``): backward() skips it, so nothing is added, not even 0.0.
+    Raises OverflowError, as backward() does, when a gradient is not finite.
+
+        >>> from autograd_core import Value, backward_steps
+        >>> a = Value(3.0, label="a"); c = a * 2; c.label = "c"
+        >>> [(s.node.label, [(e.parent.label, e.local_grad, e.grad_after) for e in s.edges])
+        ...  for s in backward_steps(c)]
+        [('c', [('a', 2.0, 2.0)])]
+    """
+    from autograd_core.value import Value, _real  # value.py imports this module
+
+    if not isinstance(root, Value):
+        raise TypeError(f"backward_steps: expected a Value as the root, got {type(root).__name__}: {root!r}")
+    seed = _real(grad, "backward_steps(grad)")
+    order = topological_order(root)
+    for node in order:
+        if node.parents:
+            node.grad = 0.0
+    root.grad += seed
+    return _apply_steps(order)
+
+
+def _apply_steps(order: list[Value]) -> Iterator[BackwardStep]:
+    """The loop of backward(), written plainly and recording what each edge did."""
+    for node in reversed(order):
+        g = node.grad
+        if g and g - g:  # inf or nan, checked where backward() checks it (leaves included)
+            raise _not_finite(node)
+        if not node.parents:
+            continue
+        edges = []
+        for parent, local in zip(node.parents, node.local_grads):
+            before = parent.grad
+            contribution = local * g
+            if g:
+                parent.grad = before + contribution
+            edges.append(EdgeStep(parent, local, contribution, before, parent.grad))
+        yield BackwardStep(node, g, tuple(edges))
 
 
 def zero_grad(root: Value) -> None:

@@ -1,0 +1,443 @@
+"""The ``backprop`` command.
+
+    backprop train --dataset moons --hidden 16,16 --activation relu --epochs 100 --plot training.png
+    backprop check --layers 4,8,8,3 --activation tanh --loss cross_entropy --batch 16 --seed 0
+    backprop graph "tanh(a*b + c)" --set a=2 b=-3 c=10 -o graph.svg
+    backprop steps "tanh(a*b + c)" --set a=2 b=-3 c=10 -o steps.html
+
+Each subcommand is two functions: ``_add_<name>`` declares its arguments and ``<name>(args)``
+runs it and returns the exit status; list ``_add_<name>`` in ``SUBCOMMANDS`` to add one.
+Errors in what the user typed exit with status 2 and one ``backprop: error: ...`` line on
+stderr (argparse's own convention); a missing program or an unwritable file, with status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from autograd_core import GraphvizNotFoundError, Stepper, Value, draw, save
+from autograd_core.expr import ExpressionError, parse
+
+PROG = "backprop"
+MAX_NODES = 1000  # an expression of MAX_LENGTH characters has fewer nodes than this
+
+T = TypeVar("T")
+
+
+class CommandError(Exception):
+    """A failure to report as ``backprop: error: <message>``, exiting with ``status``."""
+
+    def __init__(self, message: str, status: int = 2) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line ``argv`` (default: sys.argv[1:]) and return the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # argparse has printed the usage and its message (or the help)
+        return e.code if isinstance(e.code, int) else 2
+    try:
+        status: int = args.run(args)
+    except CommandError as e:
+        print(f"{PROG}: error: {e}", file=sys.stderr)
+        return e.status
+    return status
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Backpropagation made visible and checkable: train an MLP, compare its scalar graph with "
+        "its matrix view, draw a computation graph, step through backprop.",
+    )
+    commands = parser.add_subparsers(title="commands", dest="command", required=True, metavar="COMMAND")
+    for add in SUBCOMMANDS:
+        add(commands)
+    return parser
+
+
+# ---- backprop graph ---------------------------------------------------------------------
+
+
+def _add_graph(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser(
+        "graph",
+        help="draw the graph of an expression, with data, grads and local derivatives",
+        description="Run backward() on the expression and draw its graph: every node's data and grad, "
+        "and the local derivative d(child)/d(parent) on every edge.",
+        epilog=_EXPRESSION_HELP,
+    )
+    _add_expression_arguments(p)
+    p.add_argument(
+        "-o", "--output", default="graph.svg", help="file to write: .svg, .png, .pdf or .dot (default: %(default)s)"
+    )
+    p.add_argument("--rankdir", choices=["LR", "TB"], default="LR", help="inputs on the left (LR) or on top (TB)")
+    p.add_argument("--no-local-grads", action="store_true", help="leave the local derivatives off the edges")
+    p.set_defaults(run=graph)
+
+
+def graph(args: argparse.Namespace) -> int:
+    out = _expression(args)
+    _backward(out)
+    show = not args.no_local_grads
+    drawing = _render(lambda: draw(out, rankdir=args.rankdir, show_local_grads=show, max_nodes=MAX_NODES))
+    _write(lambda: save(drawing, args.output), args.output)
+    return 0
+
+
+# ---- backprop steps ---------------------------------------------------------------------
+
+
+def _add_steps(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser(
+        "steps",
+        help="write an HTML page that steps through backprop on an expression",
+        description="Write a self-contained HTML page that steps through the backward pass of the expression, "
+        "one node at a time, with the chain rule of each step. Open it in any browser.",
+        epilog=_EXPRESSION_HELP,
+    )
+    _add_expression_arguments(p)
+    p.add_argument("-o", "--output", default="steps.html", help="the .html file to write (default: %(default)s)")
+    p.add_argument("--rankdir", choices=["LR", "TB"], default="LR", help="inputs on the left (LR) or on top (TB)")
+    p.set_defaults(run=steps)
+
+
+def steps(args: argparse.Namespace) -> int:
+    out = _expression(args)
+    if not args.output.lower().endswith((".html", ".htm")):
+        raise CommandError(f"--output: expected a file name ending in .html, got {args.output!r}")
+    title = f"backprop steps: {args.expression}"
+    stepper = _render(lambda: Stepper(out, rankdir=args.rankdir, max_nodes=MAX_NODES, title=title))
+    _write(lambda: stepper.save(args.output), args.output)
+    return 0
+
+
+# ---- shared by the subcommands ----------------------------------------------------------
+
+_EXPRESSION_HELP = (
+    "Expressions use numbers, names, + - * / **, unary minus, and exp, log, tanh, sigmoid, relu; "
+    "give every name a value with --set, after the expression. An expression that starts with '-' "
+    "needs parentheses: '(-a*b)'."
+)
+
+
+def _add_expression_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("expression", help='for example "tanh(a*b + c)"')
+    p.add_argument(
+        "--set",
+        dest="values",
+        metavar="NAME=NUMBER",
+        nargs="+",
+        action="extend",
+        type=_assignment,
+        default=[],
+        help="the value of each name in the expression, e.g. --set a=2 b=-3",
+    )
+
+
+def _assignment(text: str) -> tuple[str, float]:
+    """One NAME=NUMBER argument of --set (argparse turns the error into a usage message)."""
+    name, sep, number = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=NUMBER, got {text!r}")
+    try:
+        value = float(number)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number after {name.strip()}=, got {number!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number after {name.strip()}=, got {number!r}")
+    return name.strip(), value
+
+
+def _expression(args: argparse.Namespace) -> Value:
+    """The expression's graph, its output labelled "out" unless it is a named leaf."""
+    values: dict[str, float] = {}
+    for name, value in args.values:
+        if name in values:
+            raise CommandError(f"--set gives {name!r} twice")
+        values[name] = value
+    try:
+        out = parse(args.expression, values)
+    except ExpressionError as e:
+        raise CommandError(f"{args.expression!r}: {e}") from None
+    if not out.label:
+        out.label = "out"
+    return out
+
+
+def _backward(out: Value) -> None:
+    try:
+        out.backward()
+    except OverflowError as e:
+        raise CommandError(str(e)) from None
+
+
+def _render(make: Callable[[], T]) -> T:
+    try:
+        return make()
+    except GraphvizNotFoundError as e:
+        raise CommandError(str(e), status=1) from None
+    except ValueError as e:  # too many nodes to draw
+        raise CommandError(str(e)) from None
+
+
+def _write(write: Callable[[], object], path: str) -> None:
+    try:
+        write()
+    except GraphvizNotFoundError as e:
+        raise CommandError(str(e), status=1) from None
+    except ValueError as e:  # an extension we cannot write, or too many nodes to draw
+        raise CommandError(f"--output: {e}") from None
+    except OSError as e:
+        raise CommandError(f"cannot write {path!r}: {e.strerror}" if e.strerror else str(e), status=1) from None
+    print(f"wrote {path}")
+
+
+# ---- backprop train ---------------------------------------------------------------------
+
+
+def _add_train(commands: argparse._SubParsersAction) -> None:
+    from nn.data import DATASETS
+    from nn.losses import LOSSES
+
+    p = commands.add_parser(
+        "train",
+        help="train an MLP on a small dataset, with a progress bar",
+        description="Train an MLP on a dataset with minibatch gradient descent and report the final training "
+        "accuracy. The scalar engine builds a graph per batch; --engine matrix runs the four backprop "
+        "equations in numpy instead (same numbers, much faster on big data).",
+    )
+    p.add_argument("--dataset", choices=sorted(DATASETS), default="moons", help="default: %(default)s")
+    p.add_argument("--samples", type=_positive, default=200, help="points for the 2-D datasets (default: %(default)s)")
+    p.add_argument("--noise", type=_non_negative, default=0.1, help="noise of the 2-D datasets (default: %(default)s)")
+    p.add_argument("--hidden", type=_sizes, default=[16, 16], help="hidden layer widths, e.g. 16,16 (default: 16,16)")
+    p.add_argument("--activation", choices=["tanh", "relu", "sigmoid"], default="relu", help="default: %(default)s")
+    p.add_argument("--loss", choices=["auto", *LOSSES], default="auto", help="default: %(default)s (from the labels)")
+    p.add_argument("--optimizer", choices=["adam", "sgd"], default="adam", help="default: %(default)s")
+    p.add_argument("--lr", type=_positive_float, default=0.02, help="learning rate (default: %(default)s)")
+    p.add_argument("--epochs", type=_positive, default=100, help="default: %(default)s")
+    p.add_argument("--batch-size", type=_positive, default=None, help="default: the whole dataset")
+    p.add_argument("--l2", type=_non_negative, default=0.0, help="L2 penalty on all parameters (default: 0)")
+    p.add_argument("--engine", choices=["scalar", "matrix"], default="scalar", help="default: %(default)s")
+    p.add_argument("--seed", type=int, default=0, help="seeds the data, the weights and the batches (default: 0)")
+    p.add_argument(
+        "--plot", metavar="FILE", help="write the loss curve and, for 2-D data, the decision boundary (.png/.svg/.pdf)"
+    )
+    p.add_argument("--save", metavar="FILE", help="save the trained model (.npz or .json)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(run=train)
+
+
+def train(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    import nn
+    from nn.data import DATASETS
+    from nn.matrix import MatrixMLP
+    from nn.train import resolve_loss
+
+    if args.plot and not args.plot.lower().endswith((".png", ".svg", ".pdf")):
+        raise CommandError(f"--plot: expected a file name ending in .png, .svg or .pdf, got {args.plot!r}")
+    if args.save and not args.save.lower().endswith((".npz", ".json")):
+        raise CommandError(f"--save: expected a file name ending in .npz or .json, got {args.save!r}")
+    X, y = _dataset(DATASETS[args.dataset], args)
+    classes = int(y.max()) + 1
+    model = nn.MLP(
+        X.shape[1], [*args.hidden, classes if classes > 2 else 1], activation=args.activation, seed=args.seed
+    )
+    loss = resolve_loss(args.loss, y, model.sizes[-1])
+    try:
+        trained = MatrixMLP.from_mlp(model, loss=loss, l2=args.l2, l2_on="all") if args.engine == "matrix" else model
+        history = nn.fit(
+            trained,
+            X,
+            y,
+            loss=loss,
+            optimizer=args.optimizer,
+            lr=args.lr,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            l2_penalty=args.l2,
+            seed=args.seed,
+            progress=not args.no_progress,
+        )
+    except (ValueError, OverflowError) as e:
+        raise CommandError(str(e)) from None
+    if isinstance(trained, MatrixMLP):
+        model = trained.to_mlp()
+    acc = history.accuracy[-1]
+    print(f"{model!r} on {args.dataset} ({len(X)} samples), {loss}, {args.epochs} epochs")
+    print(f"final training loss {history.loss[-1]:.4g}" + ("" if acc is None else f", accuracy {100 * acc:.1f}%"))
+    if args.plot:
+        from nn.plot import save_figure, training_figure
+
+        try:
+            fig = training_figure(history, model, X, y)
+        except ImportError as e:
+            raise CommandError(str(e), status=1) from None
+        _write(lambda: save_figure(fig, args.plot), args.plot)
+    if args.save:
+        _write(lambda: nn.save(model, args.save), args.save)
+    return 0 if np.isfinite(history.loss[-1]) else 1
+
+
+def _dataset(make: Callable[..., tuple], args: argparse.Namespace) -> tuple:
+    if args.dataset == "digits":
+        try:
+            X, y = make()
+        except ImportError as e:
+            raise CommandError(str(e), status=1) from None
+        return X / 16.0, y  # pixels 0..16 to [0, 1]
+    try:
+        return make(n=args.samples, noise=args.noise, seed=args.seed)
+    except ValueError as e:
+        raise CommandError(str(e)) from None
+
+
+# ---- backprop check ---------------------------------------------------------------------
+
+
+def _add_check(commands: argparse._SubParsersAction) -> None:
+    from nn.losses import LOSSES
+    from nn.matrix import PRESETS
+
+    p = commands.add_parser(
+        "check",
+        help="compare the scalar graph and the matrix view of an MLP, layer by layer",
+        description="Build an MLP with random weights (and random nonzero biases) and a random batch, then "
+        "compare the scalar graph's gradients with the matrix view's four equations, entry by entry, "
+        "plus central differences on sampled parameters (and PyTorch when installed). Exits 0 only "
+        "when the views agree.",
+    )
+    p.add_argument("--layers", type=_sizes, default=[4, 8, 8, 3], help="widths from input to output (default: 4,8,8,3)")
+    p.add_argument("--activation", choices=["tanh", "relu", "sigmoid", "linear"], default=None, help="default: tanh")
+    p.add_argument("--loss", choices=list(LOSSES), default=None, help="default: the preset's, else mse")
+    p.add_argument("--reduction", choices=["mean", "sum"], default=None, help="default: the preset's, else mean")
+    p.add_argument("--preset", choices=list(PRESETS), default=None, help="a source's conventions and network")
+    p.add_argument("--batch", type=_positive, default=8, help="samples in the batch (default: %(default)s)")
+    p.add_argument("--numeric", type=int, default=60, help="parameters checked by central differences (default: 60)")
+    p.add_argument("--no-torch", action="store_true", help="leave out the PyTorch column")
+    p.add_argument("--seed", type=int, default=0, help="seeds the weights and the batch (default: %(default)s)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(run=check)
+
+
+def check(args: argparse.Namespace) -> int:
+    import json
+
+    import numpy as np
+
+    import nn
+    from nn.compare import compare_gradients
+    from nn.matrix import PRESETS
+
+    sizes = args.layers
+    if len(sizes) < 2:
+        raise CommandError(f"--layers: expected at least two widths (input and output), got {sizes}")
+    preset = PRESETS.get(args.preset) if args.preset else None
+    activation = args.activation or (preset.hidden if preset and preset.hidden else "tanh")
+    if preset and preset.hidden and activation != preset.hidden:
+        raise CommandError(f"--preset {args.preset} needs --activation {preset.hidden}, got {activation}")
+    loss = args.loss or (preset.conventions.loss if preset else "mse")
+    if loss in ("binary_cross_entropy", "hinge") and sizes[-1] != 1:
+        raise CommandError(f"--loss {loss} needs one output unit (--layers ...,1), got {sizes[-1]}")
+    if loss == "cross_entropy" and sizes[-1] < 2:
+        raise CommandError(f"--loss cross_entropy needs two or more output units, got {sizes[-1]}")
+    model = nn.MLP(
+        sizes[0],
+        sizes[1:],
+        activation=activation,
+        seed=args.seed,
+        output_activation=preset.output if preset else "linear",
+        bias=preset.bias if preset else True,
+    )
+    rng = np.random.default_rng(args.seed)
+    for p in model.parameters():
+        if p.label.startswith("b"):
+            p.data = float(rng.uniform(-0.5, 0.5))  # nonzero biases keep ReLU inputs off their kink
+    X = rng.normal(size=(args.batch, sizes[0]))
+    Y = _random_targets(rng, loss, args.batch, sizes[-1], preset is not None and preset.output == "sigmoid")
+    try:
+        report = compare_gradients(
+            model,
+            X,
+            Y,
+            loss=loss,
+            reduction=args.reduction,
+            preset=args.preset,
+            numeric=max(0, args.numeric),
+            torch=False if args.no_torch else None,
+            seed=args.seed,
+        )
+    except ValueError as e:
+        raise CommandError(str(e)) from None
+    print(json.dumps(report.to_dict(), indent=1) if args.json else report)
+    return 0 if report.ok else 1
+
+
+def _random_targets(rng: Any, loss: str, n: int, k: int, unit_interval: bool) -> Any:
+    if loss == "cross_entropy":
+        return rng.integers(0, k, n)
+    if loss == "binary_cross_entropy":
+        return rng.integers(0, 2, (n, 1)).astype(float)
+    if loss == "hinge":
+        return rng.choice([-1.0, 1.0], (n, 1))
+    return rng.uniform(0, 1, (n, k)) if unit_interval else rng.normal(size=(n, k))
+
+
+def _sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(s) for s in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated positive ints like 16,16, got {text!r}") from None
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"expected comma-separated positive ints like 16,16, got {text!r}")
+    return sizes
+
+
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive int, got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive int, got {text!r}")
+    return n
+
+
+def _positive_float(text: str) -> float:
+    x = _float(text)
+    if x <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
+    return x
+
+
+def _non_negative(text: str) -> float:
+    x = _float(text)
+    if x < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return x
+
+
+def _float(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(x):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return x
+
+
+SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (_add_train, _add_check, _add_graph, _add_steps)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""`backprop train` and `backprop check`: what they print, write, and exit with."""
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+import nn
+from nn.cli import main
+from nn.matrix import MatrixMLP
+
+
+def run(capsys, *argv):
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_train_with_the_defaults_reaches_95_percent_on_moons(capsys):
+    status, out, _ = run(capsys, "train", "--no-progress")
+    assert status == 0
+    accuracy = float(re.search(r"accuracy (\d+\.\d)%", out).group(1))
+    assert accuracy >= 95.0, out
+    assert "MLP(2 → 16 relu → 16 relu → 1 linear) on moons (200 samples), binary_cross_entropy" in out
+
+
+def test_train_plots_and_saves(capsys, tmp_path):
+    pytest.importorskip("matplotlib", reason="matplotlib is not installed (the plot extra)")
+    png, model = tmp_path / "training.png", tmp_path / "model.npz"
+    status, out, _ = run(capsys, "train", "--epochs", "5", "--no-progress", "--plot", str(png), "--save", str(model))
+    assert status == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+    assert nn.load(model).sizes == [2, 16, 16, 1]
+    assert f"wrote {png}" in out and f"wrote {model}" in out
+
+
+def test_train_with_the_matrix_engine_matches_the_scalar_one(capsys):
+    argv = ["train", "--dataset", "xor", "--samples", "40", "--epochs", "15", "--hidden", "6", "--no-progress"]
+    _, scalar, _ = run(capsys, *argv)
+    _, matrix, _ = run(capsys, *argv, "--engine", "matrix")
+    assert scalar.splitlines()[1] == matrix.splitlines()[1]  # the same final loss and accuracy, to 4 digits
+
+
+def test_train_on_spiral_uses_cross_entropy(capsys):
+    status, out, _ = run(capsys, "train", "--dataset", "spiral", "--epochs", "3", "--samples", "30", "--no-progress")
+    assert status == 0 and "→ 3 linear" in out and "cross_entropy" in out
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["train", "--hidden", "16,x"], "expected comma-separated positive ints"),
+        (["train", "--epochs", "0"], "expected a positive int"),
+        (["train", "--lr", "-1"], "expected a number > 0"),
+        (["train", "--dataset", "cifar"], "invalid choice"),
+        (["train", "--plot", "out.jpg"], "--plot: expected a file name ending in .png, .svg or .pdf"),
+        (["train", "--save", "model.pkl"], "--save: expected a file name ending in .npz or .json"),
+        (["check", "--layers", "4"], "--layers: expected at least two widths"),
+        (["check", "--loss", "hinge"], "--loss hinge needs one output unit"),
+        (["check", "--preset", "nielsen", "--activation", "relu"], "--preset nielsen needs --activation sigmoid"),
+        (["check", "--batch", "-3"], "expected a positive int"),
+    ],
+)
+def test_bad_arguments_exit_2_with_a_message(capsys, argv, message):
+    status, _, err = run(capsys, *argv)
+    assert status == 2
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_check_passes_and_exits_0(capsys):
+    argv = [
+        "check",
+        "--layers",
+        "4,8,8,3",
+        "--activation",
+        "tanh",
+        "--loss",
+        "cross_entropy",
+        "--batch",
+        "16",
+        "--seed",
+        "0",
+    ]
+    status, out, _ = run(capsys, *argv)
+    assert status == 0
+    assert "result: PASS: the views agree" in out and "N=16" in out
+
+
+@pytest.mark.parametrize("preset", ["nielsen", "no_bias_sigmoid", "udl_relu", "softmax_ce"])
+def test_check_each_preset(capsys, preset):
+    status, out, _ = run(capsys, "check", "--preset", preset, "--layers", "3,5,2", "--no-torch")
+    assert status == 0, out
+    assert f"preset={preset}" in out
+
+
+def test_check_micrograd_preset_and_json(capsys):
+    status, out, _ = run(capsys, "check", "--preset", "micrograd", "--layers", "2,16,16,1", "--json")
+    assert status == 0
+    report = json.loads(out)
+    assert report["ok"] is True and report["preset"] == "micrograd" and report["conventions"]["loss"] == "hinge"
+
+
+def test_check_exits_1_when_the_views_disagree(capsys, monkeypatch):
+    original = MatrixMLP.output_delta
+    monkeypatch.setattr(MatrixMLP, "output_delta", lambda self, Y: 2.0 * original(self, Y))  # a wrong δ^L
+    status, out, _ = run(capsys, "check", "--no-torch", "--numeric", "0")
+    assert status == 1
+    assert "result: FAIL" in out and "hint:" in out
+
+
+def test_cli_runs_as_an_installed_script(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(sys.executable).with_name("backprop")
+    done = subprocess.run([str(script), "check", "--no-torch", "--numeric", "10"], capture_output=True, text=True)
+    assert done.returncode == 0 and "PASS" in done.stdout
+    bad = subprocess.run([str(script), "train", "--epochs", "x"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "backprop train: error: argument --epochs" in bad.stderr
+    np.testing.assert_equal(bad.stdout, "")

@@ -1,0 +1,465 @@
+"""draw(), draw_matrix(), save(): DOT text, the three views, escaping, rendering and saving."""
+
+import os
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+from autograd_core import GraphvizNotFoundError, Value, draw, draw_matrix, save
+from autograd_core.draw import COLORS, INSTALL_GRAPHVIZ, op_text, render_svg
+
+SVG = "{http://www.w3.org/2000/svg}"
+HOSTILE = [
+    "</script><script>alert(1)</script>",
+    'a<b>&c"d',
+    "{x}|y\\z",
+    "line one\nline two",
+    "tab\tbell\x07nul\x00",
+    "]]><!-- -->",
+    "é δ ∂ 😀",
+    "&amp; &#x41; &lt;",
+]
+
+
+def neuron():
+    """micrograd's neuron: o = tanh(x1*w1 + x2*w2 + b), every node labelled."""
+    x1, x2 = Value(2.0, "x1"), Value(0.0, "x2")
+    w1, w2 = Value(-3.0, "w1"), Value(1.0, "w2")
+    b = Value(6.8813735870195432, "b")
+    x1w1 = x1 * w1
+    x1w1.label = "x1*w1"
+    x2w2 = x2 * w2
+    x2w2.label = "x2*w2"
+    s = x1w1 + x2w2
+    s.label = "x1*w1 + x2*w2"
+    n = s + b
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    return o
+
+
+def mlp(sizes=(2, 3, 2), x=(0.5, -1.2), y=(1.0, 0.0), inputs_as_values=False, samples=1):
+    """An MLP graph built by hand with the label conventions of nn, and a squared-error loss."""
+    params = {}
+    for layer in range(1, len(sizes)):
+        for j in range(sizes[layer]):
+            for k in range(sizes[layer - 1]):
+                params[f"W{layer}[{j},{k}]"] = Value(0.1 * (j + 1) - 0.07 * k * layer, f"W{layer}[{j},{k}]")
+            params[f"b{layer}[{j}]"] = Value(0.05 * j - 0.1, f"b{layer}[{j}]")
+    terms = []
+    for _ in range(samples):
+        a = [Value(v, f"x[{k}]") for k, v in enumerate(x)] if inputs_as_values else list(x)
+        for layer in range(1, len(sizes)):
+            out = []
+            for j in range(sizes[layer]):
+                w = [params[f"W{layer}[{j},{k}]"] for k in range(sizes[layer - 1])]
+                z = Value.dot(w, a, params[f"b{layer}[{j}]"], label=f"z{layer}[{j}]")
+                if layer < len(sizes) - 1:
+                    z = z.tanh()
+                    z.label = f"a{layer}[{j}]"
+                out.append(z)
+            a = out
+        terms += [(o - t) ** 2 for o, t in zip(a, y)]
+    return Value.sum(terms, label="loss")
+
+
+def node_line(source, label):
+    """The DOT statement of the node whose label starts with ``label``."""
+    (line,) = [s for s in source.splitlines() if f"<b>{label}</b>" in s]
+    return line
+
+
+# ---- the graph view: DOT text ------------------------------------------------------------
+
+
+def test_nodes_show_label_op_data_and_grad_and_edges_the_local_derivative():
+    o = neuron()
+    o.backward()
+    source = draw(o).source
+    assert source.count(" -> ") == 9
+    line = node_line(source, "o")
+    assert "tanh" in line and "data 0.7071" in line and "grad 1<" in line
+    assert "×" in node_line(source, "x1*w1")
+    assert "grad -1.5" in node_line(source, "x1")
+    assert re.search(r'-> n\d+ \[id=n\d+_0 label="-3"\]', source)  # d(x1*w1)/d(x1) = w1 = -3
+    assert "local derivatives ∂child/∂parent" in source
+    plain = draw(o, show_local_grads=False).source
+    assert 'label="' not in "".join(s for s in plain.splitlines() if " -> " in s)
+
+
+def test_grads_read_not_computed_until_a_backward_pass():
+    o = neuron()
+    assert source_has(draw(o), "grad: not computed")
+    o.backward()
+    assert not source_has(draw(o), "grad: not computed")
+
+
+def source_has(graph, text):
+    return text in graph.source
+
+
+@pytest.mark.parametrize(
+    "make, expected",
+    [
+        (lambda x: x * 2, "× 2"),
+        (lambda x: x + 1, "+ 1"),
+        (lambda x: x - 1.5, "− 1.5"),
+        (lambda x: 2 - x, "2 −"),
+        (lambda x: x / 4, "÷ 4"),
+        (lambda x: 2 / x, "2 ÷"),
+        (lambda x: x**2, "** 2"),
+        (lambda x: 2**x, "2 **"),
+        (lambda x: -x, "neg"),
+        (lambda x: x * x, "×"),
+        (lambda x: x.exp(), "exp"),
+        (lambda x: Value.sum([x, x, 1.5]), "Σ + 1.5"),
+        (lambda x: Value.dot([x], [x], 0.5), "Σ w·x + 0.5"),
+        (lambda x: Value.dot([x], [x]), "Σ w·x"),
+    ],
+)
+def test_the_op_is_drawn_with_the_number_it_folded_in(make, expected):
+    node = make(Value(3.0, "x"))
+    assert op_text(node) == expected
+    assert expected in draw(node).source
+
+
+def test_colours_by_role():
+    x, w = Value(1.0, "x"), Value(2.0, "W1[0,0]")
+    p = Value(3.0, "p")
+    out = x * w + p
+    source = draw(out, parameters=[p]).source
+    fill = {label: re.search(r'fillcolor="([^"]+)"', node_line(source, label))[1] for label in ("x", "W1[0,0]", "p")}
+    assert fill == {"x": COLORS["input"], "W1[0,0]": COLORS["parameter"], "p": COLORS["parameter"]}
+    assert f'fillcolor="{COLORS["output"]}"' in next(s for s in source.splitlines() if "×" not in s and "+" in s)
+    assert f'fillcolor="{COLORS["intermediate"]}"' in next(s for s in source.splitlines() if "×" in s)
+
+
+def test_rankdir_and_highlight():
+    o = neuron()
+    n = o.parents[0]
+    source = draw(o, rankdir="TB", highlight=[n, (n, o)]).source
+    assert "rankdir=TB" in source
+    assert 'penwidth="3"' not in source  # attributes are written bare
+    assert "penwidth=3" in node_line(source, "n")
+    (edge,) = [s for s in source.splitlines() if " -> " in s and "penwidth=2.5" in s]
+    assert edge.split(" [")[0].endswith(re.search(r"^\s*(n\d+) ", node_line(source, "o"))[1])
+    with pytest.raises(ValueError, match="not a node of this graph"):
+        draw(o, highlight=[Value(1.0)])
+    with pytest.raises(ValueError, match=r"\(parent, child\) pairs"):
+        draw(o, highlight=[(o, n)])
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"rankdir": "RL"}, "rankdir must be one of 'LR', 'TB', got 'RL'"),
+        ({"view": "table"}, "view must be one of 'graph', 'neurons', 'matrix', got 'table'"),
+    ],
+)
+def test_bad_choices_are_named(kwargs, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        draw(neuron(), **kwargs)
+
+
+def test_root_must_be_a_value():
+    with pytest.raises(TypeError, match="expected a Value as the root, got float"):
+        draw(3.0)  # type: ignore[arg-type]
+
+
+def test_node_cap_says_how_many_the_cap_and_what_to_do():
+    x = Value(1.0, "x")
+    v = x
+    for _ in range(50):
+        v = v * 1.01
+    with pytest.raises(ValueError) as e:
+        draw(v, max_nodes=20)
+    message = str(e.value)
+    assert "51 nodes" in message and "max_nodes=20" in message and "view='neurons'" in message
+    assert draw(v, max_nodes=51).source.count(" -> ") == 50
+
+
+def test_same_graph_same_text_and_an_identical_graph_too():
+    o = neuron()
+    o.backward()
+    again = neuron()
+    again.backward()
+    assert draw(o).source == draw(o).source == draw(again).source
+    loss = mlp()
+    loss.backward()
+    twin = mlp()
+    twin.backward()
+    for view in ("graph", "neurons", "matrix"):
+        assert draw(loss, view=view).source == draw(twin, view=view).source
+
+
+def test_node_names_come_from_the_topological_order_never_from_id():
+    source = draw(neuron()).source
+    assert re.findall(r"^\s*(n\d+) \[", source, re.M) != []
+    assert str(id(neuron())) not in source
+    assert not re.search(r">#\d", source)  # every node of this graph is labelled
+    unnamed = draw((Value(1.0) * 2).tanh()).source
+    assert ">#0<" in unnamed and ">#2<" in unnamed  # unlabelled nodes are named by position
+
+
+# ---- MLP graphs: clusters, the neuron view, the matrix view -------------------------------
+
+
+def test_mlp_graphs_are_grouped_into_neurons_inside_layers():
+    loss = mlp(inputs_as_values=True)
+    loss.backward()
+    source = draw(loss).source
+    blocks = _clusters(source)
+    assert set(blocks) >= {"cluster_0", "cluster_1", "cluster_1_0", "cluster_1_2", "cluster_2_1"}
+    assert {"W1[0,0]", "W1[0,1]", "b1[0]", "z1[0]", "a1[0]"} == set(blocks["cluster_1_0"])
+    assert {"W2[1,0]", "W2[1,1]", "W2[1,2]", "b2[1]", "z2[1]"} == set(blocks["cluster_2_1"])
+    assert set(blocks["cluster_0"]) >= {"x[0]", "x[1]"}
+    assert set(blocks["cluster_1"]) >= set(blocks["cluster_1_0"]) | set(blocks["cluster_1_2"])
+    assert "loss" not in {label for labels in blocks.values() for label in labels}
+
+
+def _clusters(source):
+    """{cluster name: labels of the nodes declared inside it (nested clusters included)}."""
+    blocks, open_ = {}, []
+    for line in source.splitlines():
+        m = re.match(r"\s*subgraph (cluster_\w+) \{", line)
+        if m:
+            open_.append(m[1])
+            blocks[m[1]] = []
+        elif line.strip() == "}" and open_:
+            open_.pop()
+        else:
+            label = re.search(r"<b>([^<]+)</b>", line)
+            if label and " -> " not in line:
+                for name in open_:
+                    blocks[name].append(label[1])
+    return blocks
+
+
+def test_neuron_view_has_one_box_per_neuron_with_z_a_and_delta():
+    loss = mlp()
+    loss.backward()
+    source = draw(loss, view="neurons").source
+    z = {(node.label): node for node in _nodes(loss) if node.label.startswith("z")}
+    assert f'<b>z1[2]</b></td><td align="right">{_fmt(z["z1[2]"].data)}' in source
+    assert "<b>a1[0]</b>" in source and "<b>a2[0]</b>" not in source  # layer 2 is linear
+    assert source.count("<b>δ</b>") == 5
+    assert _fmt(z["z2[1]"].grad) in source  # δ = z.grad
+    assert "layer 1 · tanh · W1: 3×2" in source and "layer 2 · linear · W2: 2×3" in source
+    assert source.count(" -> ") == 2 * 3 + 3 * 2 + 2  # inputs to layer 1, 1 to 2, outputs to the loss
+    assert "<b>x[1]</b>" in source and "<b>loss</b>" in source
+
+
+def _nodes(root):
+    from autograd_core import topological_order
+
+    return topological_order(root)
+
+
+def _fmt(x):
+    from autograd_core.draw import _num
+
+    return _num(x)
+
+
+def test_matrix_view_shows_the_layers_as_matrices_forward_and_backward():
+    loss = mlp()
+    loss.backward()
+    source = draw(loss, view="matrix").source
+    assert "z<sup>1</sup> = W<sup>1</sup> a<sup>0</sup> + b<sup>1</sup>" in source
+    assert "W<sup>2</sup>  (2×3)" in source and "tanh(z<sup>1</sup>)" in source
+    nodes = {n.label: n for n in _nodes(loss)}
+    assert f">{_fmt(nodes['W2[1,2]'].data)}<" in source
+    assert f">{_fmt(nodes['W1[2,1]'].grad)}<" in source  # dW
+    assert "δ<sup>1</sup> = (W<sup>2</sup>)<sup>T</sup> δ<sup>2</sup> ⊙ f′(z<sup>1</sup>)" in source
+    assert "<b>loss</b> = " in source
+    fresh = mlp()
+    assert "backward" not in draw(fresh, view="matrix").source  # no grads yet: forward only
+
+
+def test_neuron_and_matrix_views_match_the_real_nn_mlp():
+    nn = pytest.importorskip("nn")
+    model = nn.MLP(2, [3, 2], activation="tanh", seed=1)
+    loss = nn.mse([model([0.5, -1.0])], [[1.0, 0.0]])
+    loss.backward()
+    for view in ("neurons", "matrix"):
+        assert "layer 2" in draw(loss, view=view).source
+
+
+@pytest.mark.parametrize("view", ["neurons", "matrix"])
+def test_mlp_views_refuse_several_samples_and_non_mlp_graphs(view):
+    with pytest.raises(ValueError, match=r"holds several: the label 'z1\[\d\]' is on 2 nodes"):
+        draw(mlp(samples=2), view=view)
+    with pytest.raises(ValueError, match="needs the graph of an MLP"):
+        draw(neuron(), view=view)
+    z = Value.dot([Value(1.0, "W1[1,0]")], [2.0], label="z1[1]")
+    with pytest.raises(ValueError, match=r"must be z1\[0\] to z1\[n-1\]; this graph has z1\[1\]"):
+        draw(z, view=view)
+
+
+def test_draw_matrix_takes_plain_lists_and_numpy_arrays():
+    weights = [np.array([[0.5, -1.0], [2.0, 0.25]]), np.array([[1.0, -1.0]])]
+    biases = [np.array([0.1, 0.2]), None]
+    activations = [np.array([1.0, 2.0]), [0.4, 0.8], [-0.4]]
+    g = draw_matrix(
+        weights,
+        biases,
+        activations,
+        functions=["relu", "linear"],
+        deltas=[[0.3, -0.3], [-1.4]],
+        weight_grads=[[[0.3, 0.6], [-0.3, -0.6]], [[-0.56, -1.12]]],
+        loss=0.98,
+    )
+    source = g.source
+    assert "W<sup>1</sup>  (2×2)" in source and "relu(z<sup>1</sup>)" in source and "<i>no bias</i>" in source
+    assert ">-1.12<" in source and "<b>loss</b> = 0.98" in source
+    batch = draw_matrix(
+        [[[1.0, 2.0]]], [[0.5]], [[[1.0, 2.0, 3.0], [1.0, 1.0, 1.0]], [[3.5, 4.5, 5.5]]], functions=["linear"]
+    )
+    assert "a<sup>0</sup> (2×3)" in batch.source
+
+
+def test_draw_matrix_shows_large_matrices_as_shape_and_norm():
+    w = np.ones((20, 30))
+    g = draw_matrix([w], None, [np.zeros(30), np.zeros(20)], functions=["tanh"])
+    assert "20×30,  ‖·‖ = 24.49" in g.source
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (([], None, [[1.0]]), "at least one weight matrix"),
+        (([[[1.0, 2.0]]], None, [[1.0, 2.0]]), "expected 2 activations"),
+        (([[[1.0, 2.0]]], None, [[1.0], [1.0]]), r"activations\[0\] \(a\^0\): expected shape 2×1, got 1×1"),
+        (
+            ([[[1.0, 2.0]], [[1.0, 2.0]]], None, [[1.0, 1.0], [1.0], [1.0]]),
+            r"weights\[1\] \(W\^2\): expected shape 1×1",
+        ),
+        (([[[1.0, 2.0]]], [[1.0, 2.0]], [[1.0, 1.0], [1.0]]), r"biases\[0\]: expected shape 1×1, got 2×1"),
+        (([[1.0, 2.0]], None, [[1.0, 1.0], [1.0]]), r"weights\[0\]: expected a matrix"),
+        (([[[1.0, "a"]]], None, [[1.0, 1.0], [1.0]]), "expected finite real numbers"),
+        (([[[1.0, float("nan")]]], None, [[1.0, 1.0], [1.0]]), "expected finite real numbers"),
+    ],
+)
+def test_draw_matrix_names_the_expected_and_given_shapes(args, message):
+    with pytest.raises(ValueError, match=message):
+        draw_matrix(*args, functions=["linear"] * len(args[0]))
+
+
+# ---- escaping --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("label", HOSTILE)
+def test_hostile_labels_cannot_break_the_dot_text(label):
+    x = Value(1.0, label)
+    out = x * 2
+    out.label = label
+    for line in draw(out).source.splitlines():
+        if "label=<" in line:
+            inner = line.split("label=<", 1)[1]
+            assert "<script" not in inner and "\x00" not in inner and "\n" not in inner
+    assert "&lt;/script&gt;" in draw(Value(1.0, HOSTILE[0])).source
+
+
+@pytest.mark.parametrize("label", HOSTILE)
+def test_hostile_labels_render_to_valid_svg_showing_the_label(label, needs_dot):
+    x = Value(1.0, label)
+    out = x * 2
+    out.label = label
+    root = ET.fromstring(render_svg(draw(out)).encode())  # well-formed XML, whatever the label
+    texts = [t.text or "" for t in root.iter(f"{SVG}text")]
+    shown = "".join(texts)
+    for part in label.split("\n"):  # a newline starts a new line of the box; other controls are shown escaped
+        escaped = "".join(c if c.isprintable() else repr(c)[1:-1] for c in part)
+        for word in escaped.split():
+            assert word in shown
+    assert not list(root.iter(f"{SVG}script"))
+    assert all(tag.tag.startswith(SVG) for tag in root.iter())
+
+
+# ---- rendering and saving ------------------------------------------------------------------
+
+
+def test_svg_shows_every_node_and_number(needs_dot):
+    o = neuron()
+    o.backward()
+    root = ET.fromstring(render_svg(draw(o)).encode())
+    nodes = [g for g in root.iter(f"{SVG}g") if g.get("class") == "node"]
+    assert len(nodes) == 10
+    texts = {tuple(t.text.strip() for t in g.iter(f"{SVG}text") if t.text.strip()) for g in nodes}
+    assert ("o", "tanh", "data 0.7071", "grad 1") in texts
+    assert ("x1", "data 2", "grad -1.5") in texts
+
+
+def test_displays_inline_in_jupyter(needs_dot):
+    bundle = draw(neuron())._repr_mimebundle_()
+    assert list(bundle) == ["image/svg+xml"] and "<svg" in bundle["image/svg+xml"]
+
+
+@pytest.mark.parametrize(
+    "extension, magic", [("svg", b"<?xml"), ("png", b"\x89PNG"), ("pdf", b"%PDF"), ("dot", b"digraph")]
+)
+def test_save_picks_the_format_from_the_extension(tmp_path, extension, magic, needs_dot):
+    path = save(draw(neuron()), tmp_path / f"graph.{extension.upper()}")
+    assert path.read_bytes().startswith(magic)
+    assert os.listdir(tmp_path) == [path.name]  # no temporary file left behind
+
+
+def test_save_refuses_unknown_extensions_and_missing_directories(tmp_path):
+    g = draw(neuron())
+    with pytest.raises(ValueError, match=r"expected a file name ending in .svg, .png, .pdf, .dot or .gv, got .jpeg"):
+        save(g, tmp_path / "graph.jpeg")
+    with pytest.raises(ValueError, match="got no extension"):
+        save(g, tmp_path / "graph")
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        save(g, tmp_path / "missing" / "graph.dot")
+    assert os.listdir(tmp_path) == []
+
+
+def test_save_replaces_a_file_whole_and_keeps_it_when_rendering_fails(tmp_path, monkeypatch):
+    path = tmp_path / "graph.svg"
+    path.write_text("old")
+    save(draw(neuron()), path.with_suffix(".dot"))
+    monkeypatch.setenv("PATH", str(tmp_path))  # no dot on PATH: rendering fails
+    with pytest.raises(GraphvizNotFoundError):
+        save(draw(neuron()), path)
+    assert path.read_text() == "old"
+    assert sorted(os.listdir(tmp_path)) == ["graph.dot", "graph.svg"]
+
+
+def test_without_dot_the_text_works_and_rendering_says_how_to_install(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    g = draw(neuron())
+    assert g.source.startswith("digraph")
+    save(g, tmp_path / "graph.dot")
+    for render in (lambda: save(g, tmp_path / "graph.svg"), g._repr_mimebundle_, lambda: g.pipe(format="svg")):
+        with pytest.raises(GraphvizNotFoundError) as e:
+            render()
+        for command in (
+            "sudo apt-get install graphviz",
+            "brew install graphviz",
+            "conda install -c conda-forge graphviz",
+        ):
+            assert command in str(e.value)
+    assert "sudo apt-get install graphviz" in INSTALL_GRAPHVIZ
+
+
+def test_importing_the_engine_imports_no_graphviz():
+    code = "import sys, autograd_core; autograd_core.draw(autograd_core.Value(1.0)); print('graphviz' in sys.modules)"
+    check = "import sys, autograd_core; print('graphviz' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", check], capture_output=True, text=True).stdout.strip() == "False"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "True"
+
+
+@pytest.mark.slow
+def test_a_million_node_chain_hits_the_cap_without_recursion():
+    x = Value(1.0, "x")
+    v = x
+    for _ in range(500_000):
+        v = v * 1.000001 + 0.0
+    with pytest.raises(ValueError, match="1,000,001 nodes, more than max_nodes=300"):
+        draw(v)
