@@ -2,12 +2,12 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-EXTRAS := test,lint,digits,plot
+EXTRAS := test,lint,digits,plot,notebooks
 
-.PHONY: demo test lint pytest bench system-deps clean
+.PHONY: demo test lint pytest bench lab system-deps clean
 
 demo: $(VENV)/.installed system-deps
-	$(PY) -m autograd_core
+	$(VENV)/bin/backprop demo
 
 test: lint pytest
 
@@ -21,6 +21,9 @@ lint: $(VENV)/.installed
 
 bench: $(VENV)/.bench-installed
 	$(PY) bench/run.py
+
+lab: $(VENV)/.installed system-deps
+	$(VENV)/bin/jupyter lab notebooks/
 
 # The virtual environment, rebuilt when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml

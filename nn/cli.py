@@ -1,5 +1,6 @@
 """The ``backprop`` command.
 
+    backprop demo
     backprop train --dataset moons --hidden 16,16 --activation relu --epochs 100 --plot training.png
     backprop check --layers 4,8,8,3 --activation tanh --loss cross_entropy --batch 16 --seed 0
     backprop graph "tanh(a*b + c)" --set a=2 b=-3 c=10 -o graph.svg
@@ -198,6 +199,34 @@ def _write(write: Callable[[], object], path: str) -> None:
     except OSError as e:
         raise CommandError(f"cannot write {path!r}: {e.strerror}" if e.strerror else str(e), status=1) from None
     print(f"wrote {path}")
+
+
+# ---- backprop demo ----------------------------------------------------------------------
+
+
+def _add_demo(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser(
+        "demo",
+        help="train on moons, compare the two views, and write every picture (about a minute)",
+        description="Train an MLP on moons, print the scalar-vs-matrix gradient comparison with a "
+        "finite-difference check, and write a graph, the neuron and matrix views, the step-through "
+        "page and the training picture into a folder.",
+    )
+    p.add_argument("-o", "--output", default="demo-output", help="folder to write into (default: %(default)s)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(run=demo)
+
+
+def demo(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from nn.demo import run_demo
+
+    try:
+        _, ok = run_demo(Path(args.output), progress=not args.no_progress)
+    except OSError as e:
+        raise CommandError(f"cannot write into {args.output!r}: {e.strerror or e}", status=1) from None
+    return 0 if ok else 1
 
 
 # ---- backprop train ---------------------------------------------------------------------
@@ -436,7 +465,13 @@ def _float(text: str) -> float:
     return x
 
 
-SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (_add_train, _add_check, _add_graph, _add_steps)
+SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
+    _add_demo,
+    _add_train,
+    _add_check,
+    _add_graph,
+    _add_steps,
+)
 
 
 if __name__ == "__main__":
