@@ -155,7 +155,7 @@ def draw_matrix(
     Example::
 
         >>> g = draw_matrix([[[0.5, -1.0]]], [[0.1]], [[1.0, 2.0], [-1.4]], functions=["linear"])
-        >>> "W<sup>1</sup>" in g.source
+        >>> "W¹" in g.source
         True
     """
     _check_choice("rankdir", rankdir, RANKDIRS)
@@ -662,10 +662,19 @@ def _data(nodes: list[Value | None]) -> list[float] | None:
     return None if any(node is None for node in nodes) else [node.data for node in nodes if node is not None]
 
 
+_SUPERSCRIPTS = str.maketrans("0123456789T", "⁰¹²³⁴⁵⁶⁷⁸⁹ᵀ")
+
+
+def _sup(text: object) -> str:
+    """Superscript as Unicode characters: Graphviz's <SUP> becomes a separate SVG <text> with a
+    baseline-shift that browsers ignore, so "z<sup>1</sup>" would show as a misplaced "z 1"."""
+    return str(text).translate(_SUPERSCRIPTS)
+
+
 def _matrix_view(net: _MatrixNet) -> list[str]:
     lines = ['node [shape=box style="rounded,filled" fillcolor="#f8fafc" color="#94a3b8"]']
     x = net.activations[0]
-    lines.append(f"a0 [fillcolor={_quote(COLORS['input'])} label=<{_column('a<sup>0</sup> = x', x)}>]")
+    lines.append(f"a0 [fillcolor={_quote(COLORS['input'])} label=<{_column(f'a{_sup(0)} = x', x)}>]")
     for i in range(len(net.weights)):
         lines.append(f"L{i + 1} [label=<{_layer_table(net, i)}>]")
     last = f"L{len(net.weights)}"
@@ -675,23 +684,23 @@ def _matrix_view(net: _MatrixNet) -> list[str]:
     chain = ["a0"] + [f"L{i + 1}" for i in range(len(net.weights))] + (["loss"] if net.loss is not None else [])
     for i, (a, b) in enumerate(itertools.pairwise(chain)):
         shape = "×".join(str(n) for n in _shape(net.activations[i]))
-        lines.append(f"{a} -> {b} [label=<a<sup>{i}</sup> ({shape})>]")
+        lines.append(f"{a} -> {b} [label=<a{_sup(i)} ({shape})>]")
     if net.deltas is not None:
         back = 'style=dashed color="#b91c1c" fontcolor="#b91c1c" constraint=false'
         n = len(net.weights)
         if net.loss is not None:
             c = _html(net.loss_name)
-            lines.append(f"loss -> {last} [{back} label=<δ<sup>{n}</sup> = ∂{c}/∂z<sup>{n}</sup>>]")
+            lines.append(f"loss -> {last} [{back} label=<δ{_sup(n)} = ∂{c}/∂z{_sup(n)}>]")
         for layer in range(n - 1, 0, -1):
-            here, above = f"<sup>{layer}</sup>", f"<sup>{layer + 1}</sup>"
-            rule = f"δ{here} = (W{above})<sup>T</sup> δ{above} ⊙ f′(z{here})"
+            here, above = _sup(layer), _sup(layer + 1)
+            rule = f"δ{here} = (W{above}){_sup('T')} δ{above} ⊙ f′(z{here})"
             lines.append(f"L{layer + 1} -> L{layer} [{back} label=<{rule}>]")
     return lines
 
 
 def _layer_table(net: _MatrixNet, i: int) -> str:
     """One layer: W, b, z, a side by side, and under them dW, db, δ (as the equations pair them)."""
-    sup, prev = f"<sup>{i + 1}</sup>", f"<sup>{i}</sup>"
+    sup, prev = _sup(i + 1), _sup(i)
     w, b, a = net.weights[i], net.biases[i], net.activations[i + 1]
     f = _html(net.functions[i])
     rule = f"a{sup} = z{sup}" if f == "linear" else f"a{sup} = {f}(z{sup})"
@@ -708,7 +717,7 @@ def _layer_table(net: _MatrixNet, i: int) -> str:
         c, delta = _html(net.loss_name), net.deltas[i]
         one_sample = len(delta[0]) == 1
         backward = [
-            _column(f"∂{c}/∂W{sup} = δ{sup} (a{prev})<sup>T</sup>", net.weight_grads[i]) if net.weight_grads else "",
+            _column(f"∂{c}/∂W{sup} = δ{sup} (a{prev}){_sup('T')}", net.weight_grads[i]) if net.weight_grads else "",
             _column(f"∂{c}/∂b{sup} = {'' if one_sample else 'Σ '}δ{sup}", [[math.fsum(row)] for row in delta])
             if b is not None
             else "",

@@ -270,12 +270,12 @@ def test_matrix_view_shows_the_layers_as_matrices_forward_and_backward():
     loss = mlp()
     loss.backward()
     source = draw(loss, view="matrix").source
-    assert "z<sup>1</sup> = W<sup>1</sup> a<sup>0</sup> + b<sup>1</sup>" in source
-    assert "W<sup>2</sup>  (2×3)" in source and "tanh(z<sup>1</sup>)" in source
+    assert "z¹ = W¹ a⁰ + b¹" in source
+    assert "W²  (2×3)" in source and "tanh(z¹)" in source
     nodes = {n.label: n for n in _nodes(loss)}
     assert f">{_fmt(nodes['W2[1,2]'].data)}<" in source
     assert f">{_fmt(nodes['W1[2,1]'].grad)}<" in source  # dW
-    assert "δ<sup>1</sup> = (W<sup>2</sup>)<sup>T</sup> δ<sup>2</sup> ⊙ f′(z<sup>1</sup>)" in source
+    assert "δ¹ = (W²)ᵀ δ² ⊙ f′(z¹)" in source
     assert "<b>loss</b> = " in source
     fresh = mlp()
     assert "backward" not in draw(fresh, view="matrix").source  # no grads yet: forward only
@@ -315,12 +315,12 @@ def test_draw_matrix_takes_plain_lists_and_numpy_arrays():
         loss=0.98,
     )
     source = g.source
-    assert "W<sup>1</sup>  (2×2)" in source and "relu(z<sup>1</sup>)" in source and "<i>no bias</i>" in source
+    assert "W¹  (2×2)" in source and "relu(z¹)" in source and "<i>no bias</i>" in source
     assert ">-1.12<" in source and "<b>loss</b> = 0.98" in source
     batch = draw_matrix(
         [[[1.0, 2.0]]], [[0.5]], [[[1.0, 2.0, 3.0], [1.0, 1.0, 1.0]], [[3.5, 4.5, 5.5]]], functions=["linear"]
     )
-    assert "a<sup>0</sup> (2×3)" in batch.source
+    assert "a⁰ (2×3)" in batch.source
 
 
 def test_draw_matrix_shows_large_matrices_as_shape_and_norm():
