@@ -10,8 +10,10 @@ Standard library only at import time.
 """
 
 from autograd_core.check import GradcheckEntry, GradcheckReport, gradcheck, numerical_grad
-from autograd_core.draw import GraphvizNotFoundError, draw, draw_matrix, save
+from autograd_core.dot import GraphvizNotFoundError, save
+from autograd_core.draw import draw
 from autograd_core.graph import BackwardStep, EdgeStep, backward_steps, topological_order, zero_grad
+from autograd_core.mlp_views import draw_matrix
 from autograd_core.stepper import Stepper
 from autograd_core.value import Value
 

@@ -21,19 +21,8 @@ import os
 import re
 from pathlib import Path
 
-from autograd_core.draw import (
-    DEFAULT_MAX_NODES,
-    _check_choice,
-    _check_size,
-    _digraph,
-    _num,
-    edge_id,
-    graph_view,
-    node_ids,
-    node_names,
-    render_svg,
-    write_atomic,
-)
+from autograd_core.dot import check_choice, check_size, digraph, num_text, render_svg, write_atomic
+from autograd_core.draw import DEFAULT_MAX_NODES, edge_id, graph_view, node_ids, node_names
 from autograd_core.graph import BackwardStep, backward_steps, topological_order
 from autograd_core.value import Value
 
@@ -70,9 +59,9 @@ class Stepper:
     ) -> None:
         if not isinstance(root, Value):
             raise TypeError(f"Stepper: expected a Value as the root, got {type(root).__name__}: {root!r}")
-        _check_choice("rankdir", rankdir, ("LR", "TB"))
+        check_choice("rankdir", rankdir, ("LR", "TB"))
         order = topological_order(root)
-        _check_size(len(order), max_nodes, "nodes")
+        check_size(len(order), max_nodes, "nodes")
         names = node_names(order)
         saved = [node.grad for node in order]
         try:
@@ -80,7 +69,7 @@ class Stepper:
                 node.grad = 0.0
             self.steps: tuple[BackwardStep, ...] = tuple(backward_steps(root))
             # drawn with the final grads, so every box is wide enough for the numbers it will show
-            graph = _digraph(rankdir, graph_view(order, show_local_grads))
+            graph = digraph(rankdir, graph_view(order, show_local_grads))
             svg = render_svg(graph)
         finally:
             for node, grad in zip(order, saved):
@@ -116,7 +105,7 @@ def _step_data(order: list[Value], names: dict[Value, str], steps: tuple[Backwar
     ids = node_ids(order)
     root = order[-1]
     seed = f"{_ref(names[root])}.grad = 1 (the seed: ∂{names[root]}/∂{names[root]}); every other grad starts at 0"
-    start = {ids[node]: _num(1.0 if node is root else 0.0) for node in order}
+    start = {ids[node]: num_text(1.0 if node is root else 0.0) for node in order}
     return {
         "root": ids[root],
         "start": {"grads": start, "heading": "Start: non-leaf grads reset, the seed set", "lines": [seed]},
@@ -141,7 +130,7 @@ def _step_record(k: int, n: int, step: BackwardStep, ids: dict[Value, str], name
         "node": ids[node],
         "edges": [edge_id(ids[node], i) for i in range(len(step.edges))],
         "parents": [ids[e.parent] for e in step.edges],
-        "grads": [_num(e.grad_after) for e in step.edges],
+        "grads": [num_text(e.grad_after) for e in step.edges],
         "heading": heading,
         "lines": lines,
     }

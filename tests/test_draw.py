@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from autograd_core import GraphvizNotFoundError, Value, draw, draw_matrix, save
-from autograd_core.draw import COLORS, INSTALL_GRAPHVIZ, op_text, render_svg
+from autograd_core.dot import COLORS, INSTALL_GRAPHVIZ, render_svg
+from autograd_core.draw import op_text
 
 SVG = "{http://www.w3.org/2000/svg}"
 HOSTILE = [
@@ -261,9 +262,9 @@ def _nodes(root):
 
 
 def _fmt(x):
-    from autograd_core.draw import _num
+    from autograd_core.dot import num_text
 
-    return _num(x)
+    return num_text(x)
 
 
 def test_matrix_view_shows_the_layers_as_matrices_forward_and_backward():

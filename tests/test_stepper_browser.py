@@ -11,7 +11,8 @@ import shutil
 import pytest
 
 from autograd_core import Stepper, Value, backward_steps, topological_order
-from autograd_core.draw import _num, edge_id, node_ids
+from autograd_core.dot import num_text
+from autograd_core.draw import edge_id, node_ids
 
 from .conftest import CHROMIUM, require
 from .test_draw import mlp
@@ -119,7 +120,7 @@ def test_the_stepper_steps_through_backprop_in_a_browser(tmp_path, page):
         assert_shows_step(page, k, steps)
     _, record = steps[3]
     for parent, grad in {e.parent: e.grad_after for e in record.edges}.items():  # the last edge to each parent
-        assert grad_text(page, ids[parent]) == f"grad {_num(grad)}"
+        assert grad_text(page, ids[parent]) == f"grad {num_text(grad)}"
 
     page.click(".ag-prev")
     assert_shows_step(page, 3, steps)
@@ -156,7 +157,7 @@ def test_the_stepper_steps_through_backprop_in_a_browser(tmp_path, page):
     final = graph()
     final.backward()
     for node, node_id in node_ids(topological_order(final)).items():  # at the end: backward()'s grads
-        assert grad_text(page, node_id) == f"grad {_num(node.grad)}"
+        assert grad_text(page, node_id) == f"grad {num_text(node.grad)}"
     assert page.evaluate("window.__hacked === undefined && document.title.includes('loss')")
 
 

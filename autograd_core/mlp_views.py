@@ -1,0 +1,493 @@
+"""MLP graphs: reading the label conventions of nn, and the neuron and matrix views.
+
+The contract with nn, layers counted from 1 and indices from 0: parameters ``W{l}[j,k]`` and
+``b{l}[j]``, pre-activations ``z{l}[j]`` (one n-ary node), activations ``a{l}[j]`` (none for a
+linear layer: z is the output), and inputs ``x[k]`` when the inputs were Values. From these
+labels alone (autograd_core never imports nn), the layers of an MLP graph are read back, so that
+one sample's graph can be drawn one box per neuron, or as the matrices of the matrix view.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from autograd_core.dot import (
+    COLORS,
+    RANKDIRS,
+    check_choice,
+    digraph,
+    dot_quote,
+    html_text,
+    num_text,
+    short_repr,
+    table_grid,
+)
+from autograd_core.value import Value
+
+if TYPE_CHECKING:
+    import graphviz  # type: ignore[import-untyped]
+
+PARAMETER_LABEL = re.compile(r"W\d+\[\d+,\d+\]|b\d+\[\d+\]")
+
+
+W_LABEL = re.compile(r"W(\d+)\[(\d+),(\d+)\]")
+
+
+B_LABEL = re.compile(r"b(\d+)\[(\d+)\]")
+
+
+Z_LABEL = re.compile(r"z(\d+)\[(\d+)\]")
+
+
+A_LABEL = re.compile(r"a(\d+)\[(\d+)\]")
+
+
+X_LABEL = re.compile(r"x\[(\d+)\]")
+
+
+def neuron_key(label: str) -> tuple[int, int, tuple[int, int]] | None:
+    """(layer, neuron, place inside the neuron) of a node named by the MLP conventions.
+
+    The inputs x[k] are layer 0, one "neuron" each. Places: weights W[j,k] by k, then b, z, a.
+    """
+    m = W_LABEL.fullmatch(label)
+    if m:
+        return int(m[1]), int(m[2]), (0, int(m[3]))
+    for place, pattern in ((1, B_LABEL), (2, Z_LABEL), (3, A_LABEL)):
+        m = pattern.fullmatch(label)
+        if m:
+            return int(m[1]), int(m[2]), (place, 0)
+    m = X_LABEL.fullmatch(label)
+    return (0, int(m[1]), (0, 0)) if m else None
+
+
+class _HasToList(Protocol):
+    def tolist(self) -> Any: ...
+
+
+ArrayLike = Sequence[float] | Sequence[Sequence[float]] | _HasToList
+"""A vector or matrix of numbers: nested sequences, or anything with ``tolist()`` (numpy arrays)."""
+
+
+def draw_matrix(
+    weights: Sequence[ArrayLike],
+    biases: Sequence[ArrayLike | None] | None,
+    activations: Sequence[ArrayLike],
+    *,
+    functions: Sequence[str],
+    deltas: Sequence[ArrayLike] | None = None,
+    weight_grads: Sequence[ArrayLike] | None = None,
+    loss: float | None = None,
+    rankdir: str = "LR",
+) -> graphviz.Digraph:
+    """The matrix view of an MLP: z^l = W^l a^{l-1} + b^l, a^l = f_l(z^l), and δ^l, dW^l.
+
+    Args (layers l = 1..L; a vector may also be a matrix with one column per sample):
+        weights: W^1..W^L, W^l of shape (n_l, n_{l-1}).
+        biases: b^1..b^L, each of shape (n_l,), or None for a layer (or a net) without biases.
+        activations: a^0 = x, a^1, ..., a^L (L + 1 of them).
+        functions: f_1..f_L by name ("tanh", "relu", "sigmoid", "linear", ...).
+        deltas: δ^1..δ^L = dC/dz^l, or None before backprop.
+        weight_grads: dC/dW^1..dC/dW^L, or None.
+        loss: the cost C, drawn as the last box.
+
+    Small matrices are drawn as tables of numbers; larger ones as their shape and norm.
+
+    Example::
+
+        >>> g = draw_matrix([[[0.5, -1.0]]], [[0.1]], [[1.0, 2.0], [-1.4]], functions=["linear"])
+        >>> "W¹" in g.source
+        True
+    """
+    check_choice("rankdir", rankdir, RANKDIRS)
+    net = _MatrixNet.checked(weights, biases, activations, functions, deltas, weight_grads, loss)
+    return digraph(rankdir, _matrix_view(net))
+
+
+@dataclass(frozen=True)
+class _Layer:
+    z: list[Value]  # z{l}[j], j = 0..n_l-1
+    a: list[Value] | None  # a{l}[j]; None for a linear layer (z is its output)
+    function: str
+    weights: list[list[Value]]  # W{l}[j,k]
+    biases: list[Value | None]  # b{l}[j]
+    inputs: list[float]  # a^{l-1}: d z{l}[0] / d W{l}[0,k] is exactly a^{l-1}_k
+
+
+@dataclass(frozen=True)
+class _MLP:
+    inputs: dict[int, Value]  # the x[k] nodes, when the inputs were Values
+    layers: list[_Layer]
+    loss: Value | None  # the root, when it is not a layer's output itself
+
+
+def read_mlp(order: list[Value], view: str) -> _MLP:
+    """The layers of an MLP graph, read off the node labels (W1[j,k], b1[j], z1[j], a1[j], x[k])."""
+    found: dict[str, dict[tuple[int, ...], Value]] = {"z": {}, "a": {}, "x": {}}
+    for node in order:
+        for kind, pattern in (("z", Z_LABEL), ("a", A_LABEL), ("x", X_LABEL)):
+            m = pattern.fullmatch(node.label)
+            if m:
+                key = tuple(int(g) for g in m.groups())
+                if key in found[kind]:
+                    raise ValueError(_several_samples(view, node.label, order))
+                found[kind][key] = node
+    zs = found["z"]
+    if not zs:
+        raise ValueError(
+            f"draw(view={view!r}) needs the graph of an MLP, with nodes labelled z1[0], a1[0], W1[0,0], b1[0] "
+            f"(the label conventions of nn); this graph has no node labelled z<l>[<j>]. Use view='graph'."
+        )
+    sizes = _layer_sizes(zs, view)
+    layers = []
+    for layer in range(1, len(sizes) + 1):
+        z = [zs[(layer, j)] for j in range(sizes[layer - 1])]
+        n_in = sizes[layer - 2] if layer > 1 else None
+        layers.append(_read_layer(layer, z, found["a"], n_in, view))
+    root = order[-1]
+    outputs = layers[-1].a or layers[-1].z
+    loss = None if root in outputs else root
+    return _MLP({k[0]: v for k, v in found["x"].items()}, layers, loss)
+
+
+def _layer_sizes(zs: dict[tuple[int, ...], Value], view: str) -> list[int]:
+    last = max(layer for layer, _ in zs)
+    sizes = []
+    for layer in range(1, last + 1):
+        js = sorted(j for l_, j in zs if l_ == layer)
+        if js != list(range(len(js))) or not js:
+            have = ", ".join(f"z{layer}[{j}]" for j in js) or "none"
+            raise ValueError(
+                f"draw(view={view!r}): the z nodes of layer {layer} must be z{layer}[0] to z{layer}[n-1]; "
+                f"this graph has {have}"
+            )
+        sizes.append(len(js))
+    return sizes
+
+
+def _read_layer(layer: int, z: list[Value], acts: dict[tuple[int, ...], Value], n_in: int | None, view: str) -> _Layer:
+    weights, biases = [], []
+    inputs: dict[int, float] = {}
+    for j, node in enumerate(z):
+        row: dict[int, Value] = {}
+        bias = None
+        for parent, local in zip(node.parents, node.local_grads):
+            m = W_LABEL.fullmatch(parent.label)
+            if m and (int(m[1]), int(m[2])) == (layer, j):
+                row[int(m[3])] = parent
+                inputs.setdefault(int(m[3]), local)
+            elif parent.label == f"b{layer}[{j}]":
+                bias = parent
+        width = n_in if n_in is not None else len(row)
+        if node.op != "dot" or sorted(row) != list(range(width)) or not row:
+            raise ValueError(
+                f"draw(view={view!r}): z{layer}[{j}] must be a Value.dot node whose parents are "
+                f"W{layer}[{j},0] to W{layer}[{j},{width - 1}] (and b{layer}[{j}]); "
+                f"it is op {node.op or 'leaf'!r} with weights for k in {sorted(row)}"
+            )
+        weights.append([row[k] for k in range(width)])
+        biases.append(bias)
+    a = [acts.get((layer, j)) for j in range(len(z))]
+    inputs_in_order = [inputs[k] for k in range(len(inputs))]
+    if all(node is None for node in a):
+        return _Layer(z, None, "linear", weights, biases, inputs_in_order)
+    if any(node is None or node.parents != (zj,) for node, zj in zip(a, z)):
+        raise ValueError(
+            f"draw(view={view!r}): every a{layer}[j] must be computed from z{layer}[j] alone "
+            f"(a{layer}[j] = f(z{layer}[j])), for every neuron j of layer {layer}"
+        )
+    functions = sorted({node.op for node in a if node is not None})
+    return _Layer(z, [node for node in a if node is not None], "/".join(functions), weights, biases, inputs_in_order)
+
+
+def _several_samples(view: str, label: str, order: list[Value]) -> str:
+    count = sum(node.label == label for node in order)
+    return (
+        f"draw(view={view!r}) draws one sample, but this graph holds several: the label {label!r} is on "
+        f"{count} nodes. Draw the graph of a single sample, or use view='graph'."
+    )
+
+
+def neuron_view(mlp: _MLP, show_weights: bool, grads_known: bool) -> list[str]:
+    # Each column (the inputs, then each layer) is one node with a port per unit: Graphviz keeps
+    # the rows of a table in order, while separate nodes of a dense layer come out shuffled.
+    inputs = []
+    for k, x in enumerate(mlp.layers[0].inputs):
+        rows = [[f"<b>x[{k}]</b>", num_text(x)]]
+        if k in mlp.inputs and grads_known:
+            rows.append(["grad", num_text(mlp.inputs[k].grad)])
+        inputs.append(table_grid(rows))
+    lines = ["splines=line ranksep=0.9", "node [shape=plain]"]
+    lines.append(f"L0 [label=<{_column_of_units('inputs', inputs, COLORS['input'])}>]")
+    for number, layer in enumerate(mlp.layers, start=1):
+        title = f"layer {number} · {html_text(layer.function)} · W{number}: {len(layer.z)}×{len(layer.inputs)}"
+        units = [table_grid(_neuron_rows(layer, number, j, show_weights, grads_known)) for j in range(len(layer.z))]
+        lines.append(f"L{number} [label=<{_column_of_units(title, units, COLORS['intermediate'])}>]")
+        lines += [
+            f"L{number - 1}:{k}:e -> L{number}:{j}:w" for k in range(len(layer.inputs)) for j in range(len(layer.z))
+        ]
+    if mlp.loss is not None:
+        box = table_grid([[f"<b>{html_text(mlp.loss.label or 'loss')}</b>", num_text(mlp.loss.data)]])
+        lines.append(f"loss [label=<{_column_of_units('', [box], COLORS['output'])}>]")
+        last = len(mlp.layers)
+        lines += [f"L{last}:{j}:e -> loss:0:w" for j in range(len(mlp.layers[-1].z))]
+    lines.append('label="δ = ∂loss/∂z = z.grad" labelloc=b labeljust=l fontcolor="#475569"')
+    return lines
+
+
+def _column_of_units(title: str, units: list[str], color: str) -> str:
+    """A titled column of boxes, one table cell (and port) per unit."""
+    cells = "".join(
+        f'<tr><td port="{i}" border="1" style="rounded" bgcolor="{color}" cellpadding="4">{unit}</td></tr>'
+        for i, unit in enumerate(units)
+    )
+    head = f'<tr><td><font color="#475569">{title}</font></td></tr>' if title else ""
+    return f'<table border="0" cellborder="0" cellspacing="10">{head}{cells}</table>'
+
+
+def _neuron_rows(layer: _Layer, number: int, j: int, show_weights: bool, grads_known: bool) -> list[list[str]]:
+    """One neuron: its weight row and bias (the local derivatives of z), then z, a and δ."""
+    rows = []
+    if show_weights:
+        w = [node.data for node in layer.weights[j]]
+        shown = "  ".join(map(num_text, w)) if len(w) <= 6 else f"‖·‖ = {num_text(math.hypot(*w))}"
+        rows.append([f"W{number}[{j},:]", shown])
+        bias = layer.biases[j]
+        if bias is not None:
+            rows.append([f"b{number}[{j}]", num_text(bias.data)])
+    z = layer.z[j]
+    rows.append([f"<b>z{number}[{j}]</b>", num_text(z.data)])
+    if layer.a is not None:
+        rows.append([f"<b>a{number}[{j}]</b>", num_text(layer.a[j].data)])
+    rows.append(["<b>δ</b>", num_text(z.grad) if grads_known else "not computed"])
+    return rows
+
+
+@dataclass(frozen=True)
+class _MatrixNet:
+    weights: list[list[list[float]]]
+    biases: list[list[list[float]] | None]
+    activations: list[list[list[float]]]
+    functions: list[str]
+    deltas: list[list[list[float]]] | None
+    weight_grads: list[list[list[float]]] | None
+    loss: float | None
+    loss_name: str = "loss"
+
+    @staticmethod
+    def checked(
+        weights: Sequence[ArrayLike],
+        biases: Sequence[ArrayLike | None] | None,
+        activations: Sequence[ArrayLike],
+        functions: Sequence[str],
+        deltas: Sequence[ArrayLike] | None,
+        weight_grads: Sequence[ArrayLike] | None,
+        loss: float | None,
+        loss_name: str = "loss",
+    ) -> _MatrixNet:
+        """The arguments of draw_matrix as lists of rows, after checking every shape."""
+        n_layers = len(weights)
+        if n_layers == 0:
+            raise ValueError("draw_matrix: expected at least one weight matrix, got none")
+        ws = [_matrix(w, f"weights[{i}]", ndim=2) for i, w in enumerate(weights)]
+        sizes = [len(ws[0][0])] + [len(w) for w in ws]
+        for i, w in enumerate(ws):
+            _expect_shape(f"weights[{i}] (W^{i + 1})", w, (sizes[i + 1], sizes[i]))
+        _expect_count("activations", activations, n_layers + 1, "a^0 = x, then one per layer")
+        acts = [_matrix(a, f"activations[{i}]") for i, a in enumerate(activations)]
+        samples = len(acts[0][0])
+        for i, a in enumerate(acts):
+            _expect_shape(f"activations[{i}] (a^{i})", a, (sizes[i], samples))
+        _expect_count("functions", functions, n_layers, "one per layer")
+        bs = None if biases is None else _vectors("biases", biases, sizes[1:], 1)
+        ds = None if deltas is None else _vectors("deltas", deltas, sizes[1:], samples)
+        gs = None
+        if weight_grads is not None:
+            _expect_count("weight_grads", weight_grads, n_layers, "one per layer")
+            gs = [_matrix(g, f"weight_grads[{i}]", ndim=2) for i, g in enumerate(weight_grads)]
+            for i, g in enumerate(gs):
+                _expect_shape(f"weight_grads[{i}] (dW^{i + 1})", g, (sizes[i + 1], sizes[i]))
+        return _MatrixNet(ws, bs or [None] * n_layers, acts, [str(f) for f in functions], ds, gs, loss, loss_name)
+
+
+def matrix_view_of(mlp: _MLP, grads_known: bool) -> list[str]:
+    """The matrix view of an MLP graph: its numbers gathered into the matrices of each layer."""
+    layers = mlp.layers
+    weights = [[[w.data for w in row] for row in layer.weights] for layer in layers]
+    biases = [_data(layer.biases) for layer in layers]
+    activations = [layers[0].inputs] + [[v.data for v in (layer.a or layer.z)] for layer in layers]
+    deltas = [[z.grad for z in layer.z] for layer in layers] if grads_known else None
+    grads = [[[w.grad for w in row] for row in layer.weights] for layer in layers] if grads_known else None
+    loss = None if mlp.loss is None else mlp.loss.data
+    net = _MatrixNet.checked(
+        weights,
+        biases,
+        activations,
+        [layer.function for layer in layers],
+        deltas,
+        grads,
+        loss,
+        (mlp.loss.label if mlp.loss is not None else "") or "loss",
+    )
+    return _matrix_view(net)
+
+
+def _data(nodes: list[Value | None]) -> list[float] | None:
+    """The numbers of a layer's bias nodes; None when the layer has no biases."""
+    return None if any(node is None for node in nodes) else [node.data for node in nodes if node is not None]
+
+
+_SUPERSCRIPTS = str.maketrans("0123456789T", "⁰¹²³⁴⁵⁶⁷⁸⁹ᵀ")
+
+
+def _sup(text: object) -> str:
+    """Superscript as Unicode characters: Graphviz's <SUP> becomes a separate SVG <text> with a
+    baseline-shift that browsers ignore, so "z<sup>1</sup>" would show as a misplaced "z 1"."""
+    return str(text).translate(_SUPERSCRIPTS)
+
+
+def _matrix_view(net: _MatrixNet) -> list[str]:
+    lines = ['node [shape=box style="rounded,filled" fillcolor="#f8fafc" color="#94a3b8"]']
+    x = net.activations[0]
+    lines.append(f"a0 [fillcolor={dot_quote(COLORS['input'])} label=<{_column(f'a{_sup(0)} = x', x)}>]")
+    for i in range(len(net.weights)):
+        lines.append(f"L{i + 1} [label=<{_layer_table(net, i)}>]")
+    last = f"L{len(net.weights)}"
+    if net.loss is not None:
+        title = f"<b>{html_text(net.loss_name)}</b> = {num_text(net.loss)}"
+        lines.append(f"loss [fillcolor={dot_quote(COLORS['output'])} label=<{title}>]")
+    chain = ["a0"] + [f"L{i + 1}" for i in range(len(net.weights))] + (["loss"] if net.loss is not None else [])
+    for i, (a, b) in enumerate(itertools.pairwise(chain)):
+        shape = "×".join(str(n) for n in _shape(net.activations[i]))
+        lines.append(f"{a} -> {b} [label=<a{_sup(i)} ({shape})>]")
+    if net.deltas is not None:
+        back = 'style=dashed color="#b91c1c" fontcolor="#b91c1c" constraint=false'
+        n = len(net.weights)
+        if net.loss is not None:
+            c = html_text(net.loss_name)
+            lines.append(f"loss -> {last} [{back} label=<δ{_sup(n)} = ∂{c}/∂z{_sup(n)}>]")
+        for layer in range(n - 1, 0, -1):
+            here, above = _sup(layer), _sup(layer + 1)
+            rule = f"δ{here} = (W{above}){_sup('T')} δ{above} ⊙ f′(z{here})"
+            lines.append(f"L{layer + 1} -> L{layer} [{back} label=<{rule}>]")
+    return lines
+
+
+def _layer_table(net: _MatrixNet, i: int) -> str:
+    """One layer: W, b, z, a side by side, and under them dW, db, δ (as the equations pair them)."""
+    sup, prev = _sup(i + 1), _sup(i)
+    w, b, a = net.weights[i], net.biases[i], net.activations[i + 1]
+    f = html_text(net.functions[i])
+    rule = f"a{sup} = z{sup}" if f == "linear" else f"a{sup} = {f}(z{sup})"
+    bias = f" + b{sup}" if b is not None else ""
+    head = f"<b>layer {i + 1}</b>:  z{sup} = W{sup} a{prev}{bias},   {rule}"
+    forward = [
+        _column(f"W{sup}  ({len(w)}×{len(w[0])})", w),
+        _column(f"b{sup}", b) if b is not None else "<i>no bias</i>",
+        _column(f"z{sup}", _pre_activations(w, b, net.activations[i])),
+        _column(f"a{sup}", a),
+    ]
+    rows = [f'<tr><td colspan="4">{head}</td></tr>', _cells(forward)]
+    if net.deltas is not None:
+        c, delta = html_text(net.loss_name), net.deltas[i]
+        one_sample = len(delta[0]) == 1
+        backward = [
+            _column(f"∂{c}/∂W{sup} = δ{sup} (a{prev}){_sup('T')}", net.weight_grads[i]) if net.weight_grads else "",
+            _column(f"∂{c}/∂b{sup} = {'' if one_sample else 'Σ '}δ{sup}", [[math.fsum(row)] for row in delta])
+            if b is not None
+            else "",
+            _column(f"δ{sup} = ∂{c}/∂z{sup}", delta),
+            "",
+        ]
+        rows.append('<tr><td colspan="4"><font color="#b91c1c">backward</font></td></tr>')
+        rows.append(_cells(backward))
+    return f'<table border="0" cellspacing="6" cellpadding="0">{"".join(rows)}</table>'
+
+
+def _pre_activations(w: list[list[float]], b: list[list[float]] | None, a: list[list[float]]) -> list[list[float]]:
+    bias = [row[0] for row in b] if b is not None else [0.0] * len(w)
+    return [
+        [math.fsum(w_jk * a[k][n] for k, w_jk in enumerate(w_j)) + b_j for n in range(len(a[0]))]
+        for w_j, b_j in zip(w, bias)
+    ]
+
+
+def _column(title: str, numbers: list[list[float]] | None) -> str:
+    """A title over a table of numbers (or over the shape and norm, when the table is large)."""
+    rows = f"<tr><td>{title}</td></tr><tr><td>{_numbers(numbers or [])}</td></tr>"
+    return f'<table border="0" cellspacing="0" cellpadding="1">{rows}</table>'
+
+
+def _numbers(m: list[list[float]], largest: int = 8) -> str:
+    if not m:
+        return ""
+    rows, cols = len(m), len(m[0])
+    if rows > largest or cols > largest:
+        norm = math.sqrt(math.fsum(v * v for row in m for v in row))
+        return f"{rows}×{cols},  ‖·‖ = {num_text(norm)}"
+    body = "".join("<tr>" + "".join(f'<td align="right">{num_text(v)}</td>' for v in row) + "</tr>" for row in m)
+    table = 'border="0" cellborder="1" cellspacing="0" cellpadding="3" color="#cbd5e1" bgcolor="white"'
+    return f"<table {table}>{body}</table>"
+
+
+def _cells(items: list[str]) -> str:
+    return "<tr>" + "".join(f'<td valign="top">{item}</td>' for item in items) + "</tr>"
+
+
+def _matrix(x: object, what: str, ndim: int | None = None) -> list[list[float]]:
+    """x as rows of floats: a vector becomes a column; the shape must be rectangular and not empty."""
+    data = x.tolist() if hasattr(x, "tolist") else x
+    if not isinstance(data, Sequence) or isinstance(data, str) or len(data) == 0:
+        raise ValueError(f"draw_matrix: {what}: expected a non-empty vector or matrix of numbers, got {short_repr(x)}")
+    is_matrix = all(isinstance(row, Sequence) and not isinstance(row, str) for row in data)
+    if ndim == 2 and not is_matrix:
+        raise ValueError(f"draw_matrix: {what}: expected a matrix (rows of numbers), got {short_repr(x)}")
+    rows = [list(row) for row in data] if is_matrix else [[v] for v in data]
+    if len({len(row) for row in rows}) != 1 or not rows[0]:
+        raise ValueError(f"draw_matrix: {what}: expected rows of equal, non-zero length, got {short_repr(x)}")
+    try:
+        return [[_finite(v) for v in row] for row in rows]
+    except (TypeError, ValueError):
+        raise ValueError(f"draw_matrix: {what}: expected finite real numbers, got {short_repr(x)}") from None
+
+
+def _vectors(what: str, items: Sequence[ArrayLike | None], sizes: list[int], columns: int) -> list[Any]:
+    """One (n_l × columns) matrix per layer; a None item (a layer without biases) stays None."""
+    _expect_count(what, items, len(sizes), "one per layer")
+    out = []
+    for i, (item, n) in enumerate(zip(items, sizes)):
+        m = None if item is None else _matrix(item, f"{what}[{i}]")
+        if m is not None:
+            _expect_shape(f"{what}[{i}]", m, (n, columns))
+        out.append(m)
+    return out
+
+
+def _expect_count(what: str, items: Sequence[Any], n: int, meaning: str) -> None:
+    if len(items) != n:
+        raise ValueError(f"draw_matrix: expected {n} {what} ({meaning}), got {len(items)}")
+
+
+def _expect_shape(what: str, m: list[list[float]], shape: tuple[int, int]) -> None:
+    if _shape(m) != shape:
+        raise ValueError(
+            f"draw_matrix: {what}: expected shape {shape[0]}×{shape[1]}, got {'×'.join(map(str, _shape(m)))}"
+        )
+
+
+def _shape(m: list[list[float]]) -> tuple[int, int]:
+    return len(m), len(m[0])
+
+
+def _finite(v: Any) -> float:
+    if isinstance(v, (bool, str)):
+        raise TypeError(v)
+    f = float(v)
+    if f - f:
+        raise ValueError(v)
+    return f
