@@ -15,8 +15,8 @@ pytest: $(VENV)/.installed system-deps
 	$(PY) -m pytest -q
 
 lint: $(VENV)/.installed
-	$(PY) -m ruff check autograd_core nn tests bench
-	$(PY) -m ruff format --check autograd_core nn tests bench
+	$(PY) -m ruff check autograd_core nn tests bench notebooks
+	$(PY) -m ruff format --check autograd_core nn tests bench notebooks
 	$(PY) -m mypy
 
 bench: $(VENV)/.bench-installed

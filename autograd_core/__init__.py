@@ -10,7 +10,7 @@ Standard library only at import time.
 """
 
 from autograd_core.check import GradcheckEntry, GradcheckReport, gradcheck, numerical_grad
-from autograd_core.dot import GraphvizNotFoundError, save
+from autograd_core.dot import GraphvizNotFoundError, save, side_by_side
 from autograd_core.draw import draw
 from autograd_core.graph import BackwardStep, EdgeStep, backward_steps, topological_order, zero_grad
 from autograd_core.mlp_views import draw_matrix
@@ -31,6 +31,7 @@ __all__ = [
     "gradcheck",
     "numerical_grad",
     "save",
+    "side_by_side",
     "topological_order",
     "zero_grad",
 ]

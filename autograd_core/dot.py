@@ -142,6 +142,30 @@ def table_grid(rows: list[list[str]]) -> str:
     return f'<table border="0" cellborder="0" cellspacing="0" cellpadding="2">{body}</table>'
 
 
+class SideBySide:
+    """Drawings in one row, each scaled to its share of the width: shows inline in Jupyter."""
+
+    def __init__(self, drawings: Sequence[graphviz.Digraph]) -> None:
+        self.drawings = list(drawings)
+
+    def _repr_html_(self) -> str:
+        cells = []
+        for drawing in self.drawings:
+            svg = render_svg(drawing)
+            svg = svg[svg.index("<svg") :].replace("<svg", '<svg style="max-width:100%;height:auto"', 1)
+            cells.append(f'<div style="flex:0 1 auto;min-width:0">{svg}</div>')
+        return f'<div style="display:flex;gap:16px;align-items:flex-start">{"".join(cells)}</div>'
+
+    def __repr__(self) -> str:
+        return f"<{len(self.drawings)} drawings side by side>"
+
+
+def side_by_side(*drawings: graphviz.Digraph) -> SideBySide:
+    """Show several drawings in one row in Jupyter: ``side_by_side(draw(C, view="neurons"),
+    draw(C, view="matrix"))``, the scalar and the matrix view of the same MLP together."""
+    return SideBySide(drawings)
+
+
 def digraph(rankdir: str, lines: list[str]) -> graphviz.Digraph:
     head = [
         f'graph [rankdir={rankdir} fontname="{FONT}" fontsize=10 nodesep=0.2 ranksep=0.35]',
@@ -182,7 +206,17 @@ def _drawing_class() -> type[graphviz.Digraph]:
         ) from None
 
     class Drawing(graphviz.Digraph):
-        """A graphviz.Digraph whose rendering says how to install Graphviz when ``dot`` is missing."""
+        """A graphviz.Digraph whose rendering says how to install Graphviz when ``dot`` is missing,
+        and which Jupyter shows scaled to the width of the notebook (wide graphs are not clipped)."""
+
+        def __repr__(self) -> str:
+            edges = sum("->" in line for line in self.body)
+            return f"<drawing: {edges} edges; .source is the DOT text, save(drawing, 'graph.svg') writes it>"
+
+        def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **_: Any) -> dict[str, str]:
+            svg = render_svg(self)
+            svg = svg[svg.index("<svg") :].replace("<svg", '<svg style="max-width:100%;height:auto"', 1)
+            return {"text/html": f'<div style="overflow-x:auto">{svg}</div>', "text/plain": repr(self)}
 
         def pipe(self, *args: Any, **kwargs: Any) -> Any:
             with _dot_required():

@@ -105,7 +105,7 @@ def draw(
         mlp = read_mlp(order, view)
         if view == "neurons":
             check_size(len(mlp.layers[0].inputs) + sum(len(layer.z) for layer in mlp.layers), max_nodes, "neurons")
-            lines = neuron_view(mlp, show_local_grads, _grads_known(order))
+            lines = neuron_view(mlp, show_local_grads, _grads_known(order), rankdir)
         else:
             lines = matrix_view_of(mlp, _grads_known(order))
     return digraph(rankdir, lines)

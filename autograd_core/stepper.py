@@ -19,6 +19,7 @@ import html
 import json
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 from autograd_core.dot import check_choice, check_size, digraph, num_text, render_svg, write_atomic
@@ -33,7 +34,9 @@ class Stepper:
     """One backward pass of the graph of ``root``, as an interactive page.
 
     The pass starts from zeroed grads and ``root.grad = 1``, exactly as ``backward_steps``
-    records it; the graph's own grads are left as they were (the Stepper only looks).
+    records it; the graph's own grads are left as they were (the Stepper only looks). The
+    options are draw()'s: ``rankdir``, ``show_local_grads``, ``parameters`` (leaves to colour as
+    parameters), ``max_nodes``.
 
     Attributes:
         steps: the records of ``backward_steps``, one per non-leaf node, in backward() order.
@@ -54,6 +57,7 @@ class Stepper:
         *,
         rankdir: str = "LR",
         show_local_grads: bool = True,
+        parameters: Iterable[Value] = (),
         max_nodes: int = DEFAULT_MAX_NODES,
         title: str = "",
     ) -> None:
@@ -69,7 +73,7 @@ class Stepper:
                 node.grad = 0.0
             self.steps: tuple[BackwardStep, ...] = tuple(backward_steps(root))
             # drawn with the final grads, so every box is wide enough for the numbers it will show
-            graph = digraph(rankdir, graph_view(order, show_local_grads))
+            graph = digraph(rankdir, graph_view(order, show_local_grads, frozenset(parameters)))
             svg = render_svg(graph)
         finally:
             for node, grad in zip(order, saved):

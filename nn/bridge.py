@@ -37,13 +37,14 @@ def to_torch(mlp: MLP) -> Any:
     """
     torch = _torch()
     modules = []
-    for layer, f in zip(mlp.layers, mlp.activations):
-        n_in, n_out = len(layer.neurons[0].w), len(layer.neurons)
-        lin = torch.nn.Linear(n_in, n_out, bias=mlp.bias, dtype=torch.float64)
+    Ws, bs = mlp.matrices()
+    for l, f in enumerate(mlp.activations):
+        n_out, n_in = Ws[l].shape
+        lin = torch.nn.Linear(n_in, n_out, bias=bs is not None, dtype=torch.float64)
         with torch.no_grad():
-            lin.weight.copy_(torch.tensor([[w.data for w in n.w] for n in layer.neurons], dtype=torch.float64))
-            if mlp.bias:
-                lin.bias.copy_(torch.tensor([n.b.data for n in layer.neurons], dtype=torch.float64))  # type: ignore[union-attr]
+            lin.weight.copy_(torch.from_numpy(Ws[l]))
+            if bs is not None:
+                lin.bias.copy_(torch.from_numpy(bs[l]))
         modules.append(lin)
         if f != "linear":
             modules.append(getattr(torch.nn, _MODULES[f])())
@@ -88,14 +89,9 @@ def from_torch(seq: Any) -> MLP:
         output_activation=layers[-1][1],
         bias=biases.pop(),
     )
-    for layer, (lin, _) in zip(mlp.layers, layers):
-        W = lin.weight.detach().to(torch.float64).cpu().numpy()
-        b = lin.bias.detach().to(torch.float64).cpu().numpy() if lin.bias is not None else None
-        for j, neuron in enumerate(layer.neurons):
-            for k, w in enumerate(neuron.w):
-                w.data = float(W[j, k])
-            if b is not None:
-                neuron.b.data = float(b[j])  # type: ignore[union-attr]
+    Ws = [lin.weight.detach().to(torch.float64).cpu().numpy() for lin, _ in layers]
+    bs = [lin.bias.detach().to(torch.float64).cpu().numpy() for lin, _ in layers] if mlp.bias else None
+    mlp.set_matrices(Ws, bs)
     return mlp
 
 

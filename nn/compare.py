@@ -228,8 +228,7 @@ def _scalar_view(mlp: MLP, X: np.ndarray, Y: np.ndarray, conv: Conventions) -> _
     z = [np.array([[v.data for v in t.zs[l]] for t in traces]).T for l in range(L)]
     a = [np.array([[v.data for v in t.activations[l]] for t in traces]).T for l in range(L)]
     delta: list[np.ndarray | None] = [np.array([[v.grad for v in t.zs[l]] for t in traces]).T for l in range(L)]
-    dW = [np.array([[w.grad for w in n.w] for n in layer.neurons]) for layer in mlp.layers]
-    db = [np.array([n.b.grad for n in layer.neurons]) for layer in mlp.layers] if mlp.bias else None  # type: ignore[union-attr]
+    dW, db = mlp.matrices(grad=True)
     return _View(z, a, C.data, delta, dW, db)
 
 
@@ -482,6 +481,8 @@ def _inputs(mlp: MLP, X: Any, Y: Any, conv: Conventions) -> tuple[np.ndarray, np
                 f"Y: expected {N} class labels (shape ({N},)) or one-hot rows ({N}, {n_out}), got {Ya.shape}"
             )
         return Xa, Ya.astype(np.int64)
+    if Ya.shape == (N,) and n_out == 1:  # one target per sample, as the losses and fit accept
+        Ya = Ya.reshape(N, 1)
     if Ya.shape != (N, n_out):
         raise ValueError(f"Y: expected shape ({N}, {n_out}), got {Ya.shape}")
     return Xa, Ya.astype(np.float64)
@@ -496,7 +497,7 @@ def _table(rows: list[Row]) -> str:
         f"{'layer':<6}{'qty':<7}{'shape':<10}{'exact':<7}{'close':<7}{'max|Δ|':<9}{'max_rel':<9}{'norm_rel':<10}{'worst':<9}note"
     ]
     for r in rows:
-        shape = "(" + ",".join(map(str, r.shape)) + ")"
+        shape = str(tuple(r.shape)).replace(" ", "")
         worst = "" if r.worst is None else "(" + ",".join(map(str, r.worst)) + ")"
         lines.append(
             f"{_layer(r):<6}{r.quantity:<7}{shape:<10}{r.exact!s:<7}{r.close!s:<7}{r.max_abs:<9.1e}{r.max_rel:<9.1e}"

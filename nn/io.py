@@ -19,7 +19,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from nn.module import ACTIVATIONS, MLP
+from nn.module import ACTIVATIONS, MLP, _array
 
 FORMAT = "autograd-core.mlp"
 VERSION = 1
@@ -34,10 +34,11 @@ def state_dict(model: MLP) -> dict[str, Any]:
         "activations": model.activations,
         "bias": model.bias,
     }
-    for l, layer in enumerate(model.layers, start=1):
-        state[f"W{l}"] = np.array([[w.data for w in n.w] for n in layer.neurons], dtype=np.float64)
-        if model.bias:
-            state[f"b{l}"] = np.array([n.b.data for n in layer.neurons], dtype=np.float64)  # type: ignore[union-attr]
+    Ws, bs = model.matrices()
+    for l, W in enumerate(Ws, start=1):
+        state[f"W{l}"] = W
+        if bs is not None:
+            state[f"b{l}"] = bs[l - 1]
     return state
 
 
@@ -64,14 +65,10 @@ def from_state_dict(state: dict[str, Any], source: str = "state") -> MLP:
         raise ValueError(f"{source}: expected arrays {sorted(expected)}, found {sorted(arrays)}")
     hidden = acts[0] if len(acts) > 1 else "linear"
     model = MLP(sizes[0], sizes[1:], activation=hidden, output_activation=acts[-1], bias=bias)
-    for l, layer in enumerate(model.layers, start=1):
-        W = _array(state[f"W{l}"], (sizes[l], sizes[l - 1]), f"{source}: W{l}")
-        b = _array(state[f"b{l}"], (sizes[l],), f"{source}: b{l}") if bias else None
-        for j, neuron in enumerate(layer.neurons):
-            for w, value in zip(neuron.w, W[j].tolist()):
-                w.data = value
-            if b is not None:
-                neuron.b.data = float(b[j])  # type: ignore[union-attr]
+    layers = range(1, len(sizes))
+    Ws = [_array(state[f"W{l}"], (sizes[l], sizes[l - 1]), f"{source}: W{l}") for l in layers]
+    bs = [_array(state[f"b{l}"], (sizes[l],), f"{source}: b{l}") for l in layers] if bias else None
+    model.set_matrices(Ws, bs)
     return model
 
 
@@ -131,18 +128,6 @@ def _read_npz(source: Path) -> dict[str, Any]:
             raise
         raise ValueError(f"{source}: could not read the arrays ({e})") from None
     return {**header, **arrays}
-
-
-def _array(value: Any, shape: tuple[int, ...], name: str) -> np.ndarray:
-    try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name}: expected numbers of shape {shape}") from None
-    if arr.shape != shape:
-        raise ValueError(f"{name}: expected shape {shape}, got {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name}: values must be finite")
-    return arr
 
 
 def _write_atomically(target: Path, write: Any) -> None:

@@ -209,8 +209,7 @@ class MatrixMLP:
         conv = replace(conventions, **overrides) if conventions is not None else conventions_for(preset, **overrides)
         if preset is not None:
             _check_network(mlp, preset)
-        Ws = [np.array([[w.data for w in n.w] for n in layer.neurons]) for layer in mlp.layers]
-        bs = [np.array([n.b.data for n in layer.neurons]) for layer in mlp.layers] if mlp.bias else None  # type: ignore[union-attr]
+        Ws, bs = mlp.matrices()
         if conv.w_layout == "in_out":
             Ws = [W.T.copy() for W in Ws]
         return cls(Ws, bs, mlp.activations, conv)
@@ -227,13 +226,7 @@ class MatrixMLP:
             output_activation=self.activations[-1],
             bias=self.biases is not None,
         )
-        for l, layer in enumerate(mlp.layers):
-            W = self._W(l)
-            for j, neuron in enumerate(layer.neurons):
-                for k, w in enumerate(neuron.w):
-                    w.data = float(W[j, k])
-                if self.biases is not None:
-                    neuron.b.data = float(self.biases[l][j])  # type: ignore[union-attr]
+        mlp.set_matrices([self._W(l) for l in range(len(self.weights))], self.biases)
         return mlp
 
     def parameters(self) -> list[Param]:

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import itertools
 import math
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -191,6 +193,30 @@ class MLP(Module):
         """The W entries only (what an L2 penalty 'on weights only' decays)."""
         return [w for layer in self.layers for n in layer.neurons for w in n.w]
 
+    def matrices(self, grad: bool = False) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
+        """W^l of shape (n_l, n_{l-1}) and b^l of shape (n_l,) for every layer, as float64 arrays:
+        the parameters' data, or with ``grad=True`` their grads (∂C/∂W^l and ∂C/∂b^l). The
+        biases are None for a network without them. Indexed from 0: ``W[0]`` is W^1."""
+        get = operator.attrgetter("grad" if grad else "data")
+        Ws = [np.array([[get(w) for w in n.w] for n in layer.neurons], dtype=np.float64) for layer in self.layers]
+        if not self.bias:
+            return Ws, None
+        return Ws, [np.array([get(n.b) for n in layer.neurons], dtype=np.float64) for layer in self.layers]
+
+    def set_matrices(self, weights: Sequence[Any], biases: Sequence[Any] | None = None) -> None:
+        """Copy W^l (shape (n_l, n_{l-1})) and b^l (shape (n_l,)) into the parameters' data."""
+        if len(weights) != len(self.layers) or (biases is None) == self.bias:
+            want = f"{len(self.layers)} weight matrices" + (" and as many bias vectors" if self.bias else ", no biases")
+            raise ValueError(f"set_matrices: this {self!r} needs {want}")
+        for l, layer in enumerate(self.layers):
+            W = _array(weights[l], (len(layer.neurons), len(layer.neurons[0].w)), f"weights[{l}]")
+            b = None if biases is None else _array(biases[l], (len(layer.neurons),), f"biases[{l}]")
+            for j, neuron in enumerate(layer.neurons):
+                for w, value in zip(neuron.w, W[j].tolist()):
+                    w.data = value
+                if b is not None and neuron.b is not None:
+                    neuron.b.data = float(b[j])
+
     def _check_input(self, x: Sequence[Value | Number]) -> None:
         if isinstance(x, Value) or not hasattr(x, "__len__"):
             raise TypeError(f"MLP expects a sequence of {self.sizes[0]} numbers or Values, got {type(x).__name__}")
@@ -200,6 +226,18 @@ class MLP(Module):
     def __repr__(self) -> str:
         layers = "".join(f" → {n} {f}" for n, f in zip(self.sizes[1:], self.activations))
         return f"MLP({self.sizes[0]}{layers}{'' if self.bias else ', no bias'})"
+
+
+def _array(value: Any, shape: tuple[int, ...], name: str) -> np.ndarray:
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: expected numbers of shape {shape}") from None
+    if arr.shape != shape:
+        raise ValueError(f"{name}: expected shape {shape}, got {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name}: values must be finite")
+    return arr
 
 
 def _activation_name(name: str) -> str:

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from autograd_core import Value
 from nn.losses import LOSSES, l2
@@ -73,7 +72,7 @@ def fit(
     rng = np.random.default_rng(seed)
     rows = Xa.tolist()
     history = History()
-    bar = tqdm(range(epochs), desc="train", unit="epoch", disable=not progress, leave=False)
+    bar = _progress_bar(epochs, progress)
     for _ in bar:
         order = rng.permutation(n)
         total, correct, counted = 0.0, 0, 0
@@ -92,9 +91,24 @@ def fit(
                 counted += len(idx)
         history.loss.append(total / n if reduction == "mean" else total)
         history.accuracy.append(correct / counted if counted else None)
-        bar.set_postfix(loss=f"{history.loss[-1]:.4f}", acc=_percent(history.accuracy[-1]))
-    bar.close()
+        if progress:
+            bar.set_postfix(loss=f"{history.loss[-1]:.4f}", acc=_percent(history.accuracy[-1]))
+    if progress:
+        bar.close()
     return history
+
+
+def _progress_bar(epochs: int, progress: bool) -> Any:
+    """A tqdm bar over the epochs (a widget in Jupyter), or a plain range without one.
+
+    tqdm is imported here, not at the top: tqdm.auto inspects the Jupyter kernel when imported,
+    and warns there when ipywidgets is missing, even if no bar is ever shown.
+    """
+    if not progress:
+        return range(epochs)
+    from tqdm.auto import tqdm
+
+    return tqdm(range(epochs), desc="train", unit="epoch", leave=False)
 
 
 def _graph_step(

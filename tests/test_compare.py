@@ -224,3 +224,12 @@ def test_bad_inputs_to_compare():
         compare_gradients(MLP(3, [4, 2], activation="relu"), np.zeros((2, 3)), np.zeros((2, 2)), preset="nielsen")
     with pytest.raises(TypeError, match="unknown convention"):
         compare_gradients(model, np.zeros((2, 3)), np.zeros((2, 2)), layuot="rows")
+
+
+@pytest.mark.parametrize("loss", ["hinge", "binary_cross_entropy"])
+def test_one_output_losses_take_targets_of_shape_n(loss):
+    model = MLP(3, [4, 1], seed=3)
+    X, Y = data(model, 6, loss)
+    report = compare_gradients(model, X, Y.ravel(), loss=loss, numeric=False, torch=False)
+    assert report.ok
+    assert "(1,)" in str(report) and "(1)" not in str(report)

@@ -396,9 +396,20 @@ def test_svg_shows_every_node_and_number(needs_dot):
     assert ("x1", "data 2", "grad -1.5") in texts
 
 
-def test_displays_inline_in_jupyter(needs_dot):
-    bundle = draw(neuron())._repr_mimebundle_()
-    assert list(bundle) == ["image/svg+xml"] and "<svg" in bundle["image/svg+xml"]
+def test_displays_inline_in_jupyter_scaled_to_the_width(needs_dot):
+    drawing = draw(neuron())
+    bundle = drawing._repr_mimebundle_()
+    assert list(bundle) == ["text/html", "text/plain"]
+    assert bundle["text/html"].startswith('<div style="overflow-x:auto"><svg style="max-width:100%;height:auto"')
+    assert "viewBox" in bundle["text/html"] and "<?xml" not in bundle["text/html"]
+    assert bundle["text/plain"] == repr(drawing) and "edges; .source is the DOT text" in repr(drawing)
+
+
+def test_neuron_view_top_to_bottom_lays_layers_out_as_rows():
+    source = draw(mlp(inputs_as_values=True), view="neurons", rankdir="TB").source
+    assert "rankdir=TB" in source
+    assert re.search(r"L0:\d+:s -> L1:\d+:n", source) and ":e ->" not in source
+    assert "colspan=" in source
 
 
 @pytest.mark.parametrize(
@@ -464,3 +475,15 @@ def test_a_million_node_chain_hits_the_cap_without_recursion():
         v = v * 1.000001 + 0.0
     with pytest.raises(ValueError, match="1,000,001 nodes, more than max_nodes=300"):
         draw(v)
+
+
+def test_side_by_side_shows_drawings_in_one_row(needs_dot):
+    from autograd_core import side_by_side
+
+    loss = mlp(inputs_as_values=True)
+    loss.backward()
+    both = side_by_side(draw(loss, view="neurons"), draw(loss, view="matrix"))
+    page = both._repr_html_()
+    assert page.startswith('<div style="display:flex') and page.count("<svg") == 2
+    assert page.count('style="max-width:100%;height:auto"') == 2
+    assert repr(both) == "<2 drawings side by side>"

@@ -197,3 +197,28 @@ def _flat_like(params, numeric, bias):
             if b is not None:
                 out.append(table[(id(b), (j,))])
     return out
+
+
+def test_matrices_give_data_and_grads_as_arrays_and_set_matrices_copies_them_back():
+    model = MLP(3, [4, 2], seed=1)
+    Ws, bs = model.matrices()
+    assert [W.shape for W in Ws] == [(4, 3), (2, 4)] and [b.shape for b in bs] == [(4,), (2,)]
+    assert Ws[0][1, 2] == model.layers[0].neurons[1].w[2].data
+    mse([model([0.1, 0.2, 0.3])], [[0.0, 1.0]]).backward()
+    dWs, dbs = model.matrices(grad=True)
+    assert dWs[1][0, 3] == model.layers[1].neurons[0].w[3].grad and dbs[1][1] == model.layers[1].neurons[1].b.grad
+    other = MLP(3, [4, 2], seed=2)
+    other.set_matrices(Ws, bs)
+    assert [p.data for p in other.parameters()] == [p.data for p in model.parameters()]
+    assert MLP(2, [2], bias=False).matrices()[1] is None
+
+
+def test_set_matrices_checks_shapes():
+    model = MLP(3, [4, 2])
+    Ws, bs = model.matrices()
+    with pytest.raises(ValueError, match=r"weights\[1\]: expected shape \(2, 4\), got \(4, 2\)"):
+        model.set_matrices([Ws[0], Ws[1].T], bs)
+    with pytest.raises(ValueError, match="needs 2 weight matrices and as many bias vectors"):
+        model.set_matrices(Ws, None)
+    with pytest.raises(ValueError, match="values must be finite"):
+        model.set_matrices([Ws[0] * np.inf, Ws[1]], bs)
