@@ -20,7 +20,9 @@ def topological_order(root: Value) -> list[Value]:
 
     An iterative depth-first search: a node is pushed, then a ``None`` marker, then its
     parents; when the marker comes off the stack all the parents are placed, so the node
-    is. Deterministic: the same graph always gives the same order.
+    is. A leaf needs nothing before it, so it is placed as soon as it is met (most nodes of an
+    MLP's graph are leaves: its weights). Deterministic: the same graph always gives the same
+    order.
     """
     order: list[Value] = []
     seen: set[Value] = set()
@@ -38,7 +40,11 @@ def topological_order(root: Value) -> list[Value]:
         push(None)
         for parent in node.parents:
             if parent not in seen:
-                push(parent)
+                if parent.parents:
+                    push(parent)
+                else:
+                    mark(parent)
+                    place(parent)
     return order
 
 
@@ -62,16 +68,17 @@ def backward(root: Value, grad: float = 1.0) -> None:
         if g - g:  # inf or nan: inf - inf is nan, and nan is truthy
             raise _not_finite(node)
         parents = node.parents
+        n = len(parents)
         # The same rule three ways: unpacking one or two parents is 2-3x faster than zip,
         # and most nodes (unary ops, binary ops, ops with a constant) have one or two.
-        if len(parents) == 1:
+        if n == 1:
             parents[0].grad += node.local_grads[0] * g
-        elif len(parents) == 2:
+        elif n == 2:
             p, q = parents
             dp, dq = node.local_grads
             p.grad += dp * g
             q.grad += dq * g
-        else:
+        elif n:  # (a leaf has no parents: nothing to pass on)
             for parent, local in zip(parents, node.local_grads):
                 parent.grad += local * g
 
