@@ -39,34 +39,26 @@ $(VENV)/.bench-installed: $(VENV)/.installed
 	$(PY) -m pip install -q torch==2.13.0 || echo "NOTE: PyTorch 2.13.0 could not be installed; the PyTorch rows are skipped."
 	touch $@
 
-# Graphviz's `dot` renders the drawings. Installed with the system package manager where we
-# can (root or passwordless sudo with apt-get, or Homebrew); otherwise a message says how.
+# System packages: Graphviz's `dot` renders the drawings; Chromium runs the stepper's browser
+# test. Installed with apt-get (as root, or with passwordless sudo) or Homebrew where we can;
+# otherwise a note says what to install, and the tests that need them skip (or fail in CI).
 system-deps:
-	@command -v dot >/dev/null 2>&1 || { \
-	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-	    echo "Installing Graphviz (apt-get)..."; \
-	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null; \
-	  elif command -v apt-get >/dev/null 2>&1 && sudo -n true 2>/dev/null; then \
-	    echo "Installing Graphviz (sudo apt-get)..."; \
-	    sudo -n apt-get update -qq && sudo -n DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null; \
-	  elif command -v brew >/dev/null 2>&1; then \
-	    echo "Installing Graphviz (brew)..."; brew install graphviz; \
-	  else \
-	    echo "NOTE: Graphviz's 'dot' is not installed and could not be installed automatically."; \
-	    echo "      Drawings still produce DOT text; to render them install Graphviz:"; \
-	    echo "      Debian/Ubuntu: sudo apt-get install graphviz   macOS: brew install graphviz   conda: conda install -c conda-forge graphviz"; \
-	  fi; }
-	@test -x /usr/bin/chromium || { \
-	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-	    echo "Installing Chromium (apt-get), for the stepper's browser test..."; \
-	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  elif command -v apt-get >/dev/null 2>&1 && sudo -n true 2>/dev/null; then \
-	    echo "Installing Chromium (sudo apt-get), for the stepper's browser test..."; \
-	    sudo -n apt-get update -qq && sudo -n DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else \
-	    echo "NOTE: Chromium (/usr/bin/chromium) is not installed, so the stepper's browser test is skipped"; \
-	    echo "      (it fails when CI=true). Debian: sudo apt-get install chromium"; \
-	  fi; }
+	@install() { \
+	  if command -v apt-get >/dev/null 2>&1 && { [ "$$(id -u)" = 0 ] || sudo -n true 2>/dev/null; }; then \
+	    sudo=$$([ "$$(id -u)" = 0 ] || echo "sudo -n"); \
+	    echo "Installing $$1 (apt-get)..."; \
+	    $$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$$1" >/dev/null; \
+	  elif [ -n "$$2" ] && command -v brew >/dev/null 2>&1; then \
+	    echo "Installing $$2 (brew)..."; brew install "$$2"; \
+	  else return 1; fi; }; \
+	command -v dot >/dev/null 2>&1 || install graphviz graphviz || { \
+	  echo "NOTE: Graphviz's 'dot' is not installed and could not be installed automatically."; \
+	  echo "      Drawings still produce DOT text; to render them install Graphviz:"; \
+	  echo "      Debian/Ubuntu: sudo apt-get install graphviz   macOS: brew install graphviz   conda: conda install -c conda-forge graphviz"; }; \
+	test -x /usr/bin/chromium || install chromium || { \
+	  echo "NOTE: Chromium (/usr/bin/chromium) is not installed, so the stepper's browser test is skipped"; \
+	  echo "      (it fails when CI=true). Debian: sudo apt-get install chromium"; }
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache .hypothesis

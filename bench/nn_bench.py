@@ -29,19 +29,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
+from engine_bench import count_nodes
 
 from nn.data import moons
-
-
-def count_nodes(root: Any) -> int:
-    seen, stack = {id(root)}, [root]
-    while stack:
-        node = stack.pop()
-        for p in getattr(node, "parents", None) or getattr(node, "_prev", ()):
-            if id(p) not in seen:
-                seen.add(id(p))
-                stack.append(p)
-    return len(seen)
 
 
 def timed(step: Any, repeats: int) -> tuple[list[float], Any]:
