@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import functools
 import os
-import secrets
 import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from autograd_core.files import write_atomic
 
 if TYPE_CHECKING:
     import graphviz  # type: ignore[import-untyped]
@@ -78,26 +79,6 @@ def render_svg(graph: graphviz.Graph | graphviz.Digraph | graphviz.Source) -> st
     with _dot_required():
         svg: str = graph.pipe(format="svg", encoding="utf-8")
     return svg
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` whole or not at all: a temporary file beside it, then os.replace.
-
-    The temporary file is created with the usual permissions (0o666 less the umask), so the
-    result is readable like any other file the user writes.
-    """
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise FileNotFoundError(f"cannot write {str(path)!r}: the directory {str(directory)!r} does not exist")
-    temporary = directory / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
 
 
 def num_text(x: float) -> str:
@@ -187,11 +168,6 @@ def check_size(count: int, max_nodes: int, what: str) -> None:
             f"For an MLP, view='neurons' draws one box per neuron and view='matrix' one per layer; "
             f"otherwise pass a larger max_nodes (large drawings are slow to lay out and hard to read)."
         )
-
-
-def short_repr(x: object) -> str:
-    r = repr(x)
-    return r if len(r) <= 60 else r[:57] + "..."
 
 
 @functools.cache

@@ -24,10 +24,9 @@ from autograd_core.dot import (
     dot_quote,
     html_text,
     num_text,
-    short_repr,
     table_grid,
 )
-from autograd_core.value import Value
+from autograd_core.value import Value, _short
 
 if TYPE_CHECKING:
     import graphviz  # type: ignore[import-untyped]
@@ -448,17 +447,17 @@ def _matrix(x: object, what: str, ndim: int | None = None) -> list[list[float]]:
     """x as rows of floats: a vector becomes a column; the shape must be rectangular and not empty."""
     data = x.tolist() if hasattr(x, "tolist") else x
     if not isinstance(data, Sequence) or isinstance(data, str) or len(data) == 0:
-        raise ValueError(f"draw_matrix: {what}: expected a non-empty vector or matrix of numbers, got {short_repr(x)}")
+        raise ValueError(f"draw_matrix: {what}: expected a non-empty vector or matrix of numbers, got {_short(x)}")
     is_matrix = all(isinstance(row, Sequence) and not isinstance(row, str) for row in data)
     if ndim == 2 and not is_matrix:
-        raise ValueError(f"draw_matrix: {what}: expected a matrix (rows of numbers), got {short_repr(x)}")
+        raise ValueError(f"draw_matrix: {what}: expected a matrix (rows of numbers), got {_short(x)}")
     rows = [list(row) for row in data] if is_matrix else [[v] for v in data]
     if len({len(row) for row in rows}) != 1 or not rows[0]:
-        raise ValueError(f"draw_matrix: {what}: expected rows of equal, non-zero length, got {short_repr(x)}")
+        raise ValueError(f"draw_matrix: {what}: expected rows of equal, non-zero length, got {_short(x)}")
     try:
         return [[_finite(v) for v in row] for row in rows]
     except (TypeError, ValueError):
-        raise ValueError(f"draw_matrix: {what}: expected finite real numbers, got {short_repr(x)}") from None
+        raise ValueError(f"draw_matrix: {what}: expected finite real numbers, got {_short(x)}") from None
 
 
 def _vectors(what: str, items: Sequence[ArrayLike | None], sizes: list[int], columns: int) -> list[Any]:

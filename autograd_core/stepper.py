@@ -22,8 +22,9 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from autograd_core.dot import check_choice, check_size, digraph, num_text, render_svg, write_atomic
+from autograd_core.dot import check_choice, check_size, digraph, num_text, render_svg
 from autograd_core.draw import DEFAULT_MAX_NODES, edge_id, graph_view, node_ids, node_names
+from autograd_core.files import write_atomic
 from autograd_core.graph import BackwardStep, backward_steps, topological_order
 from autograd_core.value import Value
 

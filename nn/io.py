@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
 
+from autograd_core.files import write_atomic
 from nn.module import ACTIVATIONS, MLP, _array
 
 FORMAT = "autograd-core.mlp"
@@ -79,12 +79,12 @@ def save(model: MLP, path: str | os.PathLike[str]) -> Path:
     state = state_dict(model)
     if suffix == ".json":
         data = {k: v.tolist() if isinstance(v, np.ndarray) else v for k, v in state.items()}
-        _write_atomically(target, lambda f: f.write(json.dumps(data, indent=1).encode()))
+        write_atomic(target, lambda f: f.write(json.dumps(data, indent=1).encode()))
     elif suffix == ".npz":
         arrays = {k: v for k, v in state.items() if isinstance(v, np.ndarray)}
         header = {k: v for k, v in state.items() if not isinstance(v, np.ndarray)}
         entries = {"header": np.array(json.dumps(header)), **arrays}
-        _write_atomically(target, lambda f: np.savez(f, **cast(dict[str, Any], entries)))
+        write_atomic(target, lambda f: np.savez(f, **cast(dict[str, Any], entries)))
     else:
         raise ValueError(f"save: expected a path ending in .npz or .json, got {str(target)!r}")
     return target
@@ -128,17 +128,3 @@ def _read_npz(source: Path) -> dict[str, Any]:
             raise
         raise ValueError(f"{source}: could not read the arrays ({e})") from None
     return {**header, **arrays}
-
-
-def _write_atomically(target: Path, write: Any) -> None:
-    directory = target.parent if str(target.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from nn.io import _write_atomically
+from autograd_core.files import write_atomic
 from nn.matrix import MatrixMLP
 from nn.module import MLP
 from nn.train import History
@@ -82,5 +82,5 @@ def save_figure(fig: Any, path: str | os.PathLike[str], dpi: int = 120) -> Path:
     fmt = target.suffix.lower().lstrip(".")
     if fmt not in ("png", "svg", "pdf"):
         raise ValueError(f"expected a file name ending in .png, .svg or .pdf, got {str(target)!r}")
-    _write_atomically(target, lambda f: fig.savefig(f, format=fmt, dpi=dpi))
+    write_atomic(target, lambda f: fig.savefig(f, format=fmt, dpi=dpi))
     return target
