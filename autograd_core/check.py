@@ -19,7 +19,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from autograd_core.graph import topological_order
-from autograd_core.value import Number, Value, _real
+from autograd_core.inputs import real as _real
+from autograd_core.value import Number, Value
 
 Function = Callable[..., "Value | float"]
 

@@ -22,7 +22,8 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from autograd_core.value import Number, Value, _real
+from autograd_core.inputs import real as _real
+from autograd_core.value import Number, Value
 
 MAX_LENGTH = 1000
 """Longer expressions are refused: nobody types them, and Python's parser recurses on nesting."""

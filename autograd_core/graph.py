@@ -3,19 +3,45 @@
 Nothing here recurses, so graph depth is limited by memory, not by Python's recursion limit.
 Nothing here allocates objects the cyclic garbage collector tracks, per node: the backward pass
 costs the same with the collector on or off.
+
+This module is written against what a node has (``Node``: data, grad, parents, local_grads,
+op, label), not against the ``Value`` class, so value.py can import it and not the other way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar, runtime_checkable
+
+from autograd_core.inputs import real
 
 if TYPE_CHECKING:
-    from autograd_core.value import Value
+    from typing_extensions import Self  # typing.Self from Python 3.11; only read by type checkers
 
 
-def topological_order(root: Value) -> list[Value]:
+@runtime_checkable
+class Node(Protocol):
+    """What the graph algorithms need of a node (``Value`` is one): they write only ``grad``."""
+
+    grad: float
+
+    @property
+    def data(self) -> float: ...
+    @property
+    def parents(self) -> Sequence[Self]: ...
+    @property
+    def local_grads(self) -> Sequence[float]: ...
+    @property
+    def op(self) -> str: ...
+    @property
+    def label(self) -> str: ...
+
+
+N = TypeVar("N", bound=Node)
+
+
+def topological_order(root: N) -> list[N]:
     """Every node ``root`` depends on, each after all of its parents; ``root`` comes last.
 
     An iterative depth-first search: a node is pushed, then a ``None`` marker, then its
@@ -24,9 +50,9 @@ def topological_order(root: Value) -> list[Value]:
     MLP's graph are leaves: its weights). Deterministic: the same graph always gives the same
     order.
     """
-    order: list[Value] = []
-    seen: set[Value] = set()
-    stack: list[Value | None] = [root]
+    order: list[N] = []
+    seen: set[N] = set()
+    stack: list[N | None] = [root]
     push, pop, place, mark = stack.append, stack.pop, order.append, seen.add
     while stack:
         node = pop()
@@ -48,7 +74,7 @@ def topological_order(root: Value) -> list[Value]:
     return order
 
 
-def backward(root: Value, grad: float = 1.0) -> None:
+def backward(root: Node, grad: float = 1.0) -> None:
     """The chain rule, applied node by node from ``root`` back to the leaves.
 
     For each node, children first:  parent.grad += local_grad * node.grad  for every edge.
@@ -84,10 +110,10 @@ def backward(root: Value, grad: float = 1.0) -> None:
 
 
 @dataclass(frozen=True, slots=True)
-class EdgeStep:
+class EdgeStep(Generic[N]):
     """What one edge passed on in a backward step: ``parent.grad += local_grad * upstream``."""
 
-    parent: Value
+    parent: N
     local_grad: float  # d(node)/d(parent)
     contribution: float  # local_grad * the node's grad
     grad_before: float  # parent.grad before this edge
@@ -95,15 +121,15 @@ class EdgeStep:
 
 
 @dataclass(frozen=True, slots=True)
-class BackwardStep:
+class BackwardStep(Generic[N]):
     """One node of the backward pass: its grad (the upstream gradient) and what each edge passed on.
 
     ``edges`` is aligned with ``node.parents`` (duplicates kept, so ``a + a`` has two edges).
     """
 
-    node: Value
+    node: N
     grad: float
-    edges: tuple[EdgeStep, ...]
+    edges: tuple[EdgeStep[N], ...]
 
     @property
     def skipped(self) -> bool:
@@ -111,7 +137,7 @@ class BackwardStep:
         return not self.grad
 
 
-def backward_steps(root: Value, grad: float = 1.0) -> Iterator[BackwardStep]:
+def backward_steps(root: N, grad: float = 1.0) -> Iterator[BackwardStep[N]]:
     """backward(), one node at a time: yields a record for each node it applies.
 
     The reset and the seed happen at the call (non-leaf grads set to 0, ``root.grad += grad``);
@@ -128,11 +154,9 @@ def backward_steps(root: Value, grad: float = 1.0) -> Iterator[BackwardStep]:
         ...  for s in backward_steps(c)]
         [('c', [('a', 2.0, 2.0)])]
     """
-    from autograd_core.value import Value, _real  # value.py imports this module
-
-    if not isinstance(root, Value):
+    if not isinstance(root, Node):
         raise TypeError(f"backward_steps: expected a Value as the root, got {type(root).__name__}: {root!r}")
-    seed = _real(grad, "backward_steps(grad)")
+    seed = real(grad, "backward_steps(grad)")
     order = topological_order(root)
     for node in order:
         if node.parents:
@@ -141,7 +165,7 @@ def backward_steps(root: Value, grad: float = 1.0) -> Iterator[BackwardStep]:
     return _apply_steps(order)
 
 
-def _apply_steps(order: list[Value]) -> Iterator[BackwardStep]:
+def _apply_steps(order: list[N]) -> Iterator[BackwardStep[N]]:
     """The loop of backward(), written plainly and recording what each edge did."""
     for node in reversed(order):
         g = node.grad
@@ -159,13 +183,13 @@ def _apply_steps(order: list[Value]) -> Iterator[BackwardStep]:
         yield BackwardStep(node, g, tuple(edges))
 
 
-def zero_grad(root: Value) -> None:
+def zero_grad(root: Node) -> None:
     """Set ``grad`` to 0 on ``root`` and every node it depends on (leaves included)."""
     for node in topological_order(root):
         node.grad = 0.0
 
 
-def _not_finite(node: Value) -> OverflowError:
+def _not_finite(node: Node) -> OverflowError:
     name = f" {node.label!r}" if node.label else ""
     return OverflowError(
         f"backward: the gradient at node{name} (op {node.op or 'leaf'!r}, data={node.data!r}) "

@@ -12,7 +12,9 @@ than becoming a node of its own (as in PyTorch); it is kept in ``const`` so draw
 
 Invariant: every node's data and local derivatives are finite floats. An op that would break it
 raises (ValueError for a domain error, ZeroDivisionError, OverflowError) naming the op and its
-operands; the engine never hands back a silent nan or inf.
+operands; the engine never hands back a silent nan or inf. The check lives in ``_node``, the one
+function that makes nodes (and ``_node_checked`` adds the derivative check for the few ops whose
+derivative can overflow when their value does not: /, **, log).
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ from numbers import Real
 from operator import mul
 
 from autograd_core.graph import backward as _backward
+from autograd_core.inputs import real as _real
+from autograd_core.inputs import short as _short
+from autograd_core.inputs import text as _text
 
 Number = int | float
 """A plain real number; numpy real scalars (and anything registered as numbers.Real) work too."""
@@ -34,6 +39,8 @@ _ZERO = (0.0,)
 _ONE_ONE = (1.0, 1.0)
 _ONE_MINUS_ONE = (1.0, -1.0)
 _FLOAT_TYPE = {float}
+SHOWN_OPERANDS = 4
+"""An error message names at most this many operands (a wide layer's dot node has hundreds)."""
 
 
 class Value:
@@ -110,59 +117,38 @@ class Value:
     def __add__(self, other: Value | Number) -> Value:
         """self + other; d/dself = 1, d/dother = 1."""
         if isinstance(other, Value):
-            d = self.data + other.data
-            if d - d:
-                raise _overflow("+", self, other)
-            return _node(d, (self, other), _ONE_ONE, "+")
+            return _node(self.data + other.data, (self, other), _ONE_ONE, "+")
         c = other if type(other) is float else _operand(other)
         if c is None:
             return NotImplemented
-        d = self.data + c
-        if d - d:
-            raise _overflow("+", self, c)
-        return _node(d, (self,), _ONE, "+", c)
+        return _node(self.data + c, (self,), _ONE, "+", c)
 
     __radd__ = __add__
 
     def __sub__(self, other: Value | Number) -> Value:
         """self - other; d/dself = 1, d/dother = -1."""
         if isinstance(other, Value):
-            d = self.data - other.data
-            if d - d:
-                raise _overflow("-", self, other)
-            return _node(d, (self, other), _ONE_MINUS_ONE, "-")
+            return _node(self.data - other.data, (self, other), _ONE_MINUS_ONE, "-")
         c = other if type(other) is float else _operand(other)
         if c is None:
             return NotImplemented
-        d = self.data - c
-        if d - d:
-            raise _overflow("-", self, c)
-        return _node(d, (self,), _ONE, "-", c)
+        return _node(self.data - c, (self,), _ONE, "-", c)
 
     def __rsub__(self, other: Number) -> Value:
         """other - self; d/dself = -1."""
         c = other if type(other) is float else _operand(other)
         if c is None:
             return NotImplemented
-        d = c - self.data
-        if d - d:
-            raise _overflow("rsub", c, self)
-        return _node(d, (self,), _MINUS_ONE, "rsub", c)
+        return _node(c - self.data, (self,), _MINUS_ONE, "rsub", c)
 
     def __mul__(self, other: Value | Number) -> Value:
         """self * other; d/dself = other, d/dother = self."""
         if isinstance(other, Value):
-            d = self.data * other.data
-            if d - d:
-                raise _overflow("*", self, other)
-            return _node(d, (self, other), (other.data, self.data), "*")
+            return _node(self.data * other.data, (self, other), (other.data, self.data), "*")
         c = other if type(other) is float else _operand(other)
         if c is None:
             return NotImplemented
-        d = self.data * c
-        if d - d:
-            raise _overflow("*", self, c)
-        return _node(d, (self,), (c,), "*", c)
+        return _node(self.data * c, (self,), (c,), "*", c)
 
     __rmul__ = __mul__
 
@@ -173,13 +159,13 @@ class Value:
             if y == 0.0:
                 raise ZeroDivisionError(f"/: division by zero: {_show(self)} / {_show(other)}")
             d = self.data / y
-            return _checked(d, (self, other), (1.0 / y, -d / y), "/", None)
+            return _node_checked(d, (self, other), (1.0 / y, -d / y), "/")
         c = _operand(other)
         if c is None:
             return NotImplemented
         if c == 0.0:
             raise ZeroDivisionError(f"/: division by zero: {_show(self)} / {c!r}")
-        return _checked(self.data / c, (self,), (1.0 / c,), "/", c)
+        return _node_checked(self.data / c, (self,), (1.0 / c,), "/", c)
 
     def __rtruediv__(self, other: Number) -> Value:
         """other / self; d/dself = -other/self**2."""
@@ -190,7 +176,7 @@ class Value:
         if x == 0.0:
             raise ZeroDivisionError(f"rdiv: division by zero: {c!r} / {_show(self)}")
         d = c / x
-        return _checked(d, (self,), (-d / x,), "rdiv", c)
+        return _node_checked(d, (self,), (-d / x,), "rdiv", c)
 
     def __pow__(self, other: Value | Number) -> Value:
         """self ** other.
@@ -208,7 +194,7 @@ class Value:
                 )
             d = _pow(x, y, "**", self, other)
             local = (y * _pow(x, y - 1.0, "**", self, other), d * math.log(x))
-            return _checked(d, (self, other), local, "**", None)
+            return _node_checked(d, (self, other), local, "**")
         c = _operand(other)
         if c is None:
             return NotImplemented
@@ -222,7 +208,7 @@ class Value:
         if x == 0.0 and c < 1.0:
             raise ZeroDivisionError(f"**: the derivative c * x**(c-1) is infinite at {_show(self)} ** {c!r}")
         dx = c * _pow(x, c - 1.0, "**", self, c) if c != 1.0 else 1.0
-        return _checked(_pow(x, c, "**", self, c), (self,), (dx,), "**", c)
+        return _node_checked(_pow(x, c, "**", self, c), (self,), (dx,), "**", c)
 
     def __rpow__(self, other: Number) -> Value:
         """other ** self for a number base b > 0; d/dself = b**self * log(b)."""
@@ -232,7 +218,7 @@ class Value:
         if c <= 0.0:
             raise ValueError(f"rpow: the base of b ** x must be positive, got {c!r} ** {_show(self)}")
         d = _pow(c, self.data, "rpow", c, self)
-        return _checked(d, (self,), (d * math.log(c),), "rpow", c)
+        return _node_checked(d, (self,), (d * math.log(c),), "rpow", c)
 
     def __neg__(self) -> Value:
         """-self; d/dself = -1."""
@@ -254,7 +240,7 @@ class Value:
         x = self.data
         if x <= 0.0:
             raise ValueError(f"log: expected a positive operand, got {_show(self)}")
-        return _checked(math.log(x), (self,), (1.0 / x,), "log", None)
+        return _node_checked(math.log(x), (self,), (1.0 / x,), "log")
 
     def tanh(self) -> Value:
         """tanh(x); d/dx = 1 - tanh(x)**2 = 4e / (1 + e)**2 with e = exp(-2|x|).
@@ -293,10 +279,7 @@ class Value:
         values = tuple(values)
         data, nodes, all_nodes = _unpack(values, "Value.sum")
         c = None if all_nodes else sum(x for x, v in zip(data, values) if not isinstance(v, Value))
-        d = sum(data)
-        if d - d:
-            raise _overflow("sum", *nodes)
-        out = _node(d, nodes, (1.0,) * len(nodes), "sum", c)
+        out = _node(sum(data), nodes, (1.0,) * len(nodes), "sum", c)
         out.label = label
         return out
 
@@ -333,8 +316,6 @@ class Value:
         elif bias is not None:
             c = _real(bias, "Value.dot(bias)")
             d += c
-        if d - d:
-            raise _overflow("dot", *parents)
         out = _node(d, parents, local, "dot", c)
         out.label = label
         return out
@@ -344,7 +325,15 @@ class Value:
 
 
 def _node(data: float, parents: tuple, local_grads: tuple, op: str, const: float | None = None) -> Value:
-    """A new node, without the checks of the public constructor (ops check their own input)."""
+    """A new node: the one place that makes nodes, and so the one place that checks the value.
+
+    The value must be finite (``data - data`` is nonzero exactly for inf and nan), or the op
+    raises, naming itself and its operands. The local derivatives of most ops are their
+    operands' values or constants, finite already; the ops whose derivative can overflow on
+    its own use ``_node_checked``.
+    """
+    if data - data:
+        raise _overflow(op, *parents, *(() if const is None else (const,)))
     v = _new(Value)
     v.data = data
     v.grad = 0.0
@@ -356,10 +345,10 @@ def _node(data: float, parents: tuple, local_grads: tuple, op: str, const: float
     return v
 
 
-def _checked(data: float, parents: tuple, local_grads: tuple, op: str, const: float | None) -> Value:
-    """_node, after making sure the value and every local derivative are finite."""
-    if data - data or any(g - g for g in local_grads):
-        raise _overflow(op, *parents, *([] if const is None else [const]))
+def _node_checked(data: float, parents: tuple, local_grads: tuple, op: str, const: float | None = None) -> Value:
+    """_node, after making sure every local derivative is finite too (/, **, rpow, log)."""
+    if any(g - g for g in local_grads):
+        raise _overflow(op, *parents, *(() if const is None else (const,)))
     return _node(data, parents, local_grads, op, const)
 
 
@@ -374,30 +363,16 @@ def _overflow(op: str, *operands: Value | float) -> Exception:
     for x in operands:
         if not isinstance(x, Value) and x - x:
             return ValueError(f"{op}: expected a finite number as an operand, got {x!r}")
-    shown = ", ".join(_show(o) for o in operands)
+    shown = ", ".join(_show(o) for o in operands[:SHOWN_OPERANDS])
+    if len(operands) > SHOWN_OPERANDS:
+        shown += f", ... ({len(operands) - SHOWN_OPERANDS} more)"
     return OverflowError(f"{op}: the result or its derivative overflows the float range for operands {shown}")
 
 
 def _show(x: Value | float) -> str:
     if isinstance(x, Value):
-        return f"Value(data={x.data!r}{f', label={x.label!r}' if x.label else ''})"
+        return f"Value(data={x.data!r}{f', label={_short(x.label, 40)}' if x.label else ''})"
     return repr(x)
-
-
-def _real(x: object, where: str) -> float:
-    """x as a finite float, or the error that says what was expected and what was given."""
-    if type(x) is float or type(x) is int or (isinstance(x, Real) and not isinstance(x, bool)):
-        f = float(x)
-        if f - f:
-            raise ValueError(f"{where}: expected a finite number, got {f!r}")
-        return f
-    hint = " (use .item() to take the number out of a numpy array)" if type(x).__name__ == "ndarray" else ""
-    if isinstance(x, Value):
-        hint = " (a Value is already a node; use it directly, or its .data)"
-    raise TypeError(
-        f"{where}: expected a real number (int, float or numpy real scalar), "
-        f"got {type(x).__module__}.{type(x).__qualname__}: {_short(x)}{hint}"
-    )
 
 
 def _operand(x: object) -> float | None:
@@ -428,17 +403,6 @@ def _unpack(items: Sequence[Value | Number], where: str) -> tuple[list[float], t
             return list(items), (), False  # type: ignore[arg-type]
     data = [v.data if isinstance(v, Value) else _real(v, where) for v in items]
     return data, tuple(v for v in items if isinstance(v, Value)), False
-
-
-def _short(x: object) -> str:
-    r = repr(x)
-    return r if len(r) <= 60 else r[:57] + "..."
-
-
-def _text(s: object, what: str) -> str:
-    if not isinstance(s, str):
-        raise TypeError(f"{what}: expected a str, got {type(s).__name__}: {_short(s)}")
-    return s
 
 
 def _edges(parents: Sequence[Value], local_grads: Sequence[Number]) -> tuple[tuple[Value, ...], tuple[float, ...]]:
