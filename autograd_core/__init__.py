@@ -10,10 +10,9 @@ Standard library only at import time.
 """
 
 from autograd_core.check import GradcheckEntry, GradcheckReport, gradcheck, numerical_grad
-from autograd_core.dot import GraphvizNotFoundError, save, side_by_side
+from autograd_core.dot import GraphvizNotFoundError, save
 from autograd_core.draw import draw
-from autograd_core.graph import BackwardStep, EdgeStep, backward_steps, topological_order, zero_grad
-from autograd_core.mlp_views import draw_matrix
+from autograd_core.graph import BackwardStep, EdgeStep, Node, backward_steps, topological_order, zero_grad
 from autograd_core.stepper import Stepper
 from autograd_core.value import Value
 
@@ -23,17 +22,25 @@ __all__ = [
     "GradcheckEntry",
     "GradcheckReport",
     "GraphvizNotFoundError",
+    "Node",
     "Stepper",
     "Value",
     "backward_steps",
     "draw",
-    "draw_matrix",
     "gradcheck",
     "numerical_grad",
     "save",
-    "side_by_side",
     "topological_order",
     "zero_grad",
 ]
 
 __version__ = "0.1.0"
+
+_MOVED = {"draw_matrix": "nn", "side_by_side": "nn"}
+
+
+def __getattr__(name: str) -> object:
+    """An old name that moved says where it went (the MLP drawings live in nn, beside the MLP)."""
+    if name in _MOVED:
+        raise ImportError(f"autograd_core.{name} moved to {_MOVED[name]}: from {_MOVED[name]} import {name}")
+    raise AttributeError(f"module 'autograd_core' has no attribute {name!r}")

@@ -1,8 +1,8 @@
 """The DOT-text toolkit of the drawings: colours, escaping, number format, HTML-like tables,
 the Digraph they become, and saving or rendering it with Graphviz's ``dot``.
 
-Shared by draw.py (the graph view), mlp_views.py (the neuron and matrix views) and stepper.py.
-graphviz is imported only when a drawing is made.
+Shared by draw.py (the graph view) and stepper.py in the engine, and by nn's drawings of an MLP
+(nn/views.py). graphviz is imported only when a drawing is made.
 """
 
 from __future__ import annotations
@@ -81,6 +81,12 @@ def render_svg(graph: graphviz.Graph | graphviz.Digraph | graphviz.Source) -> st
     return svg
 
 
+def inline_svg(graph: graphviz.Graph | graphviz.Digraph | graphviz.Source) -> str:
+    """The drawing as an <svg> element for an HTML page, scaled down to the width it is given."""
+    svg = render_svg(graph)
+    return svg[svg.index("<svg") :].replace("<svg", '<svg style="max-width:100%;height:auto"', 1)
+
+
 def num_text(x: float) -> str:
     """A number as drawn: 4 significant digits, a short exponent (1.235e-5), no negative zero."""
     if x == 0:
@@ -123,30 +129,6 @@ def table_grid(rows: list[list[str]]) -> str:
     return f'<table border="0" cellborder="0" cellspacing="0" cellpadding="2">{body}</table>'
 
 
-class SideBySide:
-    """Drawings in one row, each scaled to its share of the width: shows inline in Jupyter."""
-
-    def __init__(self, drawings: Sequence[graphviz.Digraph]) -> None:
-        self.drawings = list(drawings)
-
-    def _repr_html_(self) -> str:
-        cells = []
-        for drawing in self.drawings:
-            svg = render_svg(drawing)
-            svg = svg[svg.index("<svg") :].replace("<svg", '<svg style="max-width:100%;height:auto"', 1)
-            cells.append(f'<div style="flex:0 1 auto;min-width:0">{svg}</div>')
-        return f'<div style="display:flex;gap:16px;align-items:flex-start">{"".join(cells)}</div>'
-
-    def __repr__(self) -> str:
-        return f"<{len(self.drawings)} drawings side by side>"
-
-
-def side_by_side(*drawings: graphviz.Digraph) -> SideBySide:
-    """Show several drawings in one row in Jupyter: ``side_by_side(draw(C, view="neurons"),
-    draw(C, view="matrix"))``, the scalar and the matrix view of the same MLP together."""
-    return SideBySide(drawings)
-
-
 def digraph(rankdir: str, lines: list[str]) -> graphviz.Digraph:
     head = [
         f'graph [rankdir={rankdir} fontname="{FONT}" fontsize=10 nodesep=0.2 ranksep=0.35]',
@@ -161,12 +143,11 @@ def check_choice(what: str, given: str, allowed: Sequence[str]) -> None:
         raise ValueError(f"draw: {what} must be one of {', '.join(map(repr, allowed))}, got {given!r}")
 
 
-def check_size(count: int, max_nodes: int, what: str) -> None:
+def check_size(count: int, max_nodes: int, what: str, advice: str, where: str = "draw") -> None:
+    """Refuse a drawing of more than ``max_nodes`` boxes, with advice that fits the caller."""
     if count > max_nodes:
         raise ValueError(
-            f"draw: the drawing would have {count:,} {what}, more than max_nodes={max_nodes:,}. "
-            f"For an MLP, view='neurons' draws one box per neuron and view='matrix' one per layer; "
-            f"otherwise pass a larger max_nodes (large drawings are slow to lay out and hard to read)."
+            f"{where}: the drawing would have {count:,} {what}, more than max_nodes={max_nodes:,}; {advice}."
         )
 
 
@@ -190,9 +171,7 @@ def _drawing_class() -> type[graphviz.Digraph]:
             return f"<drawing: {edges} edges; .source is the DOT text, save(drawing, 'graph.svg') writes it>"
 
         def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **_: Any) -> dict[str, str]:
-            svg = render_svg(self)
-            svg = svg[svg.index("<svg") :].replace("<svg", '<svg style="max-width:100%;height:auto"', 1)
-            return {"text/html": f'<div style="overflow-x:auto">{svg}</div>', "text/plain": repr(self)}
+            return {"text/html": f'<div style="overflow-x:auto">{inline_svg(self)}</div>', "text/plain": repr(self)}
 
         def pipe(self, *args: Any, **kwargs: Any) -> Any:
             with _dot_required():

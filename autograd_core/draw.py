@@ -8,15 +8,11 @@
     print(g.source)            # the DOT text (no Graphviz needed for this)
     save(g, "out.svg")         # .svg, .png, .pdf or .dot, from the extension
 
-Three views of the same graph:
-
-- ``view="graph"``: every node, with its label, op (and the number it folded in: ``× 2``),
-  data and grad; each edge parent -> child carries the local derivative d(child)/d(parent).
-  Nodes of an MLP (labelled ``W1[0,1]``, ``b1[0]``, ``z1[0]``, ``a1[0]``, ``x[0]``) are grouped
-  into neurons inside layers.
-- ``view="neurons"``: one box per neuron with z, a and δ = z.grad; the bridge to the matrix view.
-- ``view="matrix"``: the same MLP as matrices, z^l = W^l a^{l-1} + b^l, with δ^l and dW^l.
-  ``draw_matrix`` draws it from plain lists or arrays (the numpy matrix view calls it directly).
+Every node is drawn with its label, op (and the number it folded in: ``× 2``), data and grad;
+each edge parent -> child carries the local derivative d(child)/d(parent). The engine knows
+nothing of layers: two small hooks let a caller say more, ``parameters=`` (leaves to colour as
+parameters) and ``group=`` (the clusters a node is drawn in). ``nn.draw_mlp`` uses them to draw
+an MLP's graph grouped into neurons and layers, and adds the neuron and matrix views.
 
 Grads show as "grad: not computed" when every grad in the graph is exactly 0 (no backward()
 has run, or it was seeded with 0). Only the standard library is imported until a drawing is made.
@@ -24,7 +20,8 @@ has run, or it was seeded with 0). Only the standard library is imported until a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from autograd_core.dot import (
@@ -42,16 +39,6 @@ from autograd_core.dot import (
     table_rows,
 )
 from autograd_core.graph import topological_order
-from autograd_core.mlp_views import (
-    B_LABEL,
-    PARAMETER_LABEL,
-    W_LABEL,
-    Z_LABEL,
-    matrix_view_of,
-    neuron_key,
-    neuron_view,
-    read_mlp,
-)
 from autograd_core.value import Value
 
 if TYPE_CHECKING:
@@ -59,8 +46,10 @@ if TYPE_CHECKING:
 
 DEFAULT_MAX_NODES = 300
 
+Group = Callable[[Value], Sequence[str] | None]
+"""The clusters a node is drawn in, outermost first, by title: ("layer 2", "neuron 0"); None: none."""
 
-VIEWS = ("graph", "neurons", "matrix")
+_ADVICE = "pass a larger max_nodes (large drawings are slow to lay out and hard to read) or draw a smaller graph"
 
 
 def draw(
@@ -71,20 +60,23 @@ def draw(
     show_local_grads: bool = True,
     highlight: Iterable[Value | tuple[Value, Value]] = (),
     parameters: Iterable[Value] = (),
+    group: Group | None = None,
     max_nodes: int = DEFAULT_MAX_NODES,
 ) -> graphviz.Digraph:
     """A drawing of the graph that ``root`` depends on, as a ``graphviz.Digraph``.
 
     Args:
-        view: "graph" (every node), "neurons" (one box per neuron of an MLP) or "matrix"
-            (the MLP as matrices). The last two need the label conventions of ``nn``.
+        view: "graph", the only view of a plain graph. The neuron and matrix views of an MLP
+            live with the MLP: ``nn.draw_mlp(root, view="neurons")``.
         rankdir: "LR" (inputs on the left) or "TB" (inputs on top).
-        show_local_grads: write d(child)/d(parent) on every edge (in the neuron view, that is
-            the weight: dz/da = W).
+        show_local_grads: write d(child)/d(parent) on every edge.
         highlight: nodes, and (parent, child) pairs for edges, to draw in red.
-        parameters: leaves to colour as parameters; leaves labelled like ``W1[0,1]`` or
-            ``b1[0]`` are parameters anyway. Other leaves are inputs; ``root`` is the output.
-        max_nodes: refuse (ValueError) to draw more boxes than this.
+        parameters: leaves to colour as parameters (and to place beside the node that uses
+            them, for a ``Value.dot`` node). Other leaves are inputs; ``root`` is the output.
+        group: a function from a node to the clusters it is drawn in, outermost first, as a
+            tuple of titles (``("layer 2", "neuron 0")``), or None for no cluster. Clusters are
+            drawn in the natural order of their titles (numbers compare as numbers).
+        max_nodes: refuse (ValueError) to draw more nodes than this.
 
     Example::
 
@@ -95,19 +87,15 @@ def draw(
     """
     if not isinstance(root, Value):
         raise TypeError(f"draw: expected a Value as the root, got {type(root).__name__}: {root!r}")
-    check_choice("view", view, VIEWS)
+    if view in ("neurons", "matrix"):
+        raise ValueError(
+            f"draw(view={view!r}) moved to nn, beside the MLP: from nn import draw_mlp; draw_mlp(root, view={view!r})"
+        )
+    check_choice("view", view, ("graph",))
     check_choice("rankdir", rankdir, RANKDIRS)
     order = topological_order(root)
-    if view == "graph":
-        check_size(len(order), max_nodes, "nodes")
-        lines = graph_view(order, show_local_grads, frozenset(parameters), highlight)
-    else:
-        mlp = read_mlp(order, view)
-        if view == "neurons":
-            check_size(len(mlp.layers[0].inputs) + sum(len(layer.z) for layer in mlp.layers), max_nodes, "neurons")
-            lines = neuron_view(mlp, show_local_grads, _grads_known(order), rankdir)
-        else:
-            lines = matrix_view_of(mlp, _grads_known(order))
+    check_size(len(order), max_nodes, "nodes", _ADVICE)
+    lines = graph_view(order, show_local_grads, frozenset(parameters), highlight, group)
     return digraph(rankdir, lines)
 
 
@@ -131,8 +119,9 @@ def graph_view(
     show_local_grads: bool,
     parameters: frozenset[Value] = frozenset(),
     highlight: Iterable[Value | tuple[Value, Value]] = (),
+    group: Group | None = None,
 ) -> list[str]:
-    """The DOT statements of the graph view (draw(view="graph") and the Stepper's graph)."""
+    """The DOT statements of the graph view (draw() and the Stepper's graph)."""
     ids, names = node_ids(order), node_names(order)
     marked_nodes, marked_edges = _highlights(highlight, ids)
     roles = _roles(order, parameters)
@@ -143,7 +132,7 @@ def graph_view(
         for node in reading
     }
     lines = ['node [shape=box style="rounded,filled" margin="0.08,0.04"]']
-    lines += _clustered(reading, statements)
+    lines += _clustered(reading, statements, group)
     for node in reading:
         for k, (parent, local) in enumerate(zip(node.parents, node.local_grads)):
             attrs = {"id": edge_id(ids[node], k)}
@@ -152,8 +141,8 @@ def graph_view(
             if (parent, node) in marked_edges:
                 attrs.update(color=dot_quote(HIGHLIGHT), fontcolor=dot_quote(HIGHLIGHT), penwidth="2.5")
             lines.append(f"{ids[parent]} -> {ids[node]} {dot_attrs(attrs)}")
-    lines += [f"{ids[a]} -> {ids[b]} [style=invis]" for a, b in _layering(reading)]
-    lines.append(f"label=<{_legend(show_local_grads)}> labelloc=b labeljust=l")
+    lines += [f"{ids[a]} -> {ids[b]} [style=invis]" for a, b in _beside_their_inputs(reading, parameters)]
+    lines.append(f"label=<{_legend(show_local_grads, set(roles.values()))}> labelloc=b labeljust=l")
     return lines
 
 
@@ -177,23 +166,23 @@ def _reading_order(root: Value) -> list[Value]:
     return order
 
 
-def _layering(order: list[Value]) -> list[tuple[Value, Value]]:
-    """Invisible edges a{l-1}[k] -> W{l}[j,k] (and -> b{l}[j]) for the z nodes of layers after the first.
+def _beside_their_inputs(order: list[Value], parameters: frozenset[Value]) -> list[tuple[Value, Value]]:
+    """Invisible edges input[k] -> weight[k] (and input[0] -> bias) for the ``dot`` nodes whose
+    weights are parameters and whose inputs are computed nodes (a neuron after the first layer).
 
-    Parameters are leaves, so Graphviz would put every layer's weights in the first column and
-    stack the layer clusters on top of each other; these edges keep layer l's W and b just right
-    of layer l-1's outputs, so the layers read left to right. Inputs x[k] that are Values are
-    leaves themselves and get no such edges (W1 then shares their column, which draws cleanest).
+    Parameters are leaves, so Graphviz would put them all in the first column and stack the
+    nodes that use them on top of each other; these edges keep each weight just right of the
+    input it multiplies, so a network reads left to right. Inputs that are leaves themselves get
+    no such edges (the weights then share their column, which draws cleanest).
     """
     pairs = []
     for node in order:
-        if not Z_LABEL.fullmatch(node.label):
+        if node.op != "dot":
             continue
-        weights = [p for p in node.parents if W_LABEL.fullmatch(p.label)]
-        bias = [p for p in node.parents if B_LABEL.fullmatch(p.label)]
-        inputs = [p for p in node.parents if not PARAMETER_LABEL.fullmatch(p.label)]
-        if inputs and len(inputs) == len(weights) and all(p.parents for p in inputs):
-            pairs += list(zip(inputs, weights)) + [(inputs[0], b) for b in bias]
+        weights = [p for p in node.parents if p in parameters]
+        inputs = [p for p in node.parents if p not in parameters]
+        if inputs and len(weights) in (len(inputs), len(inputs) + 1) and all(p.parents for p in inputs):
+            pairs += list(zip(inputs, weights)) + [(inputs[0], b) for b in weights[len(inputs) :]]
     return pairs
 
 
@@ -229,7 +218,7 @@ def _roles(order: list[Value], parameters: frozenset[Value]) -> dict[Value, str]
     for node in order:
         if node.parents:
             roles[node] = "intermediate"
-        elif node in parameters or PARAMETER_LABEL.fullmatch(node.label):
+        elif node in parameters:
             roles[node] = "parameter"
         else:
             roles[node] = "input"
@@ -237,33 +226,38 @@ def _roles(order: list[Value], parameters: frozenset[Value]) -> dict[Value, str]
     return roles
 
 
-def _clustered(order: list[Value], statements: dict[Value, str]) -> list[str]:
-    """Node statements, grouped as neurons inside layers when the labels follow the MLP names.
-
-    Inside a neuron: its weights in input order, then the bias, z and a.
-    """
-    groups: dict[int, dict[int, list[tuple[tuple[int, int], str]]]] = {}
+def _clustered(order: list[Value], statements: dict[Value, str], group: Group | None) -> list[str]:
+    """Node statements, nested in the clusters ``group`` puts them in; within a cluster, in ``order``."""
+    if group is None:
+        return [statements[node] for node in order]
+    tree: dict = {}  # title -> (subtree, statements)
     loose = []
     for node in order:
-        key = neuron_key(node.label)
-        if key is None:
+        path = tuple(group(node) or ())
+        if not path:
             loose.append(statements[node])
-        else:
-            layer, neuron, place = key
-            groups.setdefault(layer, {}).setdefault(neuron, []).append((place, statements[node]))
+            continue
+        level = tree
+        for title in path[:-1]:
+            level = level.setdefault(title, ({}, []))[0]
+        level.setdefault(path[-1], ({}, []))[1].append(statements[node])
+    return _cluster_lines(tree, "cluster") + loose
+
+
+def _cluster_lines(tree: dict, prefix: str, depth: int = 0) -> list[str]:
     lines = []
-    for layer in sorted(groups):
-        title = "inputs" if layer == 0 else f"layer {layer}"
-        lines.append(f'subgraph cluster_{layer} {{ label="{title}" style="rounded" color="#94a3b8" fontcolor="#475569"')
-        for neuron, members in sorted(groups[layer].items()):
-            body = [statement for _, statement in sorted(members, key=lambda m: m[0])]
-            if layer == 0:
-                lines += body
-                continue
-            lines.append(f'subgraph cluster_{layer}_{neuron} {{ label="" style="rounded,dashed" color="#cbd5e1"')
-            lines += [*body, "}"]
-        lines.append("}")
-    return lines + loose
+    style = 'style="rounded" color="#94a3b8"' if depth == 0 else 'style="rounded,dashed" color="#cbd5e1"'
+    for i, title in enumerate(sorted(tree, key=_natural)):
+        subtree, members = tree[title]
+        name = f"{prefix}_{i}"
+        lines.append(f'subgraph {name} {{ label={dot_quote(title)} {style} fontcolor="#475569"')
+        lines += _cluster_lines(subtree, name, depth + 1) + members + ["}"]
+    return lines
+
+
+def _natural(title: str) -> list[tuple[int, int | str]]:
+    """A sort key that compares the numbers in a title as numbers: "layer 2" < "layer 10"."""
+    return [(0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", title) if part]
 
 
 def _highlights(
@@ -284,9 +278,12 @@ def _highlights(
     return nodes, edges
 
 
-def _legend(show_local_grads: bool) -> str:
+def _legend(show_local_grads: bool, drawn: set[str]) -> str:
+    """The colours of the roles that are drawn (no "parameter" swatch when no leaf is one)."""
     cells = "".join(
-        f'<td bgcolor="{color}" border="1" color="#94a3b8">{role}</td><td> </td>' for role, color in COLORS.items()
+        f'<td bgcolor="{color}" border="1" color="#94a3b8">{role}</td><td> </td>'
+        for role, color in COLORS.items()
+        if role in drawn
     )
     note = "<td>   numbers on edges: local derivatives ∂child/∂parent</td>" if show_local_grads else ""
     return f'<table border="0" cellspacing="0" cellpadding="3"><tr>{cells}{note}</tr></table>'

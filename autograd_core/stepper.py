@@ -23,12 +23,13 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from autograd_core.dot import check_choice, check_size, digraph, num_text, render_svg
-from autograd_core.draw import DEFAULT_MAX_NODES, edge_id, graph_view, node_ids, node_names
+from autograd_core.draw import DEFAULT_MAX_NODES, Group, edge_id, graph_view, node_ids, node_names
 from autograd_core.files import write_atomic
 from autograd_core.graph import BackwardStep, backward_steps, topological_order
 from autograd_core.value import Value
 
 _SIMPLE_NAME = re.compile(r"[\w\[\],.#]+")
+_ADVICE = "pass a larger max_nodes (the page gets slow to build and long to scroll) or step through a smaller graph"
 
 
 class Stepper:
@@ -37,7 +38,7 @@ class Stepper:
     The pass starts from zeroed grads and ``root.grad = 1``, exactly as ``backward_steps``
     records it; the graph's own grads are left as they were (the Stepper only looks). The
     options are draw()'s: ``rankdir``, ``show_local_grads``, ``parameters`` (leaves to colour as
-    parameters), ``max_nodes``.
+    parameters), ``group`` (the clusters of a node, e.g. ``nn.layer_group``), ``max_nodes``.
 
     Attributes:
         steps: the records of ``backward_steps``, one per non-leaf node, in backward() order.
@@ -59,6 +60,7 @@ class Stepper:
         rankdir: str = "LR",
         show_local_grads: bool = True,
         parameters: Iterable[Value] = (),
+        group: Group | None = None,
         max_nodes: int = DEFAULT_MAX_NODES,
         title: str = "",
     ) -> None:
@@ -66,7 +68,7 @@ class Stepper:
             raise TypeError(f"Stepper: expected a Value as the root, got {type(root).__name__}: {root!r}")
         check_choice("rankdir", rankdir, ("LR", "TB"))
         order = topological_order(root)
-        check_size(len(order), max_nodes, "nodes")
+        check_size(len(order), max_nodes, "nodes", _ADVICE, "Stepper")
         names = node_names(order)
         saved = [node.grad for node in order]
         try:
@@ -74,7 +76,7 @@ class Stepper:
                 node.grad = 0.0
             self.steps: tuple[BackwardStep, ...] = tuple(backward_steps(root))
             # drawn with the final grads, so every box is wide enough for the numbers it will show
-            graph = digraph(rankdir, graph_view(order, show_local_grads, frozenset(parameters)))
+            graph = digraph(rankdir, graph_view(order, show_local_grads, frozenset(parameters), (), group))
             svg = render_svg(graph)
         finally:
             for node, grad in zip(order, saved):

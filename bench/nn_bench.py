@@ -73,7 +73,7 @@ def demo_micrograd(X: list[list[float]], y: list[float]) -> Any:
 
 
 def demo_ours(X: list[list[float]], y: list[float]) -> Any:
-    from nn import MLP, hinge, l2
+    from nn import MLP, hinge, l2_penalty
 
     model = MLP(2, [16, 16, 1], activation="relu", init="uniform", seed=1337)
     params = model.parameters()
@@ -81,7 +81,7 @@ def demo_ours(X: list[list[float]], y: list[float]) -> Any:
 
     def step() -> Any:
         scores = [model(x) for x in X]
-        total_loss = hinge(scores, y) + l2(params, 1e-4)
+        total_loss = hinge(scores, y) + l2_penalty(params, 1e-4)
         model.zero_grad()
         total_loss.backward()
         learning_rate = 1.0 - 0.9 * k[0] / 100

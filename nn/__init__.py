@@ -5,16 +5,19 @@
     history = fit(model, X, y, epochs=100)
 
 Every neuron's pre-activation is one node named z{l}[j], its activation a{l}[j], its
-parameters W{l}[j,k] and b{l}[j] (layers from 1): the names of the matrix view's entries.
+parameters W{l}[j,k] and b{l}[j] (layers from 1): the names of the matrix view's entries
+(nn.labels writes and reads them). The drawings of an MLP live here too: ``draw_mlp`` (the
+graph grouped into layers, the neuron view, the matrix view), ``draw_matrix``, ``side_by_side``.
 """
 
 from nn.compare import Report, compare_gradients
 from nn.io import load, save
-from nn.losses import binary_cross_entropy, cross_entropy, hinge, l2, mse
+from nn.losses import binary_cross_entropy, cross_entropy, hinge, l2_penalty, mse
 from nn.matrix import Conventions, MatrixMLP
 from nn.module import MLP, Layer, Module, Neuron, Trace
 from nn.optim import SGD, Adam, Optimizer
 from nn.train import History, accuracy, evaluate, fit, predict
+from nn.views import draw_matrix, draw_mlp, layer_group, side_by_side
 
 __all__ = [
     "MLP",
@@ -33,12 +36,16 @@ __all__ = [
     "binary_cross_entropy",
     "compare_gradients",
     "cross_entropy",
+    "draw_matrix",
+    "draw_mlp",
     "evaluate",
     "fit",
     "hinge",
-    "l2",
+    "l2_penalty",
+    "layer_group",
     "load",
     "mse",
     "predict",
     "save",
+    "side_by_side",
 ]

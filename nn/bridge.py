@@ -13,10 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from nn.activations import ACTIVATIONS
 from nn.matrix import Conventions
 from nn.module import MLP
-
-_MODULES = {"tanh": "Tanh", "relu": "ReLU", "sigmoid": "Sigmoid"}
 
 
 def _torch() -> Any:
@@ -46,8 +45,9 @@ def to_torch(mlp: MLP) -> Any:
             if bs is not None:
                 lin.bias.copy_(torch.from_numpy(bs[l]))
         modules.append(lin)
-        if f != "linear":
-            modules.append(getattr(torch.nn, _MODULES[f])())
+        module = ACTIVATIONS[f].torch_module
+        if module is not None:
+            modules.append(getattr(torch.nn, module)())
     return torch.nn.Sequential(*modules)
 
 
@@ -57,7 +57,7 @@ def from_torch(seq: Any) -> MLP:
     torch = _torch()
     if not isinstance(seq, torch.nn.Sequential):
         raise TypeError(f"from_torch expects a torch.nn.Sequential, got {type(seq).__name__}")
-    names = {v: k for k, v in _MODULES.items()}
+    names = {a.torch_module: a.name for a in ACTIVATIONS.values() if a.torch_module}
     layers: list[list[Any]] = []  # [linear, activation name]
     for i, m in enumerate(seq):
         if isinstance(m, torch.nn.Linear):

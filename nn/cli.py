@@ -2,7 +2,7 @@
 
     backprop demo
     backprop train --dataset moons --hidden 16,16 --activation relu --epochs 100 --plot training.png
-    backprop check --layers 4,8,8,3 --activation tanh --loss cross_entropy --batch 16 --seed 0
+    backprop check --layers 4,8,8,3 --activation tanh --loss cross_entropy --samples 16 --seed 0
     backprop graph "tanh(a*b + c)" --set a=2 b=-3 c=10 -o graph.svg
     backprop steps "tanh(a*b + c)" --set a=2 b=-3 c=10 -o steps.html
 
@@ -293,7 +293,7 @@ def train(args: argparse.Namespace) -> int:
             lr=args.lr,
             epochs=args.epochs,
             batch_size=args.batch_size,
-            l2_penalty=args.l2,
+            l2=args.l2,
             seed=args.seed,
             progress=not args.no_progress,
         )
@@ -350,7 +350,7 @@ def _add_check(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--loss", choices=list(LOSSES), default=None, help="default: the preset's, else mse")
     p.add_argument("--reduction", choices=["mean", "sum"], default=None, help="default: the preset's, else mean")
     p.add_argument("--preset", choices=list(PRESETS), default=None, help="a source's conventions and network")
-    p.add_argument("--batch", type=_positive, default=8, help="samples in the batch (default: %(default)s)")
+    p.add_argument("--samples", type=_positive, default=8, help="samples in the batch (default: %(default)s)")
     p.add_argument("--numeric", type=int, default=60, help="parameters checked by central differences (default: 60)")
     p.add_argument("--no-torch", action="store_true", help="leave out the PyTorch column")
     p.add_argument("--seed", type=int, default=0, help="seeds the weights and the batch (default: %(default)s)")
@@ -388,11 +388,10 @@ def check(args: argparse.Namespace) -> int:
         bias=preset.bias if preset else True,
     )
     rng = np.random.default_rng(args.seed)
-    for p in model.parameters():
-        if p.label.startswith("b"):
-            p.data = float(rng.uniform(-0.5, 0.5))  # nonzero biases keep ReLU inputs off their kink
-    X = rng.normal(size=(args.batch, sizes[0]))
-    Y = _random_targets(rng, loss, args.batch, sizes[-1], preset is not None and preset.output == "sigmoid")
+    for b in model.biases():
+        b.data = float(rng.uniform(-0.5, 0.5))  # nonzero biases keep ReLU inputs off their kink
+    X = rng.normal(size=(args.samples, sizes[0]))
+    Y = _random_targets(rng, loss, args.samples, sizes[-1], preset is not None and preset.output == "sigmoid")
     try:
         report = compare_gradients(
             model,

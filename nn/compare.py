@@ -28,8 +28,10 @@ from typing import Any
 import numpy as np
 
 from autograd_core import Value
-from nn.losses import LOSSES, l2
-from nn.matrix import Conventions, MatrixMLP, _check_network, _f_prime, conventions_for
+from nn import labels
+from nn.activations import ACTIVATIONS
+from nn.losses import LOSSES, l2_penalty
+from nn.matrix import Conventions, MatrixMLP, _check_network, conventions_for
 from nn.module import MLP
 
 ABS_TOL = 1e-12
@@ -225,9 +227,9 @@ def _scalar_view(mlp: MLP, X: np.ndarray, Y: np.ndarray, conv: Conventions) -> _
     mlp.zero_grad()
     C.backward()
     L = len(mlp.layers)
-    z = [np.array([[v.data for v in t.zs[l]] for t in traces]).T for l in range(L)]
-    a = [np.array([[v.data for v in t.activations[l]] for t in traces]).T for l in range(L)]
-    delta: list[np.ndarray | None] = [np.array([[v.grad for v in t.zs[l]] for t in traces]).T for l in range(L)]
+    z = [np.array([[v.data for v in t.z[l]] for t in traces]).T for l in range(L)]
+    a = [np.array([[v.data for v in t.a[l]] for t in traces]).T for l in range(L)]
+    delta: list[np.ndarray | None] = [np.array([[v.grad for v in t.z[l]] for t in traces]).T for l in range(L)]
     dW, db = mlp.matrices(grad=True)
     return _View(z, a, C.data, delta, dW, db)
 
@@ -236,7 +238,7 @@ def _scalar_loss(mlp: MLP, outputs: Sequence[Sequence[Value]], Y: np.ndarray, co
     kwargs = {"half": conv.mse_half} if conv.loss == "mse" else {}
     C = LOSSES[conv.loss](outputs, Y, reduction=conv.reduction, **kwargs)
     if conv.l2:
-        C = C + l2(mlp.parameters() if conv.l2_on == "all" else mlp.weights(), conv.l2)
+        C = C + l2_penalty(mlp.parameters() if conv.l2_on == "all" else mlp.weights(), conv.l2)
     return C
 
 
@@ -382,7 +384,7 @@ def _off_by_output_derivative(ref: np.ndarray, other: np.ndarray, s: _View, conv
     Z = s.z[-1]
     P = np.exp(Z - Z.max(axis=0))
     P /= P.sum(axis=0)
-    candidates = [_f_prime("sigmoid", Z, Z, 0.0), P * (1 - P), _f_prime("tanh", Z, Z, 0.0)]
+    candidates = [ACTIVATIONS["sigmoid"].df(Z, 0.0), P * (1 - P), ACTIVATIONS["tanh"].df(Z, 0.0)]
     return any(np.allclose(other, ref * f, rtol=1e-9, atol=1e-12) and not np.allclose(f, 1.0) for f in candidates)
 
 
@@ -394,10 +396,10 @@ def _numeric(
         mlp, conventions=Conventions(**{**asdict(conv), "layout": "columns", "w_layout": "out_in"})
     )
     targets = Y if Y.ndim == 1 else Y.T
-    params = [(f"W{l + 1}", oracle.weights[l], s.dW[l]) for l in range(len(oracle.weights))]
+    params = [("W", l + 1, oracle.weights[l], s.dW[l]) for l in range(len(oracle.weights))]
     if oracle.biases is not None and s.db is not None:
-        params += [(f"b{l + 1}", oracle.biases[l], s.db[l]) for l in range(len(oracle.biases))]
-    slots = [(name, arr, grad, idx) for name, arr, grad in params for idx in np.ndindex(arr.shape)]
+        params += [("b", l + 1, oracle.biases[l], s.db[l]) for l in range(len(oracle.biases))]
+    slots = [(kind, l, arr, grad, idx) for kind, l, arr, grad in params for idx in np.ndindex(arr.shape)]
     rng = np.random.default_rng(seed)
     picked = sorted(rng.choice(len(slots), size=min(count, len(slots)), replace=False).tolist())
 
@@ -412,7 +414,8 @@ def _numeric(
     entries: list[NumericEntry] = []
     by_tensor: dict[str, list[tuple[float, float]]] = {}
     for i in picked:
-        name, arr, grad, idx = slots[i]
+        kind, l, arr, grad, idx = slots[i]
+        name = labels.weight_matrix(l) if kind == "W" else labels.bias_vector(l)
         theta = arr[idx]
         h = FD_EPS * max(1.0, abs(theta))
         arr[idx] = theta + h
@@ -422,7 +425,7 @@ def _numeric(
         arr[idx] = theta
         numeric = (up - down) / ((theta + h) - (theta - h))
         kink = bool(np.any(signs_up != signs_down))
-        label = f"{name}[{','.join(map(str, idx))}]"
+        label = labels.weight(l, *idx) if kind == "W" else labels.bias(l, *idx)
         entries.append(NumericEntry(label, float(grad[idx]), float(numeric), kink))
         if not kink:
             by_tensor.setdefault(name, []).append((float(grad[idx]), float(numeric)))

@@ -17,8 +17,10 @@ from pathlib import Path
 
 import nn
 from autograd_core import GraphvizNotFoundError, Stepper, Value, draw, save
+from nn import labels
 from nn.compare import compare_gradients
 from nn.data import moons
+from nn.views import draw_mlp
 
 SEED = 0
 
@@ -53,11 +55,11 @@ def run_demo(out: Path, progress: bool = True, say: Callable[[str], None] = prin
 
     say(f"3. Pictures, in {out}/")
     drawings = {"graph": draw(neuron())}
-    xs = [Value(float(v), f"x[{k}]") for k, v in enumerate(X[0])]
+    xs = [Value(float(v), labels.input_(k)) for k, v in enumerate(X[0])]
     sample_loss = nn.binary_cross_entropy([model(xs)], [y[0]])
     sample_loss.backward()
-    drawings["neuron-view"] = draw(sample_loss, view="neurons")
-    drawings["matrix-view"] = draw(sample_loss, view="matrix")
+    drawings["neuron-view"] = draw_mlp(sample_loss, view="neurons")
+    drawings["matrix-view"] = draw_mlp(sample_loss, view="matrix")
     has_dot = True
     for name, drawing in drawings.items():
         try:

@@ -19,7 +19,9 @@ from typing import Any, cast
 import numpy as np
 
 from autograd_core.files import write_atomic
-from nn.module import ACTIVATIONS, MLP, _array
+from nn import labels
+from nn.activations import ACTIVATIONS
+from nn.module import MLP, _array
 
 FORMAT = "autograd-core.mlp"
 VERSION = 1
@@ -36,9 +38,9 @@ def state_dict(model: MLP) -> dict[str, Any]:
     }
     Ws, bs = model.matrices()
     for l, W in enumerate(Ws, start=1):
-        state[f"W{l}"] = W
+        state[labels.weight_matrix(l)] = W
         if bs is not None:
-            state[f"b{l}"] = bs[l - 1]
+            state[labels.bias_vector(l)] = bs[l - 1]
     return state
 
 
@@ -59,15 +61,16 @@ def from_state_dict(state: dict[str, Any], source: str = "state") -> MLP:
         raise ValueError(f"{source}: hidden layers must share one activation, got {acts[:-1]!r}")
     if not isinstance(bias, bool):
         raise ValueError(f"{source}: 'bias' must be true or false, got {bias!r}")
-    expected = {f"W{l}" for l in range(1, len(sizes))} | ({f"b{l}" for l in range(1, len(sizes))} if bias else set())
-    arrays = {k for k in state if k[:1] in "Wb" and k[1:].isdigit()}
+    layers = range(1, len(sizes))
+    expected = {labels.weight_matrix(l) for l in layers} | ({labels.bias_vector(l) for l in layers} if bias else set())
+    arrays = {k for k in state if labels.parse_matrix_name(k) is not None}
     if arrays != expected:
         raise ValueError(f"{source}: expected arrays {sorted(expected)}, found {sorted(arrays)}")
     hidden = acts[0] if len(acts) > 1 else "linear"
     model = MLP(sizes[0], sizes[1:], activation=hidden, output_activation=acts[-1], bias=bias)
-    layers = range(1, len(sizes))
-    Ws = [_array(state[f"W{l}"], (sizes[l], sizes[l - 1]), f"{source}: W{l}") for l in layers]
-    bs = [_array(state[f"b{l}"], (sizes[l],), f"{source}: b{l}") for l in layers] if bias else None
+    W, b = labels.weight_matrix, labels.bias_vector
+    Ws = [_array(state[W(l)], (sizes[l], sizes[l - 1]), f"{source}: {W(l)}") for l in layers]
+    bs = [_array(state[b(l)], (sizes[l],), f"{source}: {b(l)}") for l in layers] if bias else None
     model.set_matrices(Ws, bs)
     return model
 

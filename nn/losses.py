@@ -8,7 +8,7 @@ such list for a single sample. The cost of the batch is the per-sample cost C_n 
 - cross_entropy:  C_n = -log softmax(z)_y = logsumexp(z) - z_y, on logits z, one node per sample
 - binary_cross_entropy: C_n = -[y log σ(z) + (1-y) log(1-σ(z))] on a logit z, one node per sample
 - hinge:          C_n = max(0, 1 - y * s), labels ±1 (or 0/1, read as -1/+1), micrograd's demo
-- l2:             alpha * sum_p p**2 over the given parameters
+- l2_penalty:     l2 * sum_p p**2 over the given parameters (``l2`` is the coefficient λ)
 
 The two cross-entropies are each one node whose local derivatives are the fused output error
 δ^L = softmax(z) - onehot(y) (or σ(z) - y): stable for any logits, and exactly what the matrix
@@ -97,10 +97,14 @@ def hinge(scores: Outputs, targets: Any, reduction: str = "mean") -> Value:
     return _reduce([(1 - s * y).relu() for (s,), y in zip(batch, Y.tolist())], reduction)
 
 
-def l2(parameters: Sequence[Value], alpha: float) -> Value:
-    """alpha * sum of squares of the parameters, as one dot node times alpha."""
+def l2_penalty(parameters: Sequence[Value], l2: float) -> Value:
+    """The L2 penalty l2 * sum of squares of the parameters, as one dot node times the coefficient.
+
+    ``l2`` is the coefficient λ, named as everywhere in nn (``fit(l2=...)``, ``Conventions(l2=...)``,
+    ``backprop train --l2``).
+    """
     params = list(parameters)
-    return Value.dot(params, params) * float(alpha)
+    return Value.dot(params, params) * float(l2)
 
 
 LOSSES: dict[str, Callable[..., Value]] = {

@@ -26,8 +26,10 @@ from typing import Any
 
 import numpy as np
 
+from nn import labels
+from nn.activations import ACTIVATIONS, activation_named
 from nn.losses import LOSSES
-from nn.module import ACTIVATIONS, MLP
+from nn.module import MLP
 
 LAYOUTS = ("columns", "rows")
 W_LAYOUTS = ("out_in", "in_out")
@@ -184,9 +186,7 @@ class MatrixMLP:
         self.conventions = conventions_for(**overrides) if conventions is None else replace(conventions, **overrides)
         if len(weights) == 0 or len(activations) != len(weights):
             raise ValueError(f"expected one activation per weight matrix, got {len(activations)} and {len(weights)}")
-        for f in activations:
-            _choice(f, tuple(ACTIVATIONS), "activation")
-        self.activations = list(activations)
+        self.activations = [activation_named(f).name for f in activations]
         self.weights = [np.array(W, dtype=np.float64) for W in weights]
         self.sizes = self._check_weights()
         self.biases = None if biases is None else self._check_biases(biases)
@@ -234,9 +234,10 @@ class MatrixMLP:
         if not hasattr(self, "_params"):
             self._params = []
             for l, W in enumerate(self.weights):
-                self._params.append(Param(f"W{l + 1}", W, np.zeros_like(W)))
+                self._params.append(Param(labels.weight_matrix(l + 1), W, np.zeros_like(W)))
                 if self.biases is not None:
-                    self._params.append(Param(f"b{l + 1}", self.biases[l], np.zeros_like(self.biases[l])))
+                    b = self.biases[l]
+                    self._params.append(Param(labels.bias_vector(l + 1), b, np.zeros_like(b)))
         return self._params
 
     # ---- the forward pass --------------------------------------------------------------------
@@ -248,7 +249,7 @@ class MatrixMLP:
             Z = self._W(l) @ A
             if self.biases is not None:
                 Z += self.biases[l][:, None]
-            A = _f(f, Z)
+            A = ACTIVATIONS[f].f(Z)
             self.z.append(Z)
             self.a.append(A)
         if self.conventions.layout == "rows":
@@ -341,7 +342,7 @@ class MatrixMLP:
                         "the unfused softmax δ divides by softmax(z), which underflowed to 0; use fused=True"
                     ) from None
             return P * (grad_p - np.sum(P * grad_p, axis=0)) * scale
-        S = _f("sigmoid", Z)  # binary cross-entropy on the logit
+        S = ACTIVATIONS["sigmoid"].f(Z)  # binary cross-entropy on the logit
         if c.fused:
             return (S - T) * scale
         with np.errstate(divide="raise", invalid="raise"):
@@ -360,19 +361,16 @@ class MatrixMLP:
 
     def _f_prime(self, l: int) -> np.ndarray:
         """f'(z^{l+1}), in the column convention."""
-        return _f_prime(
-            self.activations[l],
-            self._column(self.z[l]),
-            self._column(self.a[l + 1]),
-            self.conventions.relu_grad_at_zero,
-        )
+        return ACTIVATIONS[self.activations[l]].df(self._column(self.z[l]), self.conventions.relu_grad_at_zero)
 
     def _column(self, M: np.ndarray) -> np.ndarray:
         return M.T if self.conventions.layout == "rows" else M
 
     def _penalized(self) -> list[Param]:
         ps = self.parameters()
-        return ps if self.conventions.l2_on == "all" else [p for p in ps if p.name.startswith("W")]
+        if self.conventions.l2_on == "all":
+            return ps
+        return [p for p in ps if any(p.data is W for W in self.weights)]
 
     def _store_grads(self, grads: Gradients) -> None:
         it = iter(self.parameters())
@@ -447,33 +445,6 @@ class MatrixMLP:
     def __repr__(self) -> str:
         layers = " → ".join([str(self.sizes[0])] + [f"{n} {f}" for n, f in zip(self.sizes[1:], self.activations)])
         return f"MatrixMLP({layers}{'' if self.biases is not None else ', no bias'}; {self.conventions})"
-
-
-def _f(name: str, Z: np.ndarray) -> np.ndarray:
-    if name == "tanh":
-        return np.tanh(Z)
-    if name == "relu":
-        return np.maximum(Z, 0.0)
-    if name == "sigmoid":
-        E = np.exp(-np.abs(Z))
-        return np.where(Z >= 0, 1.0 / (1.0 + E), E / (1.0 + E))
-    return Z
-
-
-def _f_prime(name: str, Z: np.ndarray, A: np.ndarray, relu_at_zero: float) -> np.ndarray:
-    """f'(z), computed like the scalar engine's local derivatives (same formulas, same results)."""
-    if name == "tanh":
-        E = np.exp(-2.0 * np.abs(Z))
-        return 4.0 * E / ((1.0 + E) * (1.0 + E))
-    if name == "relu":
-        d = (Z > 0).astype(np.float64)
-        if relu_at_zero:
-            d[Z == 0] = relu_at_zero
-        return d
-    if name == "sigmoid":
-        E = np.exp(-np.abs(Z))
-        return E / ((1.0 + E) * (1.0 + E))
-    return np.ones_like(Z)
 
 
 def _check_network(mlp: MLP, preset: str) -> None:

@@ -6,8 +6,9 @@ The graph of an MLP is laid out the way the backprop equations are written. For 
     z{l}[j] = sum_k W{l}[j,k] * a{l-1}[k] + b{l}[j]     ONE node (Value.dot), not 2n binary nodes
     a{l}[j] = f_l(z{l}[j])                              (no a node for a linear layer: a = z)
 
-with a0 = x, the input. Nodes carry these names as labels, so the grads of layer l's z nodes
-are exactly the δ^l of the matrix view, and the grads of W{l}[j,k] are the entries of ∂C/∂W^l.
+with a0 = x, the input. Nodes carry these names as labels (written by nn.labels, the one home
+of the format), so the grads of layer l's z nodes are exactly the δ^l of the matrix view, and
+the grads of W{l}[j,k] are the entries of ∂C/∂W^l.
 """
 
 from __future__ import annotations
@@ -15,21 +16,17 @@ from __future__ import annotations
 import itertools
 import math
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from autograd_core import Value
+from nn import labels
+from nn.activations import activation_named
 
 Number = int | float
-ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
-    "tanh": Value.tanh,
-    "relu": Value.relu,
-    "sigmoid": Value.sigmoid,
-    "linear": None,
-}
 INITS = ("auto", "uniform", "xavier", "he")
 
 
@@ -56,12 +53,12 @@ class Neuron(Module):
     """
 
     def __init__(self, weights: Sequence[Number], bias: Number | None, activation: str, layer: int, index: int):
-        self.w = [Value(w, f"W{layer}[{index},{k}]") for k, w in enumerate(weights)]
-        self.b = None if bias is None else Value(bias, f"b{layer}[{index}]")
-        self.activation = _activation_name(activation)
-        self._f = ACTIVATIONS[self.activation]
-        self._z_label = f"z{layer}[{index}]"
-        self._a_label = f"a{layer}[{index}]"
+        self.w = [Value(w, labels.weight(layer, index, k)) for k, w in enumerate(weights)]
+        self.b = None if bias is None else Value(bias, labels.bias(layer, index))
+        self.activation = activation_named(activation).name
+        self._f = activation_named(activation).scalar
+        self._z_label = labels.pre_activation(layer, index)
+        self._a_label = labels.activation(layer, index)
 
     def __call__(self, x: Sequence[Value | Number]) -> Value:
         return self.forward(x)[1]
@@ -105,15 +102,16 @@ class Layer(Module):
 
 @dataclass(frozen=True)
 class Trace:
-    """Every layer's nodes from one forward pass: zs[l-1] and activations[l-1] are layer l's."""
+    """Every layer's nodes from one forward pass: z[l-1] and a[l-1] are layer l's z and a nodes
+    (for a linear layer, a[l-1] is z[l-1])."""
 
     inputs: list[Value | float]
-    zs: list[list[Value]]
-    activations: list[list[Value]]
+    z: list[list[Value]]
+    a: list[list[Value]]
 
     @property
     def outputs(self) -> list[Value]:
-        return self.activations[-1]
+        return self.a[-1]
 
 
 class MLP(Module):
@@ -143,8 +141,8 @@ class MLP(Module):
         seed: int = 0,
     ):
         sizes = _check_sizes(nin, nouts)
-        self.activation = _activation_name(activation)
-        self.output_activation = _activation_name(output_activation)
+        self.activation = activation_named(activation).name
+        self.output_activation = activation_named(output_activation).name
         if init not in INITS:
             raise ValueError(f"init: expected one of {', '.join(INITS)}, got {init!r}")
         self.bias = bool(bias)
@@ -193,6 +191,10 @@ class MLP(Module):
         """The W entries only (what an L2 penalty 'on weights only' decays)."""
         return [w for layer in self.layers for n in layer.neurons for w in n.w]
 
+    def biases(self) -> list[Value]:
+        """The b entries only (none for a network without biases)."""
+        return [n.b for layer in self.layers for n in layer.neurons if n.b is not None]
+
     def matrices(self, grad: bool = False) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
         """W^l of shape (n_l, n_{l-1}) and b^l of shape (n_l,) for every layer, as float64 arrays:
         the parameters' data, or with ``grad=True`` their grads (∂C/∂W^l and ∂C/∂b^l). The
@@ -238,12 +240,6 @@ def _array(value: Any, shape: tuple[int, ...], name: str) -> np.ndarray:
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name}: values must be finite")
     return arr
-
-
-def _activation_name(name: str) -> str:
-    if name not in ACTIVATIONS:
-        raise ValueError(f"activation: expected one of {', '.join(ACTIVATIONS)}, got {name!r}")
-    return name
 
 
 def _check_sizes(nin: int, nouts: Sequence[int]) -> list[int]:

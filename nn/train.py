@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from autograd_core import Value
-from nn.losses import LOSSES, l2
+from nn.losses import LOSSES, l2_penalty
 from nn.matrix import MatrixMLP
 from nn.module import MLP
 from nn.optim import SGD, Adam, Optimizer
@@ -51,7 +51,7 @@ def fit(
     lr: float = 0.1,
     epochs: int = 100,
     batch_size: int | None = None,
-    l2_penalty: float = 0.0,
+    l2: float = 0.0,
     reduction: str = "mean",
     seed: int = 0,
     progress: bool = True,
@@ -61,10 +61,10 @@ def fit(
     Each epoch visits the samples in a fresh order drawn from ``seed`` (so a seed fixes the whole
     run) in batches of ``batch_size`` (default: the whole set); each batch computes the loss and
     its gradient and takes one optimizer step. ``optimizer`` is "sgd", "adam" or an Optimizer you
-    made; ``l2_penalty`` adds l2_penalty * sum of squared parameters to every batch's loss.
+    made; ``l2`` adds the penalty l2 * sum of squared parameters to every batch's loss.
     """
     Xa, Ya = _data(model, X, y)
-    loss_name = _loss_for(model, loss, Ya, reduction, l2_penalty)
+    loss_name = _loss_for(model, loss, Ya, reduction, l2)
     opt = _optimizer(optimizer, model, lr)
     n = len(Xa)
     size = n if batch_size is None else _positive_int(batch_size, "batch_size")
@@ -82,7 +82,7 @@ def fit(
             if isinstance(model, MatrixMLP):
                 value, outputs = _matrix_step(model, Xa[idx], Ya[idx])
             else:
-                value, outputs = _graph_step(model, [rows[i] for i in idx], Ya[idx], loss_name, reduction, l2_penalty)
+                value, outputs = _graph_step(model, [rows[i] for i in idx], Ya[idx], loss_name, reduction, l2)
             opt.step()
             total += value * (len(idx) if reduction == "mean" else 1)
             hits = _hits(loss_name, outputs, Ya[idx])
@@ -112,13 +112,13 @@ def _progress_bar(epochs: int, progress: bool) -> Any:
 
 
 def _graph_step(
-    model: MLP, rows: list[list[float]], Y: np.ndarray, loss: str, reduction: str, l2_penalty: float
+    model: MLP, rows: list[list[float]], Y: np.ndarray, loss: str, reduction: str, l2: float
 ) -> tuple[float, np.ndarray]:
     """Build the batch's graph, backpropagate; (loss, outputs as an (N, n_out) array)."""
     outputs = [model(x) for x in rows]
     batch_loss = LOSSES[loss](outputs, Y, reduction=reduction)
-    if l2_penalty:
-        batch_loss = batch_loss + l2(model.parameters(), l2_penalty)
+    if l2:
+        batch_loss = batch_loss + l2_penalty(model.parameters(), l2)
     batch_loss.backward()
     return batch_loss.data, _values(outputs)
 
@@ -174,15 +174,15 @@ def accuracy(model: Model, X: Any, y: Any, loss: str = "auto") -> float | None:
     return evaluate(model, X, y, loss)[1]
 
 
-def _loss_for(model: Model, loss: str, Y: np.ndarray, reduction: str, l2_penalty: float) -> str:
+def _loss_for(model: Model, loss: str, Y: np.ndarray, reduction: str, l2: float) -> str:
     """The loss to train with; a MatrixMLP's conventions must agree with the arguments."""
     if not isinstance(model, MatrixMLP):
         return resolve_loss(loss, Y, model.sizes[-1])
     c = model.conventions
-    if loss not in ("auto", c.loss) or reduction != c.reduction or l2_penalty not in (0.0, c.l2):
+    if loss not in ("auto", c.loss) or reduction != c.reduction or l2 not in (0.0, c.l2):
         raise ValueError(
             f"this MatrixMLP trains with its conventions (loss={c.loss!r}, reduction={c.reduction!r}, l2={c.l2}); "
-            f"got loss={loss!r}, reduction={reduction!r}, l2_penalty={l2_penalty}: set them on the model"
+            f"got loss={loss!r}, reduction={reduction!r}, l2={l2}: set them on the model"
         )
     return c.loss
 

@@ -59,7 +59,7 @@ def test_train_on_spiral_uses_cross_entropy(capsys):
         (["check", "--layers", "4"], "--layers: expected at least two widths"),
         (["check", "--loss", "hinge"], "--loss hinge needs one output unit"),
         (["check", "--preset", "nielsen", "--activation", "relu"], "--preset nielsen needs --activation sigmoid"),
-        (["check", "--batch", "-3"], "expected a positive int"),
+        (["check", "--samples", "-3"], "expected a positive int"),
     ],
 )
 def test_bad_arguments_exit_2_with_a_message(capsys, argv, message):
@@ -78,7 +78,7 @@ def test_check_passes_and_exits_0(capsys):
         "tanh",
         "--loss",
         "cross_entropy",
-        "--batch",
+        "--samples",
         "16",
         "--seed",
         "0",

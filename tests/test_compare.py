@@ -32,9 +32,8 @@ def data(model, n, loss, seed=0):
 
 def randomize_biases(model, seed=0):
     rng = np.random.default_rng(seed)
-    for p in model.parameters():
-        if p.label.startswith("b"):
-            p.data = float(rng.uniform(-0.5, 0.5))
+    for b in model.biases():
+        b.data = float(rng.uniform(-0.5, 0.5))
 
 
 @given(

@@ -1,4 +1,6 @@
-"""draw(), draw_matrix(), save(): DOT text, the three views, escaping, rendering and saving."""
+"""draw() and save(): the graph view's DOT text, its hooks (parameters=, group=), escaping, rendering, saving.
+
+The drawings of an MLP (nn.draw_mlp, the neuron and matrix views) are tested in test_views.py."""
 
 import os
 import re
@@ -6,10 +8,9 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
-import numpy as np
 import pytest
 
-from autograd_core import GraphvizNotFoundError, Value, draw, draw_matrix, save
+from autograd_core import GraphvizNotFoundError, Value, draw, save
 from autograd_core.dot import COLORS, INSTALL_GRAPHVIZ, render_svg
 from autograd_core.draw import op_text
 
@@ -67,6 +68,24 @@ def mlp(sizes=(2, 3, 2), x=(0.5, -1.2), y=(1.0, 0.0), inputs_as_values=False, sa
             a = out
         terms += [(o - t) ** 2 for o, t in zip(a, y)]
     return Value.sum(terms, label="loss")
+
+
+def clusters(source):
+    """{cluster title path: labels of the nodes declared inside it (nested clusters included)}."""
+    blocks, open_ = {}, []
+    for line in source.splitlines():
+        m = re.match(r'\s*subgraph cluster\w* \{ label="([^"]*)"', line)
+        if m:
+            open_.append(m[1])
+            blocks["/".join(open_)] = []
+        elif line.strip() == "}" and open_:
+            open_.pop()
+        else:
+            label = re.search(r"<b>([^<]+)</b>", line)
+            if label and " -> " not in line:
+                for depth in range(1, len(open_) + 1):
+                    blocks["/".join(open_[:depth])].append(label[1])
+    return blocks
 
 
 def node_line(source, label):
@@ -135,7 +154,8 @@ def test_colours_by_role():
     out = x * w + p
     source = draw(out, parameters=[p]).source
     fill = {label: re.search(r'fillcolor="([^"]+)"', node_line(source, label))[1] for label in ("x", "W1[0,0]", "p")}
-    assert fill == {"x": COLORS["input"], "W1[0,0]": COLORS["parameter"], "p": COLORS["parameter"]}
+    # only the leaves passed as parameters: the engine reads no meaning into a label like W1[0,0]
+    assert fill == {"x": COLORS["input"], "W1[0,0]": COLORS["input"], "p": COLORS["parameter"]}
     assert f'fillcolor="{COLORS["output"]}"' in next(s for s in source.splitlines() if "×" not in s and "+" in s)
     assert f'fillcolor="{COLORS["intermediate"]}"' in next(s for s in source.splitlines() if "×" in s)
 
@@ -159,7 +179,7 @@ def test_rankdir_and_highlight():
     "kwargs, message",
     [
         ({"rankdir": "RL"}, "rankdir must be one of 'LR', 'TB', got 'RL'"),
-        ({"view": "table"}, "view must be one of 'graph', 'neurons', 'matrix', got 'table'"),
+        ({"view": "table"}, "view must be one of 'graph', got 'table'"),
     ],
 )
 def test_bad_choices_are_named(kwargs, message):
@@ -180,7 +200,8 @@ def test_node_cap_says_how_many_the_cap_and_what_to_do():
     with pytest.raises(ValueError) as e:
         draw(v, max_nodes=20)
     message = str(e.value)
-    assert "51 nodes" in message and "max_nodes=20" in message and "view='neurons'" in message
+    assert "51 nodes" in message and "max_nodes=20" in message and "pass a larger max_nodes" in message
+    assert "neuron" not in message  # the engine knows nothing of layers
     assert draw(v, max_nodes=51).source.count(" -> ") == 50
 
 
@@ -194,8 +215,7 @@ def test_same_graph_same_text_and_an_identical_graph_too():
     loss.backward()
     twin = mlp()
     twin.backward()
-    for view in ("graph", "neurons", "matrix"):
-        assert draw(loss, view=view).source == draw(twin, view=view).source
+    assert draw(loss).source == draw(twin).source
 
 
 def test_node_names_come_from_the_topological_order_never_from_id():
@@ -205,150 +225,6 @@ def test_node_names_come_from_the_topological_order_never_from_id():
     assert not re.search(r">#\d", source)  # every node of this graph is labelled
     unnamed = draw((Value(1.0) * 2).tanh()).source
     assert ">#0<" in unnamed and ">#2<" in unnamed  # unlabelled nodes are named by position
-
-
-# ---- MLP graphs: clusters, the neuron view, the matrix view -------------------------------
-
-
-def test_mlp_graphs_are_grouped_into_neurons_inside_layers():
-    loss = mlp(inputs_as_values=True)
-    loss.backward()
-    source = draw(loss).source
-    blocks = _clusters(source)
-    assert set(blocks) >= {"cluster_0", "cluster_1", "cluster_1_0", "cluster_1_2", "cluster_2_1"}
-    assert {"W1[0,0]", "W1[0,1]", "b1[0]", "z1[0]", "a1[0]"} == set(blocks["cluster_1_0"])
-    assert {"W2[1,0]", "W2[1,1]", "W2[1,2]", "b2[1]", "z2[1]"} == set(blocks["cluster_2_1"])
-    assert set(blocks["cluster_0"]) >= {"x[0]", "x[1]"}
-    assert set(blocks["cluster_1"]) >= set(blocks["cluster_1_0"]) | set(blocks["cluster_1_2"])
-    assert "loss" not in {label for labels in blocks.values() for label in labels}
-
-
-def _clusters(source):
-    """{cluster name: labels of the nodes declared inside it (nested clusters included)}."""
-    blocks, open_ = {}, []
-    for line in source.splitlines():
-        m = re.match(r"\s*subgraph (cluster_\w+) \{", line)
-        if m:
-            open_.append(m[1])
-            blocks[m[1]] = []
-        elif line.strip() == "}" and open_:
-            open_.pop()
-        else:
-            label = re.search(r"<b>([^<]+)</b>", line)
-            if label and " -> " not in line:
-                for name in open_:
-                    blocks[name].append(label[1])
-    return blocks
-
-
-def test_neuron_view_has_one_box_per_neuron_with_z_a_and_delta():
-    loss = mlp()
-    loss.backward()
-    source = draw(loss, view="neurons").source
-    z = {(node.label): node for node in _nodes(loss) if node.label.startswith("z")}
-    assert f'<b>z1[2]</b></td><td align="right">{_fmt(z["z1[2]"].data)}' in source
-    assert "<b>a1[0]</b>" in source and "<b>a2[0]</b>" not in source  # layer 2 is linear
-    assert source.count("<b>δ</b>") == 5
-    assert _fmt(z["z2[1]"].grad) in source  # δ = z.grad
-    assert "layer 1 · tanh · W1: 3×2" in source and "layer 2 · linear · W2: 2×3" in source
-    assert source.count(" -> ") == 2 * 3 + 3 * 2 + 2  # inputs to layer 1, 1 to 2, outputs to the loss
-    assert "<b>x[1]</b>" in source and "<b>loss</b>" in source
-
-
-def _nodes(root):
-    from autograd_core import topological_order
-
-    return topological_order(root)
-
-
-def _fmt(x):
-    from autograd_core.dot import num_text
-
-    return num_text(x)
-
-
-def test_matrix_view_shows_the_layers_as_matrices_forward_and_backward():
-    loss = mlp()
-    loss.backward()
-    source = draw(loss, view="matrix").source
-    assert "z¹ = W¹ a⁰ + b¹" in source
-    assert "W²  (2×3)" in source and "tanh(z¹)" in source
-    nodes = {n.label: n for n in _nodes(loss)}
-    assert f">{_fmt(nodes['W2[1,2]'].data)}<" in source
-    assert f">{_fmt(nodes['W1[2,1]'].grad)}<" in source  # dW
-    assert "δ¹ = (W²)ᵀ δ² ⊙ f′(z¹)" in source
-    assert "<b>loss</b> = " in source
-    fresh = mlp()
-    assert "backward" not in draw(fresh, view="matrix").source  # no grads yet: forward only
-
-
-def test_neuron_and_matrix_views_match_the_real_nn_mlp():
-    nn = pytest.importorskip("nn")
-    model = nn.MLP(2, [3, 2], activation="tanh", seed=1)
-    loss = nn.mse([model([0.5, -1.0])], [[1.0, 0.0]])
-    loss.backward()
-    for view in ("neurons", "matrix"):
-        assert "layer 2" in draw(loss, view=view).source
-
-
-@pytest.mark.parametrize("view", ["neurons", "matrix"])
-def test_mlp_views_refuse_several_samples_and_non_mlp_graphs(view):
-    with pytest.raises(ValueError, match=r"holds several: the label 'z1\[\d\]' is on 2 nodes"):
-        draw(mlp(samples=2), view=view)
-    with pytest.raises(ValueError, match="needs the graph of an MLP"):
-        draw(neuron(), view=view)
-    z = Value.dot([Value(1.0, "W1[1,0]")], [2.0], label="z1[1]")
-    with pytest.raises(ValueError, match=r"must be z1\[0\] to z1\[n-1\]; this graph has z1\[1\]"):
-        draw(z, view=view)
-
-
-def test_draw_matrix_takes_plain_lists_and_numpy_arrays():
-    weights = [np.array([[0.5, -1.0], [2.0, 0.25]]), np.array([[1.0, -1.0]])]
-    biases = [np.array([0.1, 0.2]), None]
-    activations = [np.array([1.0, 2.0]), [0.4, 0.8], [-0.4]]
-    g = draw_matrix(
-        weights,
-        biases,
-        activations,
-        functions=["relu", "linear"],
-        deltas=[[0.3, -0.3], [-1.4]],
-        weight_grads=[[[0.3, 0.6], [-0.3, -0.6]], [[-0.56, -1.12]]],
-        loss=0.98,
-    )
-    source = g.source
-    assert "W¹  (2×2)" in source and "relu(z¹)" in source and "<i>no bias</i>" in source
-    assert ">-1.12<" in source and "<b>loss</b> = 0.98" in source
-    batch = draw_matrix(
-        [[[1.0, 2.0]]], [[0.5]], [[[1.0, 2.0, 3.0], [1.0, 1.0, 1.0]], [[3.5, 4.5, 5.5]]], functions=["linear"]
-    )
-    assert "a⁰ (2×3)" in batch.source
-
-
-def test_draw_matrix_shows_large_matrices_as_shape_and_norm():
-    w = np.ones((20, 30))
-    g = draw_matrix([w], None, [np.zeros(30), np.zeros(20)], functions=["tanh"])
-    assert "20×30,  ‖·‖ = 24.49" in g.source
-
-
-@pytest.mark.parametrize(
-    "args, message",
-    [
-        (([], None, [[1.0]]), "at least one weight matrix"),
-        (([[[1.0, 2.0]]], None, [[1.0, 2.0]]), "expected 2 activations"),
-        (([[[1.0, 2.0]]], None, [[1.0], [1.0]]), r"activations\[0\] \(a\^0\): expected shape 2×1, got 1×1"),
-        (
-            ([[[1.0, 2.0]], [[1.0, 2.0]]], None, [[1.0, 1.0], [1.0], [1.0]]),
-            r"weights\[1\] \(W\^2\): expected shape 1×1",
-        ),
-        (([[[1.0, 2.0]]], [[1.0, 2.0]], [[1.0, 1.0], [1.0]]), r"biases\[0\]: expected shape 1×1, got 2×1"),
-        (([[1.0, 2.0]], None, [[1.0, 1.0], [1.0]]), r"weights\[0\]: expected a matrix"),
-        (([[[1.0, "a"]]], None, [[1.0, 1.0], [1.0]]), "expected finite real numbers"),
-        (([[[1.0, float("nan")]]], None, [[1.0, 1.0], [1.0]]), "expected finite real numbers"),
-    ],
-)
-def test_draw_matrix_names_the_expected_and_given_shapes(args, message):
-    with pytest.raises(ValueError, match=message):
-        draw_matrix(*args, functions=["linear"] * len(args[0]))
 
 
 # ---- escaping --------------------------------------------------------------------------
@@ -403,13 +279,6 @@ def test_displays_inline_in_jupyter_scaled_to_the_width(needs_dot):
     assert bundle["text/html"].startswith('<div style="overflow-x:auto"><svg style="max-width:100%;height:auto"')
     assert "viewBox" in bundle["text/html"] and "<?xml" not in bundle["text/html"]
     assert bundle["text/plain"] == repr(drawing) and "edges; .source is the DOT text" in repr(drawing)
-
-
-def test_neuron_view_top_to_bottom_lays_layers_out_as_rows():
-    source = draw(mlp(inputs_as_values=True), view="neurons", rankdir="TB").source
-    assert "rankdir=TB" in source
-    assert re.search(r"L0:\d+:s -> L1:\d+:n", source) and ":e ->" not in source
-    assert "colspan=" in source
 
 
 @pytest.mark.parametrize(
@@ -477,13 +346,45 @@ def test_a_million_node_chain_hits_the_cap_without_recursion():
         draw(v)
 
 
-def test_side_by_side_shows_drawings_in_one_row(needs_dot):
-    from autograd_core import side_by_side
+# ---- the hooks: parameters= and group= -------------------------------------------------
 
-    loss = mlp(inputs_as_values=True)
-    loss.backward()
-    both = side_by_side(draw(loss, view="neurons"), draw(loss, view="matrix"))
-    page = both._repr_html_()
-    assert page.startswith('<div style="display:flex') and page.count("<svg") == 2
-    assert page.count('style="max-width:100%;height:auto"') == 2
-    assert repr(both) == "<2 drawings side by side>"
+
+def test_the_mlp_views_moved_to_nn_and_the_old_spellings_say_where():
+    for view in ("neurons", "matrix"):
+        with pytest.raises(ValueError, match=rf"moved to nn.*from nn import draw_mlp; draw_mlp\(root, view='{view}'\)"):
+            draw(neuron(), view=view)
+    for name in ("draw_matrix", "side_by_side"):
+        with pytest.raises(ImportError, match=f"autograd_core.{name} moved to nn: from nn import {name}"):
+            exec(f"from autograd_core import {name}")
+
+
+def test_group_nests_clusters_in_natural_order_and_parameters_are_coloured():
+    xs = [Value(float(i), f"v{i}") for i in range(12)]
+    out = Value.sum(xs, label="out")
+    group = lambda node: None if node is out else (f"g{int(node.label[1:]) % 11}", f"inner {node.label}")  # noqa: E731
+    source = draw(out, group=group, parameters=xs[:2]).source
+    blocks = clusters(source)
+    assert blocks["g0"] == ["v0", "v11"] and blocks["g0/inner v11"] == ["v11"]
+    titles = [t for t in re.findall(r'subgraph cluster\w* \{ label="([^"]*)"', source) if "/" not in t]
+    top = [t for t in titles if t.startswith("g")]
+    assert top == [f"g{i}" for i in range(11)]  # g2 before g10: numbers compare as numbers
+    assert "out" not in {label for labels in blocks.values() for label in labels}
+    assert node_line(source, "v0").count(COLORS["parameter"]) == 1
+    assert node_line(source, "v5").count(COLORS["input"]) == 1  # leaves are inputs unless named as parameters
+    assert "subgraph" not in draw(out).source
+
+
+def test_parameters_of_a_dot_node_are_placed_beside_the_inputs_they_multiply():
+    a = [Value(1.0, "x").tanh(), Value(2.0, "y").tanh()]
+    w, b = [Value(0.5, "w0"), Value(-0.5, "w1")], Value(0.1, "b")
+    z = Value.dot(w, a, b, label="z")
+    source = draw(z, parameters=[*w, b]).source
+    assert len(re.findall(r"-> \w+ \[style=invis\]", source)) == 3
+    assert "style=invis" not in draw(z).source  # without parameters, nothing is known to place
+
+
+def test_the_legend_lists_only_the_roles_that_are_drawn():
+    x = Value(1.0, "x")
+    legend = draw(x * 2).source.split("label=<<table")[-1]
+    assert ">input<" in legend and ">output<" in legend and ">parameter<" not in legend
+    assert ">parameter<" in draw(x * 2, parameters=[x]).source

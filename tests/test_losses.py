@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from autograd_core import Value
-from nn import binary_cross_entropy, cross_entropy, hinge, l2, mse
+from nn import binary_cross_entropy, cross_entropy, hinge, l2_penalty, mse
 
 
 def leaves(Z):
@@ -145,7 +145,7 @@ def test_hinge_matches_reference_with_either_label_style(s):
 
 def test_l2_is_alpha_times_sum_of_squares():
     ps = [Value(1.0), Value(-2.0), Value(0.5)]
-    out = l2(ps, 1e-2)
+    out = l2_penalty(ps, 1e-2)
     out.backward()
     assert out.data == pytest.approx(1e-2 * 5.25, rel=1e-15)
     assert [p.grad for p in ps] == pytest.approx([2e-2, -4e-2, 1e-2], rel=1e-15)

@@ -309,9 +309,8 @@ def test_scalar_and_matrix_training_follow_the_same_trajectory(loss, act):
         "binary_cross_entropy": rng.integers(0, 2, 12),
     }[loss]
     model = MLP(2, [6, n_out], activation=act, seed=7)
-    for p in model.parameters():
-        if p.label.startswith("b"):
-            p.data = float(rng.uniform(-0.2, 0.2))
+    for b in model.biases():
+        b.data = float(rng.uniform(-0.2, 0.2))
     mm = MatrixMLP.from_mlp(model, loss=loss)
     kw = dict(epochs=20, lr=0.1, progress=False, seed=3)
     scalar = fit(model, X, y, loss=loss, **kw)

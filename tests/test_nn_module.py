@@ -38,7 +38,7 @@ def test_parameter_order_and_labels():
 def test_each_pre_activation_is_one_named_node():
     model = MLP(3, [4, 2], activation="tanh")
     trace = model.forward([0.5, -1.0, 2.0])
-    for l, (zs, acts) in enumerate(zip(trace.zs, trace.activations), start=1):
+    for l, (zs, acts) in enumerate(zip(trace.z, trace.a), start=1):
         for j, (z, a) in enumerate(zip(zs, acts)):
             assert z.label == f"z{l}[{j}]" and z.op == "dot"
             n_in = model.sizes[l - 1]
@@ -47,7 +47,7 @@ def test_each_pre_activation_is_one_named_node():
                 assert a.label == f"a{l}[{j}]" and a.op == "tanh" and a.parents == (z,)
             else:
                 assert a is z  # linear output: a = z
-    assert trace.outputs == trace.activations[-1]
+    assert trace.outputs == trace.a[-1]
     out = model([0.5, -1.0, 2.0])
     assert [v.data for v in out] == [v.data for v in trace.outputs]
 
@@ -143,9 +143,8 @@ CASES = [(*shape, kind) for shape in SHAPES for kind in ("mse", "cross_entropy")
 def test_mlp_gradients_match_autograd_and_central_differences(nin, nouts, act, out_act, bias, kind):
     rng = np.random.default_rng(nin * 100 + len(nouts))
     model = MLP(nin, nouts, activation=act, output_activation=out_act, bias=bias, seed=3)
-    for p in model.parameters():  # nonzero biases keep ReLU inputs away from exact zeros
-        if p.label.startswith("b"):
-            p.data = float(rng.uniform(-0.5, 0.5))
+    for b in model.biases():  # nonzero biases keep ReLU inputs away from exact zeros
+        b.data = float(rng.uniform(-0.5, 0.5))
     X = rng.normal(size=(4, nin))
     n_out = nouts[-1]
     if kind == "mse":

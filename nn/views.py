@@ -1,68 +1,142 @@
-"""MLP graphs: reading the label conventions of nn, and the neuron and matrix views.
+"""Drawings of an MLP: its graph grouped into neurons and layers, the neuron view, the matrix view.
 
-The contract with nn, layers counted from 1 and indices from 0: parameters ``W{l}[j,k]`` and
-``b{l}[j]``, pre-activations ``z{l}[j]`` (one n-ary node), activations ``a{l}[j]`` (none for a
-linear layer: z is the output), and inputs ``x[k]`` when the inputs were Values. From these
-labels alone (autograd_core never imports nn), the layers of an MLP graph are read back, so that
-one sample's graph can be drawn one box per neuron, or as the matrices of the matrix view.
+    from nn import MLP, draw_mlp, side_by_side
+    loss = ...                                   # a loss over the model's outputs, after backward()
+    draw_mlp(loss)                               # every node, grouped into neurons inside layers
+    draw_mlp(loss, view="neurons")               # one box per neuron: z, a and δ = z.grad
+    draw_mlp(loss, view="matrix")                # W^l, b^l, z^l, a^l, δ^l, ∂C/∂W^l per layer
+    side_by_side(draw_mlp(loss, view="neurons"), draw_mlp(loss, view="matrix"))
+
+The layers are read back from the node labels (``nn.labels``: W{l}[j,k], b{l}[j], z{l}[j],
+a{l}[j], x[k]), so any graph built by ``nn.MLP`` (or named the same way) can be drawn. The
+graph view is the engine's ``autograd_core.draw``, given the MLP's clusters and parameters
+through its ``group=`` and ``parameters=`` hooks; the neuron and matrix views are drawn here.
+``draw_matrix`` draws the matrix view from plain arrays.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from autograd_core import Value, draw, topological_order
 from autograd_core.dot import (
     COLORS,
     RANKDIRS,
     check_choice,
+    check_size,
     digraph,
     dot_quote,
     html_text,
+    inline_svg,
     num_text,
     table_grid,
 )
-from autograd_core.value import Value, _short
+from autograd_core.draw import DEFAULT_MAX_NODES
+from autograd_core.inputs import short as _short
+from nn import labels
 
 if TYPE_CHECKING:
     import graphviz  # type: ignore[import-untyped]
 
-PARAMETER_LABEL = re.compile(r"W\d+\[\d+,\d+\]|b\d+\[\d+\]")
+VIEWS = ("graph", "neurons", "matrix")
 
 
-W_LABEL = re.compile(r"W(\d+)\[(\d+),(\d+)\]")
+def draw_mlp(
+    root: Value,
+    *,
+    view: str = "graph",
+    rankdir: str = "LR",
+    show_local_grads: bool = True,
+    highlight: Iterable[Value | tuple[Value, Value]] = (),
+    max_nodes: int = DEFAULT_MAX_NODES,
+) -> graphviz.Digraph:
+    """A drawing of the graph of an MLP (or of a loss over its outputs), as a ``graphviz.Digraph``.
 
+    Args:
+        view: "graph" (every node, grouped into neurons inside layers, parameters coloured),
+            "neurons" (one box per neuron with z, a and δ = z.grad; one sample) or "matrix"
+            (the layers as matrices, z^l = W^l a^{l-1} + b^l with δ^l and ∂C/∂W^l; one sample).
+        rankdir: "LR" (inputs on the left) or "TB" (inputs on top).
+        show_local_grads: the local derivative on every edge (in the neuron view, the weights).
+        highlight: nodes and (parent, child) edges to draw in red (graph view).
+        max_nodes: refuse (ValueError) to draw more boxes than this.
 
-B_LABEL = re.compile(r"b(\d+)\[(\d+)\]")
+    Example::
 
-
-Z_LABEL = re.compile(r"z(\d+)\[(\d+)\]")
-
-
-A_LABEL = re.compile(r"a(\d+)\[(\d+)\]")
-
-
-X_LABEL = re.compile(r"x\[(\d+)\]")
-
-
-def neuron_key(label: str) -> tuple[int, int, tuple[int, int]] | None:
-    """(layer, neuron, place inside the neuron) of a node named by the MLP conventions.
-
-    The inputs x[k] are layer 0, one "neuron" each. Places: weights W[j,k] by k, then b, z, a.
+        >>> from nn import MLP, mse, draw_mlp
+        >>> model = MLP(2, [3, 1], seed=0)
+        >>> loss = mse([model([0.5, -1.0])], [[1.0]]); loss.backward()
+        >>> "layer 2" in draw_mlp(loss).source, "δ" in draw_mlp(loss, view="neurons").source
+        (True, True)
     """
-    m = W_LABEL.fullmatch(label)
-    if m:
-        return int(m[1]), int(m[2]), (0, int(m[3]))
-    for place, pattern in ((1, B_LABEL), (2, Z_LABEL), (3, A_LABEL)):
-        m = pattern.fullmatch(label)
-        if m:
-            return int(m[1]), int(m[2]), (place, 0)
-    m = X_LABEL.fullmatch(label)
-    return (0, int(m[1]), (0, 0)) if m else None
+    if not isinstance(root, Value):
+        raise TypeError(f"draw_mlp: expected a Value as the root, got {type(root).__name__}: {root!r}")
+    check_choice("view", view, VIEWS)
+    check_choice("rankdir", rankdir, RANKDIRS)
+    order = topological_order(root)
+    if view == "graph":
+        parameters = [node for node in order if not node.parents and _is_parameter(node)]
+        advice = "view='neurons' draws one box per neuron and view='matrix' one per layer"
+        check_size(len(order), max_nodes, "nodes", advice, "draw_mlp")
+        return draw(
+            root,
+            rankdir=rankdir,
+            show_local_grads=show_local_grads,
+            highlight=highlight,
+            parameters=parameters,
+            group=layer_group,
+            max_nodes=max_nodes,
+        )
+    mlp = read_mlp(order, view)
+    if view == "neurons":
+        boxes = len(mlp.layers[0].inputs) + sum(len(layer.z) for layer in mlp.layers)
+        check_size(boxes, max_nodes, "neurons", "view='matrix' draws one box per layer", "draw_mlp")
+        return digraph(rankdir, neuron_view(mlp, show_local_grads, _grads_known(order), rankdir))
+    return digraph(rankdir, matrix_view_of(mlp, _grads_known(order)))
+
+
+def layer_group(node: Value) -> tuple[str, ...] | None:
+    """The clusters of an MLP node, for ``draw(..., group=layer_group)``: ("layer l", "neuron j")
+    for W, b, z and a nodes, ("inputs",) for x[k], None for anything else (the loss)."""
+    name = labels.parse(node.label)
+    if name is None:
+        return None
+    if name.kind == "x":
+        return ("inputs",)
+    return (f"layer {name.layer}", f"neuron {name.unit}")
+
+
+class SideBySide:
+    """Drawings in one row, each scaled to its share of the width: shows inline in Jupyter."""
+
+    def __init__(self, drawings: Sequence[graphviz.Digraph]) -> None:
+        self.drawings = list(drawings)
+
+    def _repr_html_(self) -> str:
+        cells = "".join(f'<div style="flex:0 1 auto;min-width:0">{inline_svg(d)}</div>' for d in self.drawings)
+        return f'<div style="display:flex;gap:16px;align-items:flex-start">{cells}</div>'
+
+    def __repr__(self) -> str:
+        return f"<{len(self.drawings)} drawings side by side>"
+
+
+def side_by_side(*drawings: graphviz.Digraph) -> SideBySide:
+    """Show several drawings in one row in Jupyter: ``side_by_side(draw_mlp(C, view="neurons"),
+    draw_mlp(C, view="matrix"))``, the scalar and the matrix view of the same MLP together."""
+    return SideBySide(drawings)
+
+
+def _is_parameter(node: Value) -> bool:
+    name = labels.parse(node.label)
+    return name is not None and name.is_parameter
+
+
+def _grads_known(order: Iterable[Value]) -> bool:
+    return any(node.grad for node in order)
 
 
 class _HasToList(Protocol):
@@ -76,9 +150,9 @@ ArrayLike = Sequence[float] | Sequence[Sequence[float]] | _HasToList
 def draw_matrix(
     weights: Sequence[ArrayLike],
     biases: Sequence[ArrayLike | None] | None,
-    activations: Sequence[ArrayLike],
+    a: Sequence[ArrayLike],
     *,
-    functions: Sequence[str],
+    activations: Sequence[str],
     deltas: Sequence[ArrayLike] | None = None,
     weight_grads: Sequence[ArrayLike] | None = None,
     loss: float | None = None,
@@ -89,8 +163,8 @@ def draw_matrix(
     Args (layers l = 1..L; a vector may also be a matrix with one column per sample):
         weights: W^1..W^L, W^l of shape (n_l, n_{l-1}).
         biases: b^1..b^L, each of shape (n_l,), or None for a layer (or a net) without biases.
-        activations: a^0 = x, a^1, ..., a^L (L + 1 of them).
-        functions: f_1..f_L by name ("tanh", "relu", "sigmoid", "linear", ...).
+        a: the layers' values a^0 = x, a^1, ..., a^L (L + 1 of them).
+        activations: the functions f_1..f_L by name ("tanh", "relu", "sigmoid", "linear", ...).
         deltas: δ^1..δ^L = dC/dz^l, or None before backprop.
         weight_grads: dC/dW^1..dC/dW^L, or None.
         loss: the cost C, drawn as the last box.
@@ -99,12 +173,12 @@ def draw_matrix(
 
     Example::
 
-        >>> g = draw_matrix([[[0.5, -1.0]]], [[0.1]], [[1.0, 2.0], [-1.4]], functions=["linear"])
+        >>> g = draw_matrix([[[0.5, -1.0]]], [[0.1]], [[1.0, 2.0], [-1.4]], activations=["linear"])
         >>> "W¹" in g.source
         True
     """
     check_choice("rankdir", rankdir, RANKDIRS)
-    net = _MatrixNet.checked(weights, biases, activations, functions, deltas, weight_grads, loss)
+    net = _MatrixNet.checked(weights, biases, a, activations, deltas, weight_grads, loss)
     return digraph(rankdir, _matrix_view(net))
 
 
@@ -112,7 +186,7 @@ def draw_matrix(
 class _Layer:
     z: list[Value]  # z{l}[j], j = 0..n_l-1
     a: list[Value] | None  # a{l}[j]; None for a linear layer (z is its output)
-    function: str
+    activation: str
     weights: list[list[Value]]  # W{l}[j,k]
     biases: list[Value | None]  # b{l}[j]
     inputs: list[float]  # a^{l-1}: d z{l}[0] / d W{l}[0,k] is exactly a^{l-1}_k
@@ -127,20 +201,19 @@ class _MLP:
 
 def read_mlp(order: list[Value], view: str) -> _MLP:
     """The layers of an MLP graph, read off the node labels (W1[j,k], b1[j], z1[j], a1[j], x[k])."""
-    found: dict[str, dict[tuple[int, ...], Value]] = {"z": {}, "a": {}, "x": {}}
+    found: dict[str, dict[tuple[int, int], Value]] = {"z": {}, "a": {}, "x": {}}
     for node in order:
-        for kind, pattern in (("z", Z_LABEL), ("a", A_LABEL), ("x", X_LABEL)):
-            m = pattern.fullmatch(node.label)
-            if m:
-                key = tuple(int(g) for g in m.groups())
-                if key in found[kind]:
-                    raise ValueError(_several_samples(view, node.label, order))
-                found[kind][key] = node
+        name = labels.parse(node.label)
+        if name is not None and name.kind in found:
+            key = (name.layer, name.unit)
+            if key in found[name.kind]:
+                raise ValueError(_several_samples(view, node.label, order))
+            found[name.kind][key] = node
     zs = found["z"]
     if not zs:
         raise ValueError(
-            f"draw(view={view!r}) needs the graph of an MLP, with nodes labelled z1[0], a1[0], W1[0,0], b1[0] "
-            f"(the label conventions of nn); this graph has no node labelled z<l>[<j>]. Use view='graph'."
+            f"draw_mlp(view={view!r}) needs the graph of an MLP, with nodes labelled z1[0], a1[0], W1[0,0], "
+            f"b1[0] (nn.labels); this graph has no node labelled z<l>[<j>]. Use draw(root) for any graph."
         )
     sizes = _layer_sizes(zs, view)
     layers = []
@@ -151,42 +224,44 @@ def read_mlp(order: list[Value], view: str) -> _MLP:
     root = order[-1]
     outputs = layers[-1].a or layers[-1].z
     loss = None if root in outputs else root
-    return _MLP({k[0]: v for k, v in found["x"].items()}, layers, loss)
+    return _MLP({k[1]: v for k, v in found["x"].items()}, layers, loss)
 
 
-def _layer_sizes(zs: dict[tuple[int, ...], Value], view: str) -> list[int]:
+def _layer_sizes(zs: dict[tuple[int, int], Value], view: str) -> list[int]:
     last = max(layer for layer, _ in zs)
     sizes = []
     for layer in range(1, last + 1):
         js = sorted(j for l_, j in zs if l_ == layer)
         if js != list(range(len(js))) or not js:
-            have = ", ".join(f"z{layer}[{j}]" for j in js) or "none"
+            have = ", ".join(labels.pre_activation(layer, j) for j in js) or "none"
             raise ValueError(
-                f"draw(view={view!r}): the z nodes of layer {layer} must be z{layer}[0] to z{layer}[n-1]; "
-                f"this graph has {have}"
+                f"draw_mlp(view={view!r}): the z nodes of layer {layer} must be numbered 0, 1, 2, ... without gaps "
+                f"({labels.pre_activation(layer, 0)}, {labels.pre_activation(layer, 1)}, ...); this graph has {have}"
             )
         sizes.append(len(js))
     return sizes
 
 
-def _read_layer(layer: int, z: list[Value], acts: dict[tuple[int, ...], Value], n_in: int | None, view: str) -> _Layer:
+def _read_layer(layer: int, z: list[Value], acts: dict[tuple[int, int], Value], n_in: int | None, view: str) -> _Layer:
     weights, biases = [], []
     inputs: dict[int, float] = {}
     for j, node in enumerate(z):
         row: dict[int, Value] = {}
         bias = None
         for parent, local in zip(node.parents, node.local_grads):
-            m = W_LABEL.fullmatch(parent.label)
-            if m and (int(m[1]), int(m[2])) == (layer, j):
-                row[int(m[3])] = parent
-                inputs.setdefault(int(m[3]), local)
-            elif parent.label == f"b{layer}[{j}]":
+            name = labels.parse(parent.label)
+            if name is None or (name.layer, name.unit) != (layer, j):
+                continue
+            if name.kind == "W" and name.index is not None:
+                row[name.index] = parent
+                inputs.setdefault(name.index, local)
+            elif name.kind == "b":
                 bias = parent
         width = n_in if n_in is not None else len(row)
         if node.op != "dot" or sorted(row) != list(range(width)) or not row:
             raise ValueError(
-                f"draw(view={view!r}): z{layer}[{j}] must be a Value.dot node whose parents are "
-                f"W{layer}[{j},0] to W{layer}[{j},{width - 1}] (and b{layer}[{j}]); "
+                f"draw_mlp(view={view!r}): {node.label} must be a Value.dot node whose parents are "
+                f"{labels.weight(layer, j, 0)} to {labels.weight(layer, j, width - 1)} (and {labels.bias(layer, j)}); "
                 f"it is op {node.op or 'leaf'!r} with weights for k in {sorted(row)}"
             )
         weights.append([row[k] for k in range(width)])
@@ -197,17 +272,17 @@ def _read_layer(layer: int, z: list[Value], acts: dict[tuple[int, ...], Value], 
         return _Layer(z, None, "linear", weights, biases, inputs_in_order)
     if any(node is None or node.parents != (zj,) for node, zj in zip(a, z)):
         raise ValueError(
-            f"draw(view={view!r}): every a{layer}[j] must be computed from z{layer}[j] alone "
+            f"draw_mlp(view={view!r}): every a{layer}[j] must be computed from z{layer}[j] alone "
             f"(a{layer}[j] = f(z{layer}[j])), for every neuron j of layer {layer}"
         )
-    functions = sorted({node.op for node in a if node is not None})
-    return _Layer(z, [node for node in a if node is not None], "/".join(functions), weights, biases, inputs_in_order)
+    ops = sorted({node.op for node in a if node is not None})
+    return _Layer(z, [node for node in a if node is not None], "/".join(ops), weights, biases, inputs_in_order)
 
 
 def _several_samples(view: str, label: str, order: list[Value]) -> str:
     count = sum(node.label == label for node in order)
     return (
-        f"draw(view={view!r}) draws one sample, but this graph holds several: the label {label!r} is on "
+        f"draw_mlp(view={view!r}) draws one sample, but this graph holds several: the label {label!r} is on "
         f"{count} nodes. Draw the graph of a single sample, or use view='graph'."
     )
 
@@ -220,14 +295,14 @@ def neuron_view(mlp: _MLP, show_weights: bool, grads_known: bool, rankdir: str =
     out, into = ("s", "n") if across else ("e", "w")
     inputs = []
     for k, x in enumerate(mlp.layers[0].inputs):
-        rows = [[f"<b>x[{k}]</b>", num_text(x)]]
+        rows = [[f"<b>{labels.input_(k)}</b>", num_text(x)]]
         if k in mlp.inputs and grads_known:
             rows.append(["grad", num_text(mlp.inputs[k].grad)])
         inputs.append(table_grid(rows))
     lines = ["splines=line ranksep=0.9", "node [shape=plain]"]
     lines.append(f"L0 [label=<{_units('inputs', inputs, COLORS['input'], across)}>]")
     for number, layer in enumerate(mlp.layers, start=1):
-        title = f"layer {number} · {html_text(layer.function)} · W{number}: {len(layer.z)}×{len(layer.inputs)}"
+        title = f"layer {number} · {html_text(layer.activation)} · W{number}: {len(layer.z)}×{len(layer.inputs)}"
         units = [table_grid(_neuron_rows(layer, number, j, show_weights, grads_known)) for j in range(len(layer.z))]
         lines.append(f"L{number} [label=<{_units(title, units, COLORS['intermediate'], across)}>]")
         lines += [
@@ -260,14 +335,14 @@ def _neuron_rows(layer: _Layer, number: int, j: int, show_weights: bool, grads_k
     if show_weights:
         w = [node.data for node in layer.weights[j]]
         shown = "  ".join(map(num_text, w)) if len(w) <= 6 else f"‖·‖ = {num_text(math.hypot(*w))}"
-        rows.append([f"W{number}[{j},:]", shown])
+        rows.append([f"{labels.weight_matrix(number)}[{j},:]", shown])
         bias = layer.biases[j]
         if bias is not None:
-            rows.append([f"b{number}[{j}]", num_text(bias.data)])
+            rows.append([labels.bias(number, j), num_text(bias.data)])
     z = layer.z[j]
-    rows.append([f"<b>z{number}[{j}]</b>", num_text(z.data)])
+    rows.append([f"<b>{labels.pre_activation(number, j)}</b>", num_text(z.data)])
     if layer.a is not None:
-        rows.append([f"<b>a{number}[{j}]</b>", num_text(layer.a[j].data)])
+        rows.append([f"<b>{labels.activation(number, j)}</b>", num_text(layer.a[j].data)])
     rows.append(["<b>δ</b>", num_text(z.grad) if grads_known else "not computed"])
     return rows
 
@@ -276,8 +351,8 @@ def _neuron_rows(layer: _Layer, number: int, j: int, show_weights: bool, grads_k
 class _MatrixNet:
     weights: list[list[list[float]]]
     biases: list[list[list[float]] | None]
-    activations: list[list[list[float]]]
-    functions: list[str]
+    a: list[list[list[float]]]
+    activations: list[str]
     deltas: list[list[list[float]]] | None
     weight_grads: list[list[list[float]]] | None
     loss: float | None
@@ -287,8 +362,8 @@ class _MatrixNet:
     def checked(
         weights: Sequence[ArrayLike],
         biases: Sequence[ArrayLike | None] | None,
-        activations: Sequence[ArrayLike],
-        functions: Sequence[str],
+        a: Sequence[ArrayLike],
+        activations: Sequence[str],
         deltas: Sequence[ArrayLike] | None,
         weight_grads: Sequence[ArrayLike] | None,
         loss: float | None,
@@ -302,12 +377,12 @@ class _MatrixNet:
         sizes = [len(ws[0][0])] + [len(w) for w in ws]
         for i, w in enumerate(ws):
             _expect_shape(f"weights[{i}] (W^{i + 1})", w, (sizes[i + 1], sizes[i]))
-        _expect_count("activations", activations, n_layers + 1, "a^0 = x, then one per layer")
-        acts = [_matrix(a, f"activations[{i}]") for i, a in enumerate(activations)]
-        samples = len(acts[0][0])
-        for i, a in enumerate(acts):
-            _expect_shape(f"activations[{i}] (a^{i})", a, (sizes[i], samples))
-        _expect_count("functions", functions, n_layers, "one per layer")
+        _expect_count("a", a, n_layers + 1, "a^0 = x, then one per layer")
+        values = [_matrix(a_l, f"a[{i}]") for i, a_l in enumerate(a)]
+        samples = len(values[0][0])
+        for i, a_l in enumerate(values):
+            _expect_shape(f"a[{i}] (a^{i})", a_l, (sizes[i], samples))
+        _expect_count("activations", activations, n_layers, "one per layer")
         bs = None if biases is None else _vectors("biases", biases, sizes[1:], 1)
         ds = None if deltas is None else _vectors("deltas", deltas, sizes[1:], samples)
         gs = None
@@ -316,7 +391,7 @@ class _MatrixNet:
             gs = [_matrix(g, f"weight_grads[{i}]", ndim=2) for i, g in enumerate(weight_grads)]
             for i, g in enumerate(gs):
                 _expect_shape(f"weight_grads[{i}] (dW^{i + 1})", g, (sizes[i + 1], sizes[i]))
-        return _MatrixNet(ws, bs or [None] * n_layers, acts, [str(f) for f in functions], ds, gs, loss, loss_name)
+        return _MatrixNet(ws, bs or [None] * n_layers, values, [str(f) for f in activations], ds, gs, loss, loss_name)
 
 
 def matrix_view_of(mlp: _MLP, grads_known: bool) -> list[str]:
@@ -324,15 +399,15 @@ def matrix_view_of(mlp: _MLP, grads_known: bool) -> list[str]:
     layers = mlp.layers
     weights = [[[w.data for w in row] for row in layer.weights] for layer in layers]
     biases = [_data(layer.biases) for layer in layers]
-    activations = [layers[0].inputs] + [[v.data for v in (layer.a or layer.z)] for layer in layers]
+    a = [layers[0].inputs] + [[v.data for v in (layer.a or layer.z)] for layer in layers]
     deltas = [[z.grad for z in layer.z] for layer in layers] if grads_known else None
     grads = [[[w.grad for w in row] for row in layer.weights] for layer in layers] if grads_known else None
     loss = None if mlp.loss is None else mlp.loss.data
     net = _MatrixNet.checked(
         weights,
         biases,
-        activations,
-        [layer.function for layer in layers],
+        a,
+        [layer.activation for layer in layers],
         deltas,
         grads,
         loss,
@@ -357,7 +432,7 @@ def _sup(text: object) -> str:
 
 def _matrix_view(net: _MatrixNet) -> list[str]:
     lines = ['node [shape=box style="rounded,filled" fillcolor="#f8fafc" color="#94a3b8"]']
-    x = net.activations[0]
+    x = net.a[0]
     lines.append(f"a0 [fillcolor={dot_quote(COLORS['input'])} label=<{_column(f'a{_sup(0)} = x', x)}>]")
     for i in range(len(net.weights)):
         lines.append(f"L{i + 1} [label=<{_layer_table(net, i)}>]")
@@ -367,7 +442,7 @@ def _matrix_view(net: _MatrixNet) -> list[str]:
         lines.append(f"loss [fillcolor={dot_quote(COLORS['output'])} label=<{title}>]")
     chain = ["a0"] + [f"L{i + 1}" for i in range(len(net.weights))] + (["loss"] if net.loss is not None else [])
     for i, (a, b) in enumerate(itertools.pairwise(chain)):
-        shape = "×".join(str(n) for n in _shape(net.activations[i]))
+        shape = "×".join(str(n) for n in _shape(net.a[i]))
         lines.append(f"{a} -> {b} [label=<a{_sup(i)} ({shape})>]")
     if net.deltas is not None:
         back = 'style=dashed color="#b91c1c" fontcolor="#b91c1c" constraint=false'
@@ -385,15 +460,15 @@ def _matrix_view(net: _MatrixNet) -> list[str]:
 def _layer_table(net: _MatrixNet, i: int) -> str:
     """One layer: W, b, z, a side by side, and under them dW, db, δ (as the equations pair them)."""
     sup, prev = _sup(i + 1), _sup(i)
-    w, b, a = net.weights[i], net.biases[i], net.activations[i + 1]
-    f = html_text(net.functions[i])
+    w, b, a = net.weights[i], net.biases[i], net.a[i + 1]
+    f = html_text(net.activations[i])
     rule = f"a{sup} = z{sup}" if f == "linear" else f"a{sup} = {f}(z{sup})"
     bias = f" + b{sup}" if b is not None else ""
     head = f"<b>layer {i + 1}</b>:  z{sup} = W{sup} a{prev}{bias},   {rule}"
     forward = [
         _column(f"W{sup}  ({len(w)}×{len(w[0])})", w),
         _column(f"b{sup}", b) if b is not None else "<i>no bias</i>",
-        _column(f"z{sup}", _pre_activations(w, b, net.activations[i])),
+        _column(f"z{sup}", _pre_activations(w, b, net.a[i])),
         _column(f"a{sup}", a),
     ]
     rows = [f'<tr><td colspan="4">{head}</td></tr>', _cells(forward)]

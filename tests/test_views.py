@@ -1,0 +1,171 @@
+"""nn.draw_mlp (an MLP's graph in layers, the neuron view, the matrix view), draw_matrix, side_by_side."""
+
+import re
+
+import numpy as np
+import pytest
+
+from autograd_core import Value
+from nn import draw_matrix, draw_mlp, side_by_side
+
+from .test_draw import clusters, mlp, neuron
+
+
+def test_mlp_graphs_are_grouped_into_neurons_inside_layers():
+    loss = mlp(inputs_as_values=True)
+    loss.backward()
+    source = draw_mlp(loss).source
+    blocks = clusters(source)
+    assert {"W1[0,0]", "W1[0,1]", "b1[0]", "z1[0]", "a1[0]"} == set(blocks["layer 1/neuron 0"])
+    assert {"W2[1,0]", "W2[1,1]", "W2[1,2]", "b2[1]", "z2[1]"} == set(blocks["layer 2/neuron 1"])
+    assert set(blocks["inputs"]) == {"x[0]", "x[1]"}
+    assert set(blocks["layer 1"]) >= set(blocks["layer 1/neuron 0"]) | set(blocks["layer 1/neuron 2"])
+    assert "loss" not in {label for labels in blocks.values() for label in labels}
+    titles = re.findall(r'subgraph cluster\w* \{ label="([^"]*)"', source)
+    assert titles[0] == "inputs" and titles.index("layer 1") < titles.index("layer 2")
+
+
+def test_neuron_view_has_one_box_per_neuron_with_z_a_and_delta():
+    loss = mlp()
+    loss.backward()
+    source = draw_mlp(loss, view="neurons").source
+    z = {(node.label): node for node in _nodes(loss) if node.label.startswith("z")}
+    assert f'<b>z1[2]</b></td><td align="right">{_fmt(z["z1[2]"].data)}' in source
+    assert "<b>a1[0]</b>" in source and "<b>a2[0]</b>" not in source  # layer 2 is linear
+    assert source.count("<b>δ</b>") == 5
+    assert _fmt(z["z2[1]"].grad) in source  # δ = z.grad
+    assert "layer 1 · tanh · W1: 3×2" in source and "layer 2 · linear · W2: 2×3" in source
+    assert source.count(" -> ") == 2 * 3 + 3 * 2 + 2  # inputs to layer 1, 1 to 2, outputs to the loss
+    assert "<b>x[1]</b>" in source and "<b>loss</b>" in source
+
+
+def _nodes(root):
+    from autograd_core import topological_order
+
+    return topological_order(root)
+
+
+def _fmt(x):
+    from autograd_core.dot import num_text
+
+    return num_text(x)
+
+
+def test_matrix_view_shows_the_layers_as_matrices_forward_and_backward():
+    loss = mlp()
+    loss.backward()
+    source = draw_mlp(loss, view="matrix").source
+    assert "z¹ = W¹ a⁰ + b¹" in source
+    assert "W²  (2×3)" in source and "tanh(z¹)" in source
+    nodes = {n.label: n for n in _nodes(loss)}
+    assert f">{_fmt(nodes['W2[1,2]'].data)}<" in source
+    assert f">{_fmt(nodes['W1[2,1]'].grad)}<" in source  # dW
+    assert "δ¹ = (W²)ᵀ δ² ⊙ f′(z¹)" in source
+    assert "<b>loss</b> = " in source
+    fresh = mlp()
+    assert "backward" not in draw_mlp(fresh, view="matrix").source  # no grads yet: forward only
+
+
+def test_neuron_and_matrix_views_match_the_real_nn_mlp():
+    import nn
+
+    model = nn.MLP(2, [3, 2], activation="tanh", seed=1)
+    loss = nn.mse([model([0.5, -1.0])], [[1.0, 0.0]])
+    loss.backward()
+    for view in ("neurons", "matrix"):
+        assert "layer 2" in draw_mlp(loss, view=view).source
+
+
+@pytest.mark.parametrize("view", ["neurons", "matrix"])
+def test_mlp_views_refuse_several_samples_and_non_mlp_graphs(view):
+    with pytest.raises(ValueError, match=r"holds several: the label 'z1\[\d\]' is on 2 nodes"):
+        draw_mlp(mlp(samples=2), view=view)
+    with pytest.raises(ValueError, match="needs the graph of an MLP"):
+        draw_mlp(neuron(), view=view)
+    z = Value.dot([Value(1.0, "W1[1,0]")], [2.0], label="z1[1]")
+    with pytest.raises(
+        ValueError, match=r"numbered 0, 1, 2, ... without gaps \(z1\[0\], z1\[1\], ...\); this graph has z1\[1\]"
+    ):
+        draw_mlp(z, view=view)
+
+
+def test_draw_matrix_takes_plain_lists_and_numpy_arrays():
+    weights = [np.array([[0.5, -1.0], [2.0, 0.25]]), np.array([[1.0, -1.0]])]
+    biases = [np.array([0.1, 0.2]), None]
+    a = [np.array([1.0, 2.0]), [0.4, 0.8], [-0.4]]
+    g = draw_matrix(
+        weights,
+        biases,
+        a,
+        activations=["relu", "linear"],
+        deltas=[[0.3, -0.3], [-1.4]],
+        weight_grads=[[[0.3, 0.6], [-0.3, -0.6]], [[-0.56, -1.12]]],
+        loss=0.98,
+    )
+    source = g.source
+    assert "W¹  (2×2)" in source and "relu(z¹)" in source and "<i>no bias</i>" in source
+    assert ">-1.12<" in source and "<b>loss</b> = 0.98" in source
+    batch = draw_matrix(
+        [[[1.0, 2.0]]], [[0.5]], [[[1.0, 2.0, 3.0], [1.0, 1.0, 1.0]], [[3.5, 4.5, 5.5]]], activations=["linear"]
+    )
+    assert "a⁰ (2×3)" in batch.source
+
+
+def test_draw_matrix_shows_large_matrices_as_shape_and_norm():
+    w = np.ones((20, 30))
+    g = draw_matrix([w], None, [np.zeros(30), np.zeros(20)], activations=["tanh"])
+    assert "20×30,  ‖·‖ = 24.49" in g.source
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (([], None, [[1.0]]), "at least one weight matrix"),
+        (([[[1.0, 2.0]]], None, [[1.0, 2.0]]), "expected 2 a "),
+        (([[[1.0, 2.0]]], None, [[1.0], [1.0]]), r"a\[0\] \(a\^0\): expected shape 2×1, got 1×1"),
+        (
+            ([[[1.0, 2.0]], [[1.0, 2.0]]], None, [[1.0, 1.0], [1.0], [1.0]]),
+            r"weights\[1\] \(W\^2\): expected shape 1×1",
+        ),
+        (([[[1.0, 2.0]]], [[1.0, 2.0]], [[1.0, 1.0], [1.0]]), r"biases\[0\]: expected shape 1×1, got 2×1"),
+        (([[1.0, 2.0]], None, [[1.0, 1.0], [1.0]]), r"weights\[0\]: expected a matrix"),
+        (([[[1.0, "a"]]], None, [[1.0, 1.0], [1.0]]), "expected finite real numbers"),
+        (([[[1.0, float("nan")]]], None, [[1.0, 1.0], [1.0]]), "expected finite real numbers"),
+    ],
+)
+def test_draw_matrix_names_the_expected_and_given_shapes(args, message):
+    with pytest.raises(ValueError, match=message):
+        draw_matrix(*args, activations=["linear"] * len(args[0]))
+
+
+def test_neuron_view_top_to_bottom_lays_layers_out_as_rows():
+    source = draw_mlp(mlp(inputs_as_values=True), view="neurons", rankdir="TB").source
+    assert "rankdir=TB" in source
+    assert re.search(r"L0:\d+:s -> L1:\d+:n", source) and ":e ->" not in source
+    assert "colspan=" in source
+
+
+def test_side_by_side_shows_drawings_in_one_row(needs_dot):
+    loss = mlp(inputs_as_values=True)
+    loss.backward()
+    both = side_by_side(draw_mlp(loss, view="neurons"), draw_mlp(loss, view="matrix"))
+    page = both._repr_html_()
+    assert page.startswith('<div style="display:flex') and page.count("<svg") == 2
+    assert page.count('style="max-width:100%;height:auto"') == 2
+    assert repr(both) == "<2 drawings side by side>"
+
+
+def test_the_graph_view_refuses_too_many_nodes_with_advice_for_an_mlp():
+    with pytest.raises(
+        ValueError, match=r"draw_mlp: the drawing would have .* view='neurons' draws one box per neuron"
+    ):
+        draw_mlp(mlp(samples=3), max_nodes=20)
+
+
+def test_an_mlp_graph_drawn_plainly_has_no_clusters_and_no_parameter_colour():
+    from autograd_core import draw
+    from autograd_core.dot import COLORS
+
+    loss = mlp()
+    assert "subgraph" not in draw(loss).source and COLORS["parameter"] not in draw(loss).source
+    assert COLORS["parameter"] in draw_mlp(loss).source
