@@ -10,7 +10,7 @@ Standard library only at import time.
 """
 
 from autograd_core.check import GradcheckEntry, GradcheckReport, gradcheck, numerical_grad
-from autograd_core.dot import GraphvizNotFoundError, save
+from autograd_core.dot import GraphvizError, GraphvizNotFoundError, save
 from autograd_core.draw import draw
 from autograd_core.graph import BackwardStep, EdgeStep, Node, backward_steps, topological_order, zero_grad
 from autograd_core.stepper import Stepper
@@ -21,6 +21,7 @@ __all__ = [
     "EdgeStep",
     "GradcheckEntry",
     "GradcheckReport",
+    "GraphvizError",
     "GraphvizNotFoundError",
     "Node",
     "Stepper",

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import unicodedata
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,8 +44,23 @@ MUTED = "#6b7280"
 FONT = "Helvetica"
 
 
+DOT_TIME_LIMIT = 10.0
+"""Seconds Graphviz's ``dot`` may take to lay out one drawing before it is stopped (GraphvizError).
+
+The drawings refuse up front a graph whose layout would be costly (``check_layout_cost``); this
+limit is the backstop for whatever slips through. Raise it (``autograd_core.dot.DOT_TIME_LIMIT =
+60``) to wait longer for a large drawing."""
+
+LAYOUT_BUDGET = 6000
+"""The largest layout cost (``layout_cost``) a drawing may have: about 2 s of ``dot`` here."""
+
+
 class GraphvizNotFoundError(RuntimeError):
     """Graphviz's ``dot`` program is needed to render a drawing and is not installed."""
+
+
+class GraphvizError(RuntimeError):
+    """Graphviz's ``dot`` failed on a drawing, or did not finish it within DOT_TIME_LIMIT seconds."""
 
 
 def save(graph: graphviz.Graph | graphviz.Digraph | graphviz.Source, path: str | os.PathLike[str]) -> Path:
@@ -68,17 +83,53 @@ def save(graph: graphviz.Graph | graphviz.Digraph | graphviz.Source, path: str |
     if FORMATS[extension] == "dot":
         data = graph.source.encode("utf-8")
     else:
-        with _dot_required():
-            data = graph.pipe(format=FORMATS[extension])
+        data = run_dot(graph.source, FORMATS[extension], drawing_name(graph))
     write_atomic(target, data)
     return target
 
 
 def render_svg(graph: graphviz.Graph | graphviz.Digraph | graphviz.Source) -> str:
     """The drawing rendered to SVG text by Graphviz's ``dot`` (GraphvizNotFoundError without it)."""
-    with _dot_required():
-        svg: str = graph.pipe(format="svg", encoding="utf-8")
-    return svg
+    return run_dot(graph.source, "svg", drawing_name(graph)).decode("utf-8")
+
+
+def run_dot(source: str, fmt: str, name: str) -> bytes:
+    """Graphviz's ``dot -T<fmt>`` on the DOT text, within DOT_TIME_LIMIT seconds.
+
+    Every drawing the library renders goes through here, so every failure is one of two errors
+    that name the drawing: GraphvizNotFoundError (no ``dot``) or GraphvizError (``dot`` failed
+    or ran out of time; the process is stopped).
+    """
+    import shutil  # here, not at the top: they pull in a dozen modules, and importing the engine stays light
+    import subprocess
+
+    program = shutil.which("dot")
+    if program is None:
+        raise GraphvizNotFoundError(
+            "rendering a drawing needs Graphviz's dot program, which was not found on PATH. Install it: "
+            + INSTALL_GRAPHVIZ
+            + ". The DOT text (drawing.source, or save(drawing, 'graph.dot')) works without it."
+        )
+    try:
+        done = subprocess.run(
+            [program, f"-T{fmt}"], input=source.encode("utf-8"), capture_output=True, timeout=DOT_TIME_LIMIT
+        )
+    except subprocess.TimeoutExpired:
+        raise GraphvizError(
+            f"Graphviz's dot did not finish laying out {name} within {DOT_TIME_LIMIT:g} s and was stopped; "
+            f"draw a smaller graph, or raise autograd_core.dot.DOT_TIME_LIMIT"
+        ) from None
+    if done.returncode != 0:
+        said = done.stderr.decode("utf-8", errors="replace").strip().splitlines()
+        excerpt = (said[0] if said else "no message")[:200]
+        raise GraphvizError(f"Graphviz's dot failed on {name} (exit status {done.returncode}): {excerpt}")
+    return done.stdout
+
+
+def drawing_name(graph: Any) -> str:
+    """What an error calls a drawing: "the drawing 'graph of out'", from the name it was made with."""
+    name = getattr(graph, "name", None)
+    return f"the drawing {name!r}" if name else "the drawing"
 
 
 def inline_svg(graph: graphviz.Graph | graphviz.Digraph | graphviz.Source) -> str:
@@ -102,6 +153,8 @@ def html_text(text: str) -> str:
     """Text made safe for an HTML-like DOT label: markup escaped, newlines kept, control characters shown."""
     shown = "".join(repr(c)[1:-1] if c != "\n" and unicodedata.category(c) in ("Cc", "Cs", "Cn") else c for c in text)
     escaped = shown.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    if escaped.startswith("]"):  # dot's lexer fails on a text made only of "]" (as in a label "]")
+        escaped = "&#93;" + escaped[1:]
     return escaped.replace("\n", "<br/>")
 
 
@@ -129,13 +182,18 @@ def table_grid(rows: list[list[str]]) -> str:
     return f'<table border="0" cellborder="0" cellspacing="0" cellpadding="2">{body}</table>'
 
 
-def digraph(rankdir: str, lines: list[str]) -> graphviz.Digraph:
+def digraph(rankdir: str, lines: list[str], name: str = "autograd", cost: int = 0) -> graphviz.Digraph:
+    """The Digraph of a drawing: ``name`` says what it shows (errors quote it); ``cost`` is its
+    layout cost, and a costly layout gets Graphviz's network-simplex limit (far faster, slightly
+    less tidy)."""
+    limit = " nslimit=1 nslimit1=1" if cost > LAYOUT_BUDGET // 10 else ""
     head = [
-        f'graph [rankdir={rankdir} fontname="{FONT}" fontsize=10 nodesep=0.2 ranksep=0.35]',
+        f'graph [rankdir={rankdir} fontname="{FONT}" fontsize=10 nodesep=0.2 ranksep=0.35{limit}]',
         f'node [fontname="{FONT}" fontsize=10]',
         f'edge [fontname="{FONT}" fontsize=9 color="#64748b" fontcolor="#334155" arrowsize=0.6]',
     ]
-    return _drawing_class()(name="autograd", body=[f"\t{line}\n" for line in head + lines])
+    title = re.sub(r"[^\w .,:;()\[\]#+*/=-]", "?", name)[:80]  # a user's label goes into the name: keep it inert
+    return _drawing_class()(name=title, body=[f"\t{line}\n" for line in head + lines])
 
 
 def check_choice(what: str, given: str, allowed: Sequence[str]) -> None:
@@ -173,26 +231,12 @@ def _drawing_class() -> type[graphviz.Digraph]:
         def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **_: Any) -> dict[str, str]:
             return {"text/html": f'<div style="overflow-x:auto">{inline_svg(self)}</div>', "text/plain": repr(self)}
 
-        def pipe(self, *args: Any, **kwargs: Any) -> Any:
-            with _dot_required():
-                return super().pipe(*args, **kwargs)
+        def pipe(self, format: str | None = None, *args: Any, encoding: str | None = None, **kwargs: Any) -> Any:
+            """The rendered drawing (bytes, or text with ``encoding``), through ``run_dot``'s time limit."""
+            data = run_dot(self.source, format or self.format, drawing_name(self))
+            return data.decode(encoding) if encoding else data
 
         def render(self, *args: Any, **kwargs: Any) -> Any:
-            with _dot_required():
-                return super().render(*args, **kwargs)
+            raise NotImplementedError("use autograd_core.save(drawing, 'graph.svg'): it renders within a time limit")
 
     return Drawing
-
-
-@contextmanager
-def _dot_required() -> Iterator[None]:
-    import graphviz
-
-    try:
-        yield
-    except graphviz.ExecutableNotFound:
-        raise GraphvizNotFoundError(
-            "rendering a drawing needs Graphviz's dot program, which was not found on PATH. Install it: "
-            + INSTALL_GRAPHVIZ
-            + ". The DOT text (drawing.source, or save(drawing, 'graph.dot')) works without it."
-        ) from None

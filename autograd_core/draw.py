@@ -21,12 +21,14 @@ has run, or it was seeded with 0). Only the standard library is imported until a
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from autograd_core.dot import (
     COLORS,
     HIGHLIGHT,
+    LAYOUT_BUDGET,
     MUTED,
     RANKDIRS,
     check_choice,
@@ -76,7 +78,10 @@ def draw(
         group: a function from a node to the clusters it is drawn in, outermost first, as a
             tuple of titles (``("layer 2", "neuron 0")``), or None for no cluster. Clusters are
             drawn in the natural order of their titles (numbers compare as numbers).
-        max_nodes: refuse (ValueError) to draw more nodes than this.
+        max_nodes: refuse (ValueError) to draw more nodes than this. A graph whose layout would
+            be costly for Graphviz (edges that cross many ranks, such as one leaf used by every
+            node of a long chain: ``a+a+...+a``) is refused too, before any layout starts (see
+            ``layout_cost``); and every ``dot`` run has a time limit (``dot.DOT_TIME_LIMIT``).
 
     Example::
 
@@ -95,8 +100,47 @@ def draw(
     check_choice("rankdir", rankdir, RANKDIRS)
     order = topological_order(root)
     check_size(len(order), max_nodes, "nodes", _ADVICE)
+    cost = check_layout_cost(order, show_local_grads, "draw")
     lines = graph_view(order, show_local_grads, frozenset(parameters), highlight, group)
-    return digraph(rankdir, lines)
+    return digraph(rankdir, lines, f"graph of {node_names(order)[root]}", cost)
+
+
+def layout_cost(order: Sequence[Value], show_local_grads: bool) -> int:
+    """How much Graphviz's ``dot`` has to lay out: the boxes, plus one virtual node for every rank an
+    edge crosses (dot routes a long edge through a chain of them) and, with edge labels, for each
+    label (dot gives labels ranks of their own, doubling every edge's span). Parallel edges are
+    drawn as one. Nodes are ranked as late as their first use allows, as dot's ranking tends to.
+
+    The layout time grows much faster than this count (crossing minimisation on the virtual
+    nodes): ``a+a+...+a`` with 100 terms has 100 boxes but a cost near 10,000.
+    """
+    rank: dict[Value, int] = {}
+    for node in order:  # longest path from the leaves, then each node as late as its uses allow
+        rank[node] = 1 + max((rank[p] for p in node.parents), default=-1)
+    first_use: dict[Value, int] = {}
+    for node in reversed(order):
+        if node in first_use:
+            rank[node] = first_use[node] - 1
+        for p in node.parents:
+            first_use[p] = min(first_use.get(p, rank[node]), rank[node])
+    per_rank = 2 if show_local_grads else 1
+    virtual = sum(per_rank * (rank[node] - rank[p]) - 1 for node in order for p in set(node.parents))
+    return len(order) + virtual
+
+
+def check_layout_cost(order: Sequence[Value], show_local_grads: bool, where: str) -> int:
+    """``layout_cost``, or a ValueError with advice when it is over dot.LAYOUT_BUDGET."""
+    cost = layout_cost(order, show_local_grads)
+    if cost > LAYOUT_BUDGET:
+        uses = Counter(p for node in order for p in set(node.parents))
+        hub = max(order, key=lambda n: uses[n])
+        raise ValueError(
+            f"{where}: this graph would be costly to lay out (layout cost {cost:,}, more than {LAYOUT_BUDGET:,}: "
+            f"{len(order):,} nodes whose edges cross many ranks, e.g. {node_names(order)[hub]!r} feeds nodes at "
+            f"many depths); Graphviz could take minutes. Draw a smaller graph, or leave the numbers off the "
+            f"edges (show_local_grads=False halves the cost)"
+        )
+    return cost
 
 
 def node_ids(order: Sequence[Value]) -> dict[Value, str]:
@@ -105,8 +149,38 @@ def node_ids(order: Sequence[Value]) -> dict[Value, str]:
 
 
 def edge_id(child_id: str, k: int) -> str:
-    """The id of the edge from ``child.parents[k]`` to ``child`` (k tells duplicate edges apart)."""
+    """The id of the drawn edge from ``child.parents[k]`` to ``child``.
+
+    Parallel edges (``a * a`` has two edges from ``a``) are drawn as one, whose id is that of
+    the first: ``edge_id(child_id, first_edge(child, k))``.
+    """
     return f"{child_id}_{k}"
+
+
+def first_edge(node: Value, k: int) -> int:
+    """The index of the first edge from the same parent as ``node.parents[k]``: the one drawn."""
+    parent = node.parents[k]
+    return next(i for i, p in enumerate(node.parents) if p is parent)
+
+
+def drawn_edges(node: Value) -> list[tuple[int, Value, list[float]]]:
+    """One entry per distinct parent: (index of its first edge, the parent, every edge's local derivative)."""
+    edges: dict[int, tuple[int, Value, list[float]]] = {}
+    for k, (parent, local) in enumerate(zip(node.parents, node.local_grads)):
+        if id(parent) in edges:
+            edges[id(parent)][2].append(local)
+        else:
+            edges[id(parent)] = (k, parent, [local])
+    return list(edges.values())
+
+
+def edge_text(locals_: list[float]) -> str:
+    """An edge's label: its local derivative; for parallel edges, how many, and theirs."""
+    if len(locals_) == 1:
+        return num_text(locals_[0])
+    shown = sorted(set(locals_), key=locals_.index)
+    values = ", ".join(num_text(g) for g in shown[:3]) + (", …" if len(shown) > 3 else "")
+    return f"{values} ({len(locals_)} edges{' each' if len(shown) == 1 else ''})"
 
 
 def node_names(order: Sequence[Value]) -> dict[Value, str]:
@@ -134,10 +208,12 @@ def graph_view(
     lines = ['node [shape=box style="rounded,filled" margin="0.08,0.04"]']
     lines += _clustered(reading, statements, group)
     for node in reading:
-        for k, (parent, local) in enumerate(zip(node.parents, node.local_grads)):
+        for k, parent, locals_ in drawn_edges(node):
             attrs = {"id": edge_id(ids[node], k)}
             if show_local_grads:
-                attrs["label"] = dot_quote(num_text(local))
+                attrs["label"] = dot_quote(edge_text(locals_))
+            elif len(locals_) > 1:
+                attrs["label"] = dot_quote(f"×{len(locals_)}")
             if (parent, node) in marked_edges:
                 attrs.update(color=dot_quote(HIGHLIGHT), fontcolor=dot_quote(HIGHLIGHT), penwidth="2.5")
             lines.append(f"{ids[parent]} -> {ids[node]} {dot_attrs(attrs)}")

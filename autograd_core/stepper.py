@@ -23,7 +23,16 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from autograd_core.dot import check_choice, check_size, digraph, num_text, render_svg
-from autograd_core.draw import DEFAULT_MAX_NODES, Group, edge_id, graph_view, node_ids, node_names
+from autograd_core.draw import (
+    DEFAULT_MAX_NODES,
+    Group,
+    check_layout_cost,
+    edge_id,
+    first_edge,
+    graph_view,
+    node_ids,
+    node_names,
+)
 from autograd_core.files import write_atomic
 from autograd_core.graph import BackwardStep, backward_steps, topological_order
 from autograd_core.value import Value
@@ -69,6 +78,7 @@ class Stepper:
         check_choice("rankdir", rankdir, ("LR", "TB"))
         order = topological_order(root)
         check_size(len(order), max_nodes, "nodes", _ADVICE, "Stepper")
+        cost = check_layout_cost(order, show_local_grads, "Stepper")
         names = node_names(order)
         saved = [node.grad for node in order]
         try:
@@ -76,7 +86,8 @@ class Stepper:
                 node.grad = 0.0
             self.steps: tuple[BackwardStep, ...] = tuple(backward_steps(root))
             # drawn with the final grads, so every box is wide enough for the numbers it will show
-            graph = digraph(rankdir, graph_view(order, show_local_grads, frozenset(parameters), (), group))
+            lines = graph_view(order, show_local_grads, frozenset(parameters), (), group)
+            graph = digraph(rankdir, lines, f"Stepper of {names[root]}", cost)
             svg = render_svg(graph)
         finally:
             for node, grad in zip(order, saved):
@@ -135,7 +146,7 @@ def _step_record(k: int, n: int, step: BackwardStep, ids: dict[Value, str], name
         ]
     return {
         "node": ids[node],
-        "edges": [edge_id(ids[node], i) for i in range(len(step.edges))],
+        "edges": [edge_id(ids[node], first_edge(node, i)) for i in range(len(step.edges))],
         "parents": [ids[e.parent] for e in step.edges],
         "grads": [num_text(e.grad_after) for e in step.edges],
         "heading": heading,

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from autograd_core import GraphvizNotFoundError, Stepper, Value, draw, save
+from autograd_core.dot import GraphvizError
 from autograd_core.expr import ExpressionError, parse
 
 PROG = "backprop"
@@ -183,16 +184,16 @@ def _backward(out: Value) -> None:
 def _render(make: Callable[[], T]) -> T:
     try:
         return make()
-    except GraphvizNotFoundError as e:
+    except (GraphvizNotFoundError, GraphvizError) as e:
         raise CommandError(str(e), status=1) from None
-    except ValueError as e:  # too many nodes to draw
+    except ValueError as e:  # too many nodes to draw, or too costly a layout
         raise CommandError(str(e)) from None
 
 
 def _write(write: Callable[[], object], path: str) -> None:
     try:
         write()
-    except GraphvizNotFoundError as e:
+    except (GraphvizNotFoundError, GraphvizError) as e:
         raise CommandError(str(e), status=1) from None
     except ValueError as e:  # an extension we cannot write, or too many nodes to draw
         raise CommandError(f"--output: {e}") from None

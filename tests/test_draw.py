@@ -10,9 +10,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from autograd_core import GraphvizNotFoundError, Value, draw, save
-from autograd_core.dot import COLORS, INSTALL_GRAPHVIZ, render_svg
-from autograd_core.draw import op_text
+from autograd_core import GraphvizNotFoundError, Value, dot, draw, save
+from autograd_core.dot import COLORS, INSTALL_GRAPHVIZ, GraphvizError, render_svg
+from autograd_core.draw import layout_cost, op_text
 
 SVG = "{http://www.w3.org/2000/svg}"
 HOSTILE = [
@@ -24,6 +24,9 @@ HOSTILE = [
     "]]><!-- -->",
     "é δ ∂ 😀",
     "&amp; &#x41; &lt;",
+    "]",
+    "]] [",
+    "ends with a backslash\\",
 ]
 
 
@@ -388,3 +391,65 @@ def test_the_legend_lists_only_the_roles_that_are_drawn():
     legend = draw(x * 2).source.split("label=<<table")[-1]
     assert ">input<" in legend and ">output<" in legend and ">parameter<" not in legend
     assert ">parameter<" in draw(x * 2, parameters=[x]).source
+
+
+# ---- bounded drawing time: parallel edges, the layout cost, dot's time limit ------------
+
+
+def sum_of(name, terms):
+    """name + name + ... + name, as the expression parser builds it: one leaf feeding every node."""
+    from autograd_core.expr import parse
+
+    return parse("+".join([name] * terms), {name: 1.0})
+
+
+def test_parallel_edges_are_drawn_as_one_edge_that_says_how_many():
+    a = Value(3.0, "a")
+    source = draw(a * a).source
+    assert source.count(" -> ") == 1 and '"3 (2 edges each)"' in source
+    x = Value(2.0, "x")
+    source = draw(Value.dot([x, x, Value(5.0, "w")], [x, 1.0, x])).source  # x·x + x·1 + w·x
+    assert '"2, 1, 5 (4 edges)"' in source  # ∂/∂x of each: x (weight 0), 1, x (input 0), w (input 2)
+    assert source.count(" -> ") == 2
+    assert '"×2"' in draw(a * a, show_local_grads=False).source
+
+
+def test_the_layout_cost_counts_the_ranks_long_edges_cross():
+    from autograd_core import topological_order
+
+    chain = Value(1.0, "x")
+    for _ in range(50):
+        chain = chain * 1.01
+    assert layout_cost(topological_order(chain), True) == 51 + 50  # one label per edge, no long edge
+    order = topological_order(sum_of("a", 100))
+    assert layout_cost(order, True) > 50 * layout_cost(order[:2], True)  # a feeds nodes at 99 depths
+    assert layout_cost(order, False) < layout_cost(order, True)
+
+
+def test_a_costly_layout_is_refused_up_front_with_advice():
+    out = sum_of("a", 100)  # 199 characters: Graphviz took minutes on it before
+    with pytest.raises(ValueError, match=r"draw: this graph would be costly to lay out .* 'a' feeds nodes at many"):
+        draw(out)
+    with pytest.raises(ValueError, match="show_local_grads=False"):
+        draw(out, max_nodes=1000)
+    from autograd_core import Stepper
+
+    with pytest.raises(ValueError, match="Stepper: this graph would be costly to lay out"):
+        Stepper(out)
+    assert draw(sum_of("a", 40)).source.startswith("digraph")  # a short one still draws
+
+
+def test_every_dot_run_has_a_time_limit_that_names_the_drawing(monkeypatch, needs_dot):
+    monkeypatch.setattr(dot, "DOT_TIME_LIMIT", 1e-4)
+    drawing = draw(neuron())
+    for render in (lambda: render_svg(drawing), lambda: drawing.pipe(format="svg"), drawing._repr_mimebundle_):
+        with pytest.raises(GraphvizError, match=r"did not finish laying out the drawing 'graph of o' within 0.0001 s"):
+            render()
+
+
+def test_a_failure_of_dot_is_a_library_error_naming_the_drawing(needs_dot):
+    from autograd_core.dot import digraph
+
+    broken = digraph("LR", ["n0 -> -> n1"], "broken drawing")
+    with pytest.raises(GraphvizError, match=r"dot failed on the drawing 'broken drawing' \(exit status 1\): Error"):
+        render_svg(broken)
