@@ -1,5 +1,6 @@
-"""Writing files whole or not at all, for every file the library writes (drawings, the stepper
-page, saved models, figures)."""
+"""The library's files: every file it writes is written whole or not at all (drawings, the
+stepper page, saved models, figures), and every file it reads is a regular file of bounded size
+(saved models, IDX data)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import contextlib
 import os
 import re
 import secrets
+import stat
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -77,6 +79,45 @@ def remove_stale_temporaries(path: str | os.PathLike[str]) -> list[Path]:
                     os.unlink(entry.path)
                     removed.append(Path(entry.path))
     return removed
+
+
+def open_regular(path: str | os.PathLike[str], max_bytes: int | None = None) -> BinaryIO:
+    """Open ``path`` for reading in binary mode, if it is a regular file of at most ``max_bytes``.
+
+    Anything else is refused with a ValueError that names the file and says what it is: a
+    directory, a FIFO (a read would wait for a writer forever), a device such as /dev/zero (a
+    read never ends), a socket; symlinks are followed, so a link to /dev/zero is refused too.
+    The path is checked before it is opened, and the open file again (opened with O_NONBLOCK,
+    so that a FIFO put in its place cannot block). A missing or unreadable file raises the usual
+    OSError, which names it.
+    """
+    name = os.fspath(path)
+    _check_regular(name, os.stat(name), max_bytes)
+    fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        _check_regular(name, os.fstat(fd), max_bytes)
+    except BaseException:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "rb")
+
+
+def _check_regular(name: str, st: os.stat_result, max_bytes: int | None) -> None:
+    if not stat.S_ISREG(st.st_mode):
+        raise ValueError(f"{name}: expected a regular file, got {_kind(st.st_mode)}")
+    if max_bytes is not None and st.st_size > max_bytes:
+        raise ValueError(f"{name}: too large: expected at most {max_bytes} bytes, the file has {st.st_size}")
+
+
+def _kind(mode: int) -> str:
+    kinds = [
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ]
+    return next((kind for test, kind in kinds if test(mode)), f"a file of mode {stat.filemode(mode)}")
 
 
 def _stale(entry: os.DirEntry[str], pid: int) -> bool:
