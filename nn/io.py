@@ -45,10 +45,12 @@ MAX_PARAMETERS = 10_000_000
 """The most parameters (weights and biases) a saved model may declare: 80 MB as float64 arrays;
 as an MLP of Values, about 2 GB."""
 MAX_NPZ_BYTES = 128 * 2**20
-"""The largest .npz a load reads: room for MAX_PARAMETERS float64s and their headers."""
-MAX_JSON_BYTES = 64 * 2**20
-"""The largest JSON a load reads (and a save writes): about 2.5 million parameters as ``save``
-writes them; save bigger models as .npz. Parsing JSON can take up to about 25 times its size."""
+"""The largest .npz a load reads: room for MAX_PARAMETERS float64s and their headers. Reading
+its zip directory can take up to about 7 times its size in memory (a file of empty entries)."""
+MAX_JSON_BYTES = 32 * 2**20
+"""The largest JSON a load reads (and a save writes): about 1.4 million parameters as ``save``
+writes them; save bigger models as .npz. It is the smaller limit because parsing JSON can take
+up to about 27 times its size in memory (a text of empty lists)."""
 MAX_COMPRESSION_RATIO = 100
 """The most an .npz entry may uncompress to, as a multiple of its compressed size. ``save``
 stores arrays uncompressed (ratio 1) and random floats deflate to about 1.1; a zip bomb is near
@@ -106,7 +108,10 @@ def save(model: MLP, path: str | os.PathLike[str]) -> Path:
         data = {k: v.tolist() if isinstance(v, np.ndarray) else v for k, v in state.items()}
         text = json.dumps(data, indent=1).encode()
         if len(text) > MAX_JSON_BYTES:
-            raise ValueError(f"save: {model!r} takes {len(text)} bytes as JSON, over MAX_JSON_BYTES; save it as .npz")
+            raise ValueError(
+                f"{target}: expected at most MAX_JSON_BYTES = {MAX_JSON_BYTES} bytes of JSON, "
+                f"{model!r} takes {len(text)}; save it as .npz"
+            )
         write_atomic(target, text)
     elif suffix == ".npz":
         arrays = {k: v for k, v in state.items() if isinstance(v, np.ndarray)}
