@@ -1,6 +1,6 @@
 """The library's files: every file it writes is written whole or not at all (drawings, the
-stepper page, saved models, figures), and every file it reads is a regular file of bounded size
-(saved models, IDX data)."""
+stepper page, saved models, figures), and every file it reads is first checked to be a regular
+file, of bounded size where the reader asks (saved models, IDX data)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | Callable[[BinaryIO]
     half-written file, and a failed write leaves the old file as it was. The file gets the usual
     permissions (0o666 less the umask). An OSError names the target, never the temporary file.
     Temporary files that a killed save left beside the same target are removed first, once stale
-    (see ``remove_stale_temporaries``); concurrent saves each write their own temporary file, and
+    (see ``_remove_stale_temporaries``); concurrent saves each write their own temporary file, and
     the last to finish wins whole.
     """
     path = Path(path)
@@ -35,7 +35,7 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | Callable[[BinaryIO]
         raise FileNotFoundError(f"cannot write {str(path)!r}: the directory {str(directory)!r} does not exist")
     if path.is_dir():
         raise IsADirectoryError(f"cannot write {str(path)!r}: it is a directory")
-    remove_stale_temporaries(path)
+    _remove_stale_temporaries(directory, path.name)
     temporary = directory / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
     try:
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
@@ -58,8 +58,8 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | Callable[[BinaryIO]
     return path
 
 
-def remove_stale_temporaries(path: str | os.PathLike[str]) -> list[Path]:
-    """Remove the temporary files that killed saves to ``path`` left beside it; return them.
+def _remove_stale_temporaries(directory: Path, name: str) -> None:
+    """Remove the temporary files that killed saves to ``name`` left in ``directory``.
 
     A temporary file ``.{name}.{pid}.{hex}.tmp`` is stale when its writer's pid is not a live
     process on this machine and the file has not been modified for ``STALE_AFTER`` seconds.
@@ -67,18 +67,13 @@ def remove_stale_temporaries(path: str | os.PathLike[str]) -> list[Path]:
     spares a writer on another machine that shares the directory. Errors are ignored: cleaning
     up never makes a save fail.
     """
-    path = Path(path)
-    directory = path.parent if str(path.parent) else Path(".")
-    pattern = re.compile(rf"\.{re.escape(path.name)}\.(\d+)\.[0-9a-f]+\.tmp")
-    removed = []
+    pattern = re.compile(rf"\.{re.escape(name)}\.(\d+)\.[0-9a-f]+\.tmp")
     with contextlib.suppress(OSError), os.scandir(directory) as entries:
         for entry in entries:
             match = pattern.fullmatch(entry.name)
             with contextlib.suppress(OSError):  # e.g. another save removed it first
                 if match and _stale(entry, int(match[1])):
                     os.unlink(entry.path)
-                    removed.append(Path(entry.path))
-    return removed
 
 
 def open_regular(path: str | os.PathLike[str], max_bytes: int | None = None) -> BinaryIO:
