@@ -18,12 +18,16 @@ from __future__ import annotations
 import gzip
 import math
 import os
+import struct
 import zlib
 from collections.abc import Callable
 from numbers import Integral, Real
+from typing import BinaryIO, cast
 
 import numpy as np
 from numpy.typing import NDArray
+
+from autograd_core.files import open_regular
 
 Dataset = tuple[NDArray[np.float64], NDArray[np.int64]]
 """(X, y): features of shape (n, features) as float64, labels of shape (n,) as int64."""
@@ -39,6 +43,10 @@ _IDX_TYPES: dict[int, np.dtype] = {
 """IDX type code -> element type; multi-byte values are big-endian in the file."""
 
 _GZIP_MAGIC = b"\x1f\x8b"
+_DEFLATE_MAX_RATIO = 1032
+"""Deflate never expands more than this: a gzip file of n bytes holds at most 1032·n bytes."""
+_MAX_COUNTED = 2**20
+"""Trailing bytes after gzipped IDX data are counted up to this many, then just called more."""
 
 
 # ---- synthetic 2-D sets ---------------------------------------------------------------------
@@ -139,36 +147,70 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     not by the file name. The result is a new array in native byte order.
 
     Raises ValueError, naming the file, on a bad magic, an unknown type code, zero dimensions,
-    a file shorter than its header says (truncated) or longer (trailing bytes), or broken gzip.
+    a file shorter than its header says (truncated) or longer (trailing bytes), broken gzip, or
+    anything but a regular file (a directory, a FIFO, /dev/zero). The sizes in the header are
+    checked before the data is read: against the file's size, or for gzip against the most a
+    file of that size can hold (deflate's ratio of at most 1032); and no more than the header
+    asks for is decompressed (beyond it, at most 1 MiB more, to count trailing bytes), so a gzip
+    bomb is refused without being unpacked.
     """
-    raw, unzipped = _read_bytes(path)
     name = os.fspath(path)
-    size = f"{len(raw)}{' after gunzip' if unzipped else ''}"
-    if len(raw) < 4:
-        raise ValueError(f"{name}: truncated IDX header: expected at least 4 bytes, found {size}")
-    if raw[0] != 0 or raw[1] != 0:
+    with open_regular(path) as f:
+        size = os.fstat(f.fileno()).st_size
+        gzipped = f.read(2) == _GZIP_MAGIC
+        f.seek(0)
+        if not gzipped:
+            return _read_idx_stream(f, name, size, gzipped)
+        try:
+            with gzip.GzipFile(fileobj=f) as stream:
+                return _read_idx_stream(cast(BinaryIO, stream), name, size, gzipped)
+        except (EOFError, OSError, zlib.error) as e:
+            raise ValueError(f"{name}: truncated or corrupt gzip file: {e}") from e
+
+
+def _read_idx_stream(stream: BinaryIO, name: str, size: int, gzipped: bool) -> np.ndarray:
+    """The IDX array in ``stream``, a file of ``size`` bytes (compressed, when ``gzipped``)."""
+    after = " after gunzip" if gzipped else ""
+    header, dtype, shape = _idx_header(stream, name, after)
+    expected = header + math.prod(shape) * dtype.itemsize
+    what = f"expected {expected} bytes ({header} of header, then {dtype.name} data of shape {shape}), found"
+    if not gzipped and size != expected:
+        problem = "truncated IDX data" if size < expected else f"{size - expected} trailing bytes after the IDX data"
+        raise ValueError(f"{name}: {problem}: {what} {size}")
+    if gzipped and expected > _DEFLATE_MAX_RATIO * size:
+        most = _DEFLATE_MAX_RATIO * size
+        raise ValueError(f"{name}: truncated IDX data: {what} at most {most}{after} (a gzip file of {size} bytes)")
+    data = stream.read(expected - header)
+    if header + len(data) < expected:
+        raise ValueError(f"{name}: truncated IDX data: {what} {header + len(data)}{after}")
+    if gzipped and (extra := _count_rest(stream)):
+        count = f"{extra}" if extra <= _MAX_COUNTED else f"more than {_MAX_COUNTED}"
+        total = f"{expected + extra}" if extra <= _MAX_COUNTED else f"more than {expected + _MAX_COUNTED}"
+        raise ValueError(f"{name}: {count} trailing bytes after the IDX data: {what} {total}{after}")
+    return np.frombuffer(data, dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def _idx_header(stream: BinaryIO, name: str, after: str) -> tuple[int, np.dtype, tuple[int, ...]]:
+    """The header's length, the element type and the shape, read from the start of ``stream``."""
+    head = stream.read(4)
+    if len(head) < 4:
+        raise ValueError(f"{name}: truncated IDX header: expected at least 4 bytes, found {len(head)}{after}")
+    if head[0] != 0 or head[1] != 0:
         raise ValueError(
-            f"{name}: not an IDX file: bad magic: expected the first two bytes 00 00, found {raw[:2].hex(' ')}"
+            f"{name}: not an IDX file: bad magic: expected the first two bytes 00 00, found {head[:2].hex(' ')}"
         )
-    code, ndim = raw[2], raw[3]
+    code, ndim = head[2], head[3]
     if code not in _IDX_TYPES:
         known = ", ".join(f"0x{c:02X}" for c in _IDX_TYPES)
         raise ValueError(f"{name}: unknown IDX type code 0x{code:02X}: expected one of {known}")
     if ndim == 0:
         raise ValueError(f"{name}: IDX header gives zero dimensions: expected at least 1")
     header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise ValueError(f"{name}: truncated IDX header: expected {header} bytes for {ndim} dimensions, found {size}")
-    shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
-    dtype = _IDX_TYPES[code]
-    expected = header + math.prod(shape) * dtype.itemsize
-    what = f"expected {expected} bytes ({header} of header, then {dtype.name} data of shape {shape}), found {size}"
-    if len(raw) < expected:
-        raise ValueError(f"{name}: truncated IDX data: {what}")
-    if len(raw) > expected:
-        raise ValueError(f"{name}: {len(raw) - expected} trailing bytes after the IDX data: {what}")
-    data = np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
-    return data.astype(dtype.newbyteorder("="))
+    dims = stream.read(4 * ndim)
+    if len(dims) < 4 * ndim:
+        found = f"{4 + len(dims)}{after}"
+        raise ValueError(f"{name}: truncated IDX header: expected {header} bytes for {ndim} dimensions, found {found}")
+    return header, _IDX_TYPES[code], struct.unpack(f">{ndim}I", dims)
 
 
 def mnist(images_path: str | os.PathLike[str], labels_path: str | os.PathLike[str], normalize: bool = True) -> Dataset:
@@ -228,16 +270,12 @@ def _shuffled(X: NDArray[np.float64], y: NDArray[np.int64], rng: np.random.Gener
     return X[order], y[order]
 
 
-def _read_bytes(path: str | os.PathLike[str]) -> tuple[bytes, bool]:
-    """The file's bytes, gunzipped when it starts with the gzip magic; and whether it was."""
-    with open(path, "rb") as f:
-        raw = f.read()
-    if not raw.startswith(_GZIP_MAGIC):
-        return raw, False
-    try:
-        return gzip.decompress(raw), True
-    except (EOFError, OSError, zlib.error) as e:
-        raise ValueError(f"{os.fspath(path)}: truncated or corrupt gzip file: {e}") from e
+def _count_rest(stream: BinaryIO) -> int:
+    """The bytes left in ``stream``, counted in chunks without keeping them, up to _MAX_COUNTED + 1."""
+    count = 0
+    while count <= _MAX_COUNTED and (chunk := stream.read(min(2**16, _MAX_COUNTED + 1 - count))):
+        count += len(chunk)
+    return count
 
 
 def _count(x: object, name: str, minimum: int) -> int:

@@ -98,11 +98,31 @@ def test_malformed_files_are_refused(tmp_path):
     with pytest.raises(ValueError, match="no 'header' entry"):
         nn.load(no_header)
     pickled = tmp_path / "d.npz"
-    np.savez(pickled, header=np.array(json.dumps({"format": "autograd-core.mlp"})), W1=np.array([object()]))
-    with pytest.raises(ValueError, match="could not read the arrays"):
+    header = {k: v for k, v in state_dict(nn.MLP(2, [1], bias=False)).items() if k != "W1"}
+    np.savez(pickled, header=np.array(json.dumps(header)), W1=np.array([[object(), object()]]))
+    with pytest.raises(ValueError, match=r"W1.npy: expected real numbers of shape \(1, 2\), got object"):
         nn.load(pickled)
     truncated = tmp_path / "e.npz"
     nn.save(nn.MLP(2, [3]), truncated)
     truncated.write_bytes(truncated.read_bytes()[:100])
     with pytest.raises(ValueError, match=r"not a readable .npz"):
         nn.load(truncated)
+
+
+def test_the_parameter_limit_counts_weights_and_biases(tmp_path, monkeypatch):
+    monkeypatch.setattr(nn.io, "MAX_PARAMETERS", 13)
+    for ext in ["npz", "json"]:
+        assert nn.load(nn.save(nn.MLP(2, [3, 1]), tmp_path / f"ok.{ext}")).sizes == [2, 3, 1]  # 6 + 3 + 3 + 1
+        path = nn.save(nn.MLP(2, [4, 1]), tmp_path / f"big.{ext}")  # 8 + 4 + 4 + 1 = 17
+        with pytest.raises(ValueError, match=r"at most MAX_PARAMETERS = 13 parameters, sizes \[2, 4, 1\] declare 17"):
+            nn.load(path)
+
+
+def test_save_refuses_a_json_that_load_would_refuse(tmp_path, monkeypatch):
+    monkeypatch.setattr(nn.io, "MAX_JSON_BYTES", 500)
+    with pytest.raises(
+        ValueError, match=r"m.json: expected at most MAX_JSON_BYTES = 500 bytes of JSON, .*save it as .npz"
+    ):
+        nn.save(nn.MLP(2, [30]), tmp_path / "m.json")
+    assert os.listdir(tmp_path) == []
+    assert nn.load(nn.save(nn.MLP(2, [30]), tmp_path / "m.npz")).sizes == [2, 30]
