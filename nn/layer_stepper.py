@@ -499,10 +499,11 @@ def _num_td(x: float) -> str:
     return f'<td title="{x!r}">{num_text(x)}</td>'
 
 
-def _figure(p: _Picture, extra: str = "") -> str:
+def _figure(p: _Picture, extra: str = "", numbers: bool = True) -> str:
+    """A heatmap with its symbol and shape; the numbers are written in when they fit."""
     M = p.array.reshape(-1, 1) if p.array.ndim == 1 else p.array
     rows, cols = M.shape
-    numbers = cols <= 10 and rows <= 24
+    numbers = numbers and cols <= 10 and rows <= 24
     scale = float(np.max(np.abs(M), initial=0.0))
     symbol = html.escape(p.symbol)
     body = []
@@ -540,7 +541,7 @@ def _matrix_diagram(net: _Net, raw: list[_Step], steps: list[LayerStep]) -> str:
     for k, (s, public) in enumerate(zip(raw, steps), start=1):
         symbol = {"BP1": "δ", "BP2": "δ", "BP3": "∂C/∂b", "BP4": "∂C/∂W"}[s.equation] + _sup(s.layer)
         axis = (0 if net.rows else 1) if public.quantity == "delta" else None
-        figure = _figure(_Picture(symbol, public.result, axis))
+        figure = _figure(_Picture(symbol, public.result, axis), numbers=False)  # the panel has the numbers
         holder = f'<div class="ag-holder ag-pending" id="ag-r{k}" data-done="{k}">{figure}</div>'
         by_layer.setdefault(s.layer, []).append(holder)
     rows = [
@@ -654,6 +655,7 @@ _TEMPLATE = """<!DOCTYPE html>
   .ag-num td { min-width: 40px; height: 15px; padding: 0 3px; text-align: right; }
   .ag-dots td { width: 10px; height: 10px; }
   .ag-mat td.ag-sel { outline: 2px solid #0f172a; outline-offset: -2px; }
+  .ag-dots td.ag-sel { outline-width: 1px; outline-offset: -1px; }
   .ag-side { margin: 0 0 8px; font-size: 13px; color: #334155; }
   .ag-grads { border-collapse: collapse; font: 12px/1.3 ui-monospace, Menlo, Consolas, monospace; margin-top: 10px; }
   .ag-grads td, .ag-grads th { padding: 1px 8px; text-align: right; border-bottom: 1px solid #f1f5f9; }
@@ -676,7 +678,7 @@ _TEMPLATE = """<!DOCTYPE html>
   .ag-edge.ag-picked .ag-line { stroke: #0f172a; stroke-width: 3px; }
   .ag-matrices { display: flex; flex-direction: column; gap: 12px; }
   .ag-mrow { display: flex; gap: 10px; align-items: flex-start; }
-  .ag-mlabel { width: 64px; font-weight: 600; }
+  .ag-mlabel { flex: none; width: 64px; font-weight: 600; }
   .ag-holder { padding: 3px; border: 3px solid transparent; border-radius: 6px; }
   .ag-holder.ag-current { border-color: #ea580c; }
   .ag-holder.ag-pending td { background: #f1f5f9 !important; color: transparent; }

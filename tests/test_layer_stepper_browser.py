@@ -1,0 +1,188 @@
+"""The layer stepper's page in a real browser: headless Chromium driven by Playwright.
+
+Needs the playwright package and Chromium at /usr/bin/chromium (`make system-deps`), not
+Graphviz: the neuron diagram is SVG computed in Python. Skipped with a reason when they are
+missing, and failing instead when CI=true.
+"""
+
+import importlib.util
+import os
+
+import numpy as np
+import pytest
+
+from autograd_core.dot import num_text
+from nn import MLP, LayerStepper
+from nn.data import moons
+
+from .conftest import CHROMIUM, require
+from .test_stepper_browser import ARGS
+
+HOSTILE = "</script><script>window.__hacked = 1</script>"
+WIDTH, HEIGHT = 1280, 800
+
+
+@pytest.fixture(scope="module")
+def browser():
+    require(importlib.util.find_spec("playwright") is not None, "the playwright Python package")
+    require(os.access(CHROMIUM, os.X_OK), f"Chromium at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT})
+    problems = []
+    page.on("console", lambda m: problems.append(f"console error: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
+    yield page
+    page.close()
+    assert problems == []
+
+
+def stepper(view="neurons", hidden=(16, 16, 16)):
+    """Four layers (12 steps) over 10 moons; the hostile title must stay inert."""
+    X, y = moons(10, seed=0)
+    model = MLP(2, [*hidden, 1], activation="tanh", seed=0)
+    return LayerStepper(model, X, y, loss="binary_cross_entropy", view=view, title=HOSTILE)
+
+
+def open_page(page, tmp_path, s):
+    path = s.save(tmp_path / "layers.html")
+    page.goto(path.resolve().as_uri())
+    return s
+
+
+def state(page):
+    return {
+        "step": int(page.get_attribute(".ag-stepper", "data-step")),
+        "current": page.get_attribute(".ag-stepper", "data-current"),
+        "currents": page.eval_on_selector_all(".ag-current", "els => els.map(e => e.id)"),
+        "heading": page.inner_text(".ag-step:not([hidden]) .ag-heading"),
+        "position": page.inner_text(".ag-position"),
+    }
+
+
+def inside_viewport(page, selector):
+    box = page.eval_on_selector(
+        selector, "e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; }"
+    )
+    left, top, right, bottom = box
+    return left >= 0 and top >= 0 and right <= WIDTH and bottom <= HEIGHT, box
+
+
+def unit_texts(page, layer):
+    return page.eval_on_selector_all(f'.ag-unit[data-l="{layer}"] text', "ts => ts.map(t => t.textContent)")
+
+
+def delta_texts(s, layer, sample):
+    """δ^layer of one sample (a column: the default layout), as the boxes show it."""
+    step = next(st for st in s.steps if st.equation in ("BP1", "BP2") and st.layer == layer)
+    return [f"δ {num_text(v)}" for v in step.result[:, sample]]
+
+
+@pytest.mark.parametrize("view", ["neurons", "matrix"])
+def test_clicked_through_end_to_end(tmp_path, page, view):
+    s = open_page(page, tmp_path, stepper(view))
+    n = len(s.steps)
+    assert n == 12
+    start = state(page)
+    assert start["step"] == 0 and start["currents"] == [] and start["position"] == f"0 / {n}"
+    assert start["heading"].startswith("Start")
+    assert page.is_disabled(".ag-prev")
+    for k, step in enumerate(s.steps, start=1):
+        page.click(".ag-next")
+        now = state(page)
+        assert now["step"] == k and now["position"] == f"{k} / {n}"
+        assert now["currents"] == [now["current"]] and now["current"]
+        assert now["heading"].startswith(f"Step {k} of {n} · {step.equation} ")
+        if k <= 10:
+            for selector in (".ag-current", ".ag-next"):
+                ok, box = inside_viewport(page, selector)
+                assert ok, f"step {k}: {selector} at {box} is outside the {WIDTH}×{HEIGHT} viewport"
+        if view == "neurons" and step.equation in ("BP1", "BP2"):
+            assert now["current"] == f"ag-layer-{step.layer}"
+            assert unit_texts(page, step.layer) == delta_texts(s, step.layer, 0)
+    assert page.is_disabled(".ag-next")
+    assert page.evaluate("window.__hacked === undefined")
+    assert page.title().startswith("</script>")
+
+
+def test_arrow_keys_step(tmp_path, page):
+    s = open_page(page, tmp_path, stepper())
+    page.click("h1")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    assert state(page)["step"] == 2
+    page.keyboard.press("ArrowLeft")
+    assert state(page)["step"] == 1
+    page.keyboard.press("End")
+    assert state(page)["step"] == len(s.steps)
+    page.keyboard.press("Home")
+    assert state(page)["step"] == 0
+
+
+def test_the_sample_picker_changes_the_shown_values(tmp_path, page):
+    s = open_page(page, tmp_path, stepper())
+    page.keyboard.press("End")
+    for layer in (1, 2, 3, 4):
+        assert unit_texts(page, layer) == delta_texts(s, layer, 0)
+    page.select_option(".ag-sample", "3")
+    for layer in (1, 2, 3, 4):
+        assert unit_texts(page, layer) == delta_texts(s, layer, 3)
+    assert delta_texts(s, 2, 3) != delta_texts(s, 2, 0)
+    X, _ = moons(10, seed=0)
+    assert unit_texts(page, 0) == [num_text(v) for v in X[3]]
+    # the chosen sample's column is outlined in every heatmap of a δ
+    selected = page.eval_on_selector_all("td.ag-sel", "tds => tds.length")
+    assert selected == page.eval_on_selector_all("td.n3", "tds => tds.length") > 0
+    # and the δ step's table of scalar grads is for sample 3
+    page.keyboard.press("Home")
+    page.keyboard.press("ArrowRight")  # BP1
+    table = page.inner_text(".ag-step:not([hidden]) .ag-grads")
+    assert "sample 3" in table and num_text(s.steps[0].scalar[0, 3]) in table
+
+
+def test_clicking_an_edge_shows_its_chain_rule(tmp_path, page):
+    s = open_page(page, tmp_path, stepper())
+    page.keyboard.press("End")
+    page.select_option(".ag-sample", "2")
+    l = 2
+    found = page.evaluate(
+        """l => {
+            // a point of some edge of layer l where that edge is on top (edges cross in a dense bundle)
+            for (const g of document.querySelectorAll(`.ag-edge[data-l="${l}"]`)) {
+                const line = g.querySelector(".ag-hit"), m = line.getScreenCTM();
+                const [x1, y1, x2, y2] = ["x1", "y1", "x2", "y2"].map(a => line[a].baseVal.value);
+                for (let u = 0.3; u < 0.7; u += 0.02) {
+                    const p = new DOMPoint(x1 + u * (x2 - x1), y1 + u * (y2 - y1)).matrixTransform(m);
+                    const hit = document.elementFromPoint(p.x, p.y);
+                    if (hit && hit.closest(".ag-edge") === g) return [+g.dataset.j, +g.dataset.k, p.x, p.y];
+                }
+            }
+            return null;
+        }""",
+        l,
+    )
+    assert found is not None, "no edge of layer 2 can be clicked"
+    j, k, *point = found
+    page.mouse.click(*point)
+    assert page.is_visible(".ag-edge-info")
+    text = page.inner_text(".ag-edge-info")
+    dW = next(st for st in s.steps if st.equation == "BP4" and st.layer == l).result
+    delta = next(st for st in s.steps if st.equation == "BP2" and st.layer == l).result
+    (W1, *_), (b1, *_) = MLP(2, [16, 16, 16, 1], activation="tanh", seed=0).matrices()
+    a1 = np.tanh(W1 @ moons(10, seed=0)[0][2] + b1)
+    assert text.startswith(f"W{l}[{j},{k}]")
+    assert f"∂C/∂W²[{j},{k}] = Σₙ δ²[{j},n] · a¹[{k},n]" in text
+    assert f"= {num_text(dW[j, k])}" in text
+    term = f"{num_text(delta[j, 2])} × {num_text(a1[k])} = {num_text(delta[j, 2] * a1[k])}"
+    assert f"sample 2: δ²[{j},2] · a¹[{k},2] = {term}" in text
+    assert f"W{l}[{j},{k}].grad = " in text
+    assert page.eval_on_selector_all(".ag-edge.ag-picked", "es => es.length") == 1
