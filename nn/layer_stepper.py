@@ -21,13 +21,15 @@ diagram: the neurons and edges (``view="neurons"``; edges coloured by the sign o
 thick as its size, each neuron's δ filled in as its step completes, saturated and dead units
 marked; click an edge for its chain rule) or every layer's matrices (``view="matrix"``).
 
-DOM contract, shared with autograd_core.stepper.Stepper (tests and users rely on it):
+DOM contract, shared with autograd_core.stepper.Stepper (docs/architecture.md; tests rely on it):
 
-- the root element ``.ag-stepper`` carries ``data-step`` (0 = before the first step);
-- the element of the current step carries the class ``ag-current`` (exactly one, none at step 0);
+- the root element ``.ag-stepper`` carries ``data-step`` (0 = before the first step) and
+  ``data-current`` (the id of the current element);
+- the element of the current step carries the class ``ag-current`` (exactly one, none at step 0):
+  here the current layer's group of neurons, or in the matrix view the step's result;
 - the buttons ``.ag-next`` and ``.ag-prev`` step, as do the ← / → keys (Home / End: first, last);
-- the controls stay visible (sticky at the top) and the current element is scrolled into view
-  on every step.
+- this page also keeps its controls visible (sticky at the top) and scrolls the current element
+  into view, below them, on every step.
 """
 
 from __future__ import annotations
