@@ -55,6 +55,12 @@ MAX_UNITS = 64
 MAX_SAMPLES = 64
 SATURATED = 0.1  # f'(z) below this fraction of f's largest slope: a saturated unit
 _LARGEST_SLOPE = {"tanh": 1.0, "sigmoid": 0.25}
+_LOSS_NAMES = {
+    "mse": "squared error",
+    "cross_entropy": "softmax cross-entropy",
+    "binary_cross_entropy": "binary cross-entropy",
+    "hinge": "hinge loss",
+}
 _SUPERSCRIPTS = str.maketrans("0123456789T-", "⁰¹²³⁴⁵⁶⁷⁸⁹ᵀ⁻")
 
 
@@ -76,7 +82,7 @@ class LayerStep:
 
     @property
     def quantity(self) -> str:
-        """ "delta", "db" or "dW"."""
+        """What the step computes: "delta" (δ^l), "db" (∂C/∂b^l) or "dW" (∂C/∂W^l)."""
         return {"BP1": "delta", "BP2": "delta", "BP3": "db", "BP4": "dW"}[self.equation]
 
 
@@ -147,8 +153,9 @@ class LayerStepper:
         net = _Net(mm, Xa, Ya, scalar)
         raw = _equations(net)
         self.steps = [_public(net, s) for s in raw]
-        name = "the loss" if conv.loss != "mse" else "the squared error"
-        heading = title or f"Backprop through {model!r} on {len(Xa)} samples, {name} ({conv.reduction})"
+        heading = (
+            title or f"Backprop through {model!r} on {len(Xa)} samples, {_LOSS_NAMES[conv.loss]} ({conv.reduction})"
+        )
         self.html = _page(heading, net, raw, self.steps, view, sample)
 
     def to_html(self) -> str:
