@@ -46,22 +46,23 @@ import numpy as np
 
 from autograd_core.dot import num_text
 from autograd_core.files import write_atomic
+from nn import labels
+from nn.activations import ACTIVATIONS
 from nn.compare import _inputs, _scalar_view, _View
 from nn.matrix import MatrixMLP, _check_network, conventions_for
 from nn.module import MLP
+from nn.views import _sup
 
 VIEWS = ("neurons", "matrix")
 MAX_UNITS = 64
 MAX_SAMPLES = 64
-SATURATED = 0.1  # f'(z) below this fraction of f's largest slope: a saturated unit
-_LARGEST_SLOPE = {"tanh": 1.0, "sigmoid": 0.25}
+SATURATED = 0.1  # f'(z) below this fraction of f'(0), the largest slope of tanh and σ: saturated
 _LOSS_NAMES = {
     "mse": "squared error",
     "cross_entropy": "softmax cross-entropy",
     "binary_cross_entropy": "binary cross-entropy",
     "hinge": "hinge loss",
 }
-_SUPERSCRIPTS = str.maketrans("0123456789T-", "⁰¹²³⁴⁵⁶⁷⁸⁹ᵀ⁻")
 
 
 @dataclass(frozen=True)
@@ -274,10 +275,6 @@ def _public(net: _Net, step: _Step) -> LayerStep:
     return LayerStep(step.equation, step.layer, result, scalar, diff, step.formula)
 
 
-def _sup(text: object) -> str:
-    return str(text).translate(_SUPERSCRIPTS)
-
-
 def _mean(net: _Net) -> str:
     return f" / N (N = {net.N})" if net.c.reduction == "mean" else ""
 
@@ -300,15 +297,10 @@ def _output_formula(net: _Net) -> tuple[str, list[_Picture]]:
         if c.fused:
             return f"δ{sL} = (softmax(z{sL}) − y){_mean(net)}", [p, y]
         return f"δ{sL} = p ⊙ (g − pᵀg), g = −y ⊘ p, p = softmax(z{sL}){_mean(net)}", [p, y]
-    s = net.batch(_sigmoid(z), f"σ(z{sL})")
+    s = net.batch(ACTIVATIONS["sigmoid"].f(z), f"σ(z{sL})")
     if c.fused:
         return f"δ{sL} = (σ(z{sL}) − y){_mean(net)}", [s, y]
     return f"δ{sL} = (σ − y) ⊘ (σ(1 − σ)) ⊙ σ′(z{sL}){_mean(net)}", [s, y]
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    E = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + E), E / (1.0 + E))
 
 
 def _error_formula(net: _Net, l: int) -> str:
@@ -349,23 +341,6 @@ _HEADINGS = {
     "BP3": "BP3 at layer {l}: the bias gradient ∂C/∂b{s}",
     "BP4": "BP4 at layer {l}: the weight gradient ∂C/∂W{s}",
 }
-_SCALAR_SIDE = {
-    "delta": "scalar graph: δ{s}[j, n] = grad of {z} in sample n's graph",
-    "db": "scalar graph: ∂C/∂b{s}[j] = grad of {b}",
-    "dW": "scalar graph: ∂C/∂W{s}[j,k] = grad of {w}",
-}
-
-
-def _z_label(l: int, j: object) -> str:
-    return f"z{l}[{j}]"
-
-
-def _b_label(l: int, j: object) -> str:
-    return f"b{l}[{j}]"
-
-
-def _w_label(l: int, j: object, k: object) -> str:
-    return f"W{l}[{j},{k}]"
 
 
 def _page(title: str, net: _Net, raw: list[_Step], steps: list[LayerStep], view: str, sample: int) -> str:
@@ -422,18 +397,16 @@ def _layer_data(net: _Net, l: int) -> dict[str, Any]:
     s = net.scalar
     D, G = net.delta_of[l], np.asarray(s.delta[l - 1])
     dW, gW = net.dW_of[l], s.dW[l - 1]
-    f = net.activations[l - 1]
+    f = ACTIVATIONS[net.activations[l - 1]]
     fp = net.fp[l - 1]
-    if f == "relu":
+    if f.saturates:  # tanh, σ: f' → 0 for large |z|
+        marks = np.where(fp < SATURATED * f.df(np.zeros(1), 0.0)[0], "s", "")
+    else:  # ReLU: f' = 0 for z < 0, a dead unit for this sample; linear: never
         marks = np.where(fp == 0.0, "d", "")
-    elif f in _LARGEST_SLOPE:
-        marks = np.where(fp < SATURATED * _LARGEST_SLOPE[f], "s", "")
-    else:
-        marks = np.full(fp.shape, "")
     terms = D[:, None, :] * net.A[l - 1][None, :, :]  # δ^l[j,n] a^{l-1}[k,n], summed over n by BP4
     out.update(
         {
-            "f": f,
+            "f": f.name,
             "z": _texts(net.Z[l - 1]),
             "fp": _texts(fp),
             "mark": marks.tolist(),
@@ -442,8 +415,8 @@ def _layer_data(net: _Net, l: int) -> dict[str, Any]:
             "gf": G.tolist(),
             "df": D.tolist(),
             "dd": _texts(np.abs(D - G)),
-            "zl": [_z_label(l, j) for j in range(net.sizes[l])],
-            "wl": [[_w_label(l, j, k) for k in range(net.sizes[l - 1])] for j in range(net.sizes[l])],
+            "zl": [labels.pre_activation(l, j) for j in range(net.sizes[l])],
+            "wl": [[labels.weight(l, j, k) for k in range(net.sizes[l - 1])] for j in range(net.sizes[l])],
             "dW": _texts(dW),
             "dWf": dW.tolist(),
             "gWf": gW.tolist(),
@@ -475,7 +448,7 @@ def _panel(k: int, n: int, net: _Net, s: _Step, public: LayerStep) -> str:
     sample_axis = (0 if net.rows else 1) if public.quantity == "delta" else None
     result = _Picture(result_symbol, public.result, sample_axis)
     pictures = "".join(_figure(p) for p in s.operands)
-    side = _SCALAR_SIDE[public.quantity].format(s=sup, z=_z_label(l, "j"), b=_b_label(l, "j"), w=_w_label(l, "j", "k"))
+    side = _scalar_side(net, public.quantity, l)
     scale = max(1.0, float(np.max(np.abs(public.scalar), initial=0.0)))
     ok = public.max_abs_diff <= 1e-12 * scale
     verdict = "✔ equal to 1e-12" if ok else "✘ differ by more than 1e-12"
@@ -490,6 +463,25 @@ def _panel(k: int, n: int, net: _Net, s: _Step, public: LayerStep) -> str:
     )
 
 
+def _scalar_side(net: _Net, quantity: str, l: int) -> str:
+    """Where the scalar graph keeps the step's numbers: the grads of which nodes."""
+    s, units, inputs = _sup(l), net.sizes[l], net.sizes[l - 1]
+    if quantity == "delta":
+        column = "[n, :]" if net.rows else "[:, n]"
+        nodes = _some([labels.pre_activation(l, j) for j in range(min(units, 3))], units)
+        return f"scalar graph: δ{s}{column} = the grads of sample n's nodes {nodes}"
+    if quantity == "db":
+        return (
+            f"scalar graph: ∂C/∂b{s} = the grads of {_some([labels.bias(l, j) for j in range(min(units, 3))], units)}"
+        )
+    nodes = _some([labels.weight(l, 0, k) for k in range(min(inputs, 2))], units * inputs)
+    return f"scalar graph: ∂C/∂W{s} = the grads of {nodes}"
+
+
+def _some(names: list[str], total: int) -> str:
+    return ", ".join(names) + (", …" if total > len(names) else "")
+
+
 def _grads_table(net: _Net, s: _Step, public: LayerStep) -> str:
     """The scalar graph's grads beside the matrix view's numbers (δ steps: filled in per sample)."""
     if public.quantity == "delta":
@@ -497,7 +489,7 @@ def _grads_table(net: _Net, s: _Step, public: LayerStep) -> str:
     if public.quantity == "dW":
         return "<p>Click an edge (a weight) in the diagram for its chain rule.</p>" if public.result.size else ""
     rows = "".join(
-        f"<tr><td>{html.escape(_b_label(s.layer, j))}.grad</td>{_num_td(g)}{_num_td(m)}"
+        f"<tr><td>{html.escape(labels.bias(s.layer, j))}.grad</td>{_num_td(g)}{_num_td(m)}"
         f"<td>{num_text(abs(m - g))}</td></tr>"
         for j, (g, m) in enumerate(zip(public.scalar.tolist(), public.result.tolist()))
     )
@@ -591,7 +583,7 @@ def _neuron_svg(net: _Net, sample: int) -> str:
                 color = "#dc2626" if g > 0 else "#2563eb" if g < 0 else "#94a3b8"
                 w = 0.6 + 4.4 * abs(g) / largest if largest else 0.6
                 line = f'x1="{x1 + _BOX_W:g}" y1="{y1 + _BOX_H / 2:g}" x2="{x2:g}" y2="{y2 + _BOX_H / 2:g}"'
-                label = html.escape(_w_label(l, j, k))
+                label = html.escape(labels.weight(l, j, k))
                 parts.append(
                     f'<g class="ag-edge" data-l="{l}" data-j="{j}" data-k="{k}" style="--c:{color};--w:{w:.2f}px">'
                     f"<title>{label}: ∂C/∂W{_sup(l)}[{j},{k}] = {g!r} (click: its chain rule)</title>"

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from nn import MLP, LayerStepper
-from nn.losses import LOSSES, l2
+from nn.losses import LOSSES, l2_penalty
 from nn.matrix import MatrixMLP, conventions_for, preset_mlp
 
 HOSTILE = "</script><script>window.__hacked = 1</script>"
@@ -94,10 +94,10 @@ def scalar_gradients(model, X, Y, conv):
     kwargs = {"half": conv.mse_half} if conv.loss == "mse" else {}
     C = LOSSES[conv.loss]([t.outputs for t in traces], Y, reduction=conv.reduction, **kwargs)
     if conv.l2:
-        C = C + l2(model.parameters() if conv.l2_on == "all" else model.weights(), conv.l2)
+        C = C + l2_penalty(model.parameters() if conv.l2_on == "all" else model.weights(), conv.l2)
     model.zero_grad()
     C.backward()
-    deltas = [np.array([[z.grad for z in t.zs[l]] for t in traces]).T for l in range(len(model.layers))]
+    deltas = [np.array([[z.grad for z in t.z[l]] for t in traces]).T for l in range(len(model.layers))]
     dW, db = model.matrices(grad=True)
     model.zero_grad()
     return deltas, dW, db
