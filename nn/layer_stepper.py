@@ -154,9 +154,8 @@ class LayerStepper:
         net = _Net(mm, Xa, Ya, scalar)
         raw = _equations(net)
         self.steps = [_public(net, s) for s in raw]
-        heading = (
-            title or f"Backprop through {model!r} on {len(Xa)} samples, {_LOSS_NAMES[conv.loss]} ({conv.reduction})"
-        )
+        samples = f"{len(Xa)} sample{'s' if len(Xa) > 1 else ''}"
+        heading = title or f"Backprop through {model!r} on {samples}, {_LOSS_NAMES[conv.loss]} ({conv.reduction})"
         self.html = _page(heading, net, raw, self.steps, view, sample)
 
     def to_html(self) -> str:
@@ -335,6 +334,15 @@ def _weight_formula(net: _Net, l: int) -> str:
 
 # ---- the page -----------------------------------------------------------------------------------
 
+_HINTS = {
+    "neurons": "← → step · Home/End first/last · boxes: δ of the chosen sample, filled in as its step "
+    "completes · edges: ∂C/∂W over the batch, red positive, blue negative, thicker when larger; click one "
+    "for its chain rule · amber box: saturated unit (f′(z) below 0.1 f′(0)) · grey dashed box: dead ReLU "
+    "(f′(z) = 0) · orange outline: the step's layer; dashed: the layer it reads",
+    "matrix": "← → step · Home/End first/last · each layer's δ, ∂C/∂b and ∂C/∂W, filled in as their steps "
+    "complete (orange: this step's result; hover a cell for its value) · red positive, blue negative · "
+    "outlined: the chosen sample",
+}
 _HEADINGS = {
     "BP1": "BP1 at the output layer {l}: the output error δ{s}",
     "BP2": "BP2 from layer {u} back to layer {l}: the error δ{s}",
@@ -353,6 +361,8 @@ def _page(title: str, net: _Net, raw: list[_Step], steps: list[LayerStep], view:
     data = {
         "view": view,
         "N": net.N,
+        "rows": net.rows,
+        "inOut": net.in_out,
         "sample": sample,
         "steps": records,
         "deltaStep": delta_step,
@@ -372,6 +382,7 @@ def _page(title: str, net: _Net, raw: list[_Step], steps: list[LayerStep], view:
         "diagram": diagram,
         "panels": "\n".join(panels),
         "data": _script_json(data),
+        "hint": _HINTS[view],
     }
     return re.sub(r"@(\w+)@", lambda m: values[m[1]], _TEMPLATE)
 
@@ -393,6 +404,7 @@ def _layer_data(net: _Net, l: int) -> dict[str, Any]:
     """What the page's script needs of layer l (a^0 = x for l = 0), indexed [unit][sample]."""
     out: dict[str, Any] = {"a": _texts(net.A[l])}
     if l == 0:
+        out["af"] = net.A[0].tolist()
         return out
     s = net.scalar
     D, G = net.delta_of[l], np.asarray(s.delta[l - 1])
@@ -584,9 +596,10 @@ def _neuron_svg(net: _Net, sample: int) -> str:
                 w = 0.6 + 4.4 * abs(g) / largest if largest else 0.6
                 line = f'x1="{x1 + _BOX_W:g}" y1="{y1 + _BOX_H / 2:g}" x2="{x2:g}" y2="{y2 + _BOX_H / 2:g}"'
                 label = html.escape(labels.weight(l, j, k))
+                entry = f"[{k},{j}]" if net.in_out else f"[{j},{k}]"
                 parts.append(
                     f'<g class="ag-edge" data-l="{l}" data-j="{j}" data-k="{k}" style="--c:{color};--w:{w:.2f}px">'
-                    f"<title>{label}: ∂C/∂W{_sup(l)}[{j},{k}] = {g!r} (click: its chain rule)</title>"
+                    f"<title>{label}: ∂C/∂W{_sup(l)}{entry} = {g!r} (click: its chain rule)</title>"
                     f'<line class="ag-hit" {line}/><line class="ag-line" {line}/></g>'
                 )
         parts.append("</g>")
@@ -705,10 +718,7 @@ _TEMPLATE = """<!DOCTYPE html>
 @panels@
 </div>
 </div>
-<div class="ag-hint">← → step · Home/End first/last · boxes: δ of the chosen sample, filled in as its step completes ·
-edges: ∂C/∂W over the batch, red positive, blue negative, thicker when larger; click one for its chain rule ·
-amber box: saturated unit (f′(z) below 0.1 of its largest) · grey dashed box: dead ReLU (f′(z) = 0) ·
-orange outline: the step's layer; dashed: the layer it reads</div>
+<div class="ag-hint">@hint@</div>
 <script type="application/json" class="ag-data">@data@</script>
 <script>
 (function () {
@@ -720,6 +730,9 @@ orange outline: the step's layer; dashed: the layer it reads</div>
   var all = function (s) { return Array.prototype.slice.call(root.querySelectorAll(s)); };
   var byId = function (id) { return root.querySelector('[id="' + id + '"]'); };
   var slider = $(".ag-slider"), bar = $(".ag-bar");
+  // indices as the conventions lay the arrays out: samples in columns or rows, W as (out, in) or (in, out)
+  var at = function (unit, n) { return "[" + (data.rows ? n + "," + unit : unit + "," + n) + "]"; };
+  var wAt = function (j, k) { return "[" + (data.inOut ? k + "," + j : j + "," + k) + "]"; };
   var sup = function (x) { return String(x).replace(/[0-9]/g, function (c) { return "⁰¹²³⁴⁵⁶⁷⁸⁹"[c]; }); };
 
   function span(text, full) {
@@ -735,7 +748,7 @@ orange outline: the step's layer; dashed: the layer it reads</div>
       var text = g.querySelector("text"), title = g.querySelector("title");
       if (l === 0) {
         text.textContent = L.a[j][sample];
-        title.textContent = "x[" + j + "] = a⁰[" + j + "] of sample " + sample;
+        title.textContent = "input " + j + " of sample " + sample + ": a⁰" + at(j, sample) + " = " + L.af[j][sample];
         return;
       }
       var known = position >= data.deltaStep[l], mark = L.mark[j][sample];
@@ -754,7 +767,7 @@ orange outline: the step's layer; dashed: the layer it reads</div>
     var l = +table.dataset.layer, L = data.layers[l];
     table.textContent = "";
     var head = table.insertRow();
-    ["node, sample " + sample, "grad", "δ" + sup(l) + "[j, " + sample + "]", "|Δ|"].forEach(function (h) {
+    ["node, sample " + sample, "grad", "δ" + sup(l) + at("j", sample), "|Δ|"].forEach(function (h) {
       var th = document.createElement("th");
       th.textContent = h;
       head.appendChild(th);
@@ -774,22 +787,22 @@ orange outline: the step's layer; dashed: the layer it reads</div>
     if (!picked) { box.hidden = true; return; }
     picked.el.classList.add("ag-picked");
     var l = picked.l, j = picked.j, k = picked.k, L = data.layers[l], P = data.layers[l - 1];
-    var d = "δ" + sup(l), a = "a" + sup(l - 1), w = "∂C/∂W" + sup(l) + "[" + j + "," + k + "]";
+    var d = "δ" + sup(l), a = "a" + sup(l - 1), w = "∂C/∂W" + sup(l) + wAt(j, k);
     box.hidden = false;
     box.querySelector(".ag-heading").textContent = L.wl[j][k] + ": its gradient by the chain rule";
     var pre = box.querySelector(".ag-chain"), add = function (t, full) { pre.appendChild(span(t, full)); };
     pre.textContent = "";
-    add(w + " = Σₙ " + d + "[" + j + ",n] · " + a + "[" + k + ",n]   (n = 0.." + (data.N - 1) + ")\\n  = ");
+    add(w + " = Σₙ " + d + at(j, "n") + " · " + a + at(k, "n") + "   (n = 0.." + (data.N - 1) + ")\\n  = ");
     var terms = L.t[j][k], shown = terms.length <= 12 ? terms.length : 8;
     for (var i = 0; i < shown; i++) {
       var t = terms[i], neg = t.charAt(0) === "-";
       add(i === 0 ? t : (neg ? " − " + t.slice(1) : " + " + t));
     }
     if (shown < terms.length) add(" + … (" + (terms.length - shown) + " more terms)");
-    if (L.pen) add("\\n  + 2λ W" + sup(l) + "[" + j + "," + k + "] = " + L.pen[j][k]);
+    if (L.pen) add("\\n  + 2λ W" + sup(l) + wAt(j, k) + " = " + L.pen[j][k]);
     add("\\n  = ");
     add(L.dW[j][k], L.dWf[j][k]);
-    add("\\nsample " + sample + ": " + d + "[" + j + "," + sample + "] · " + a + "[" + k + "," + sample + "] = ");
+    add("\\nsample " + sample + ": " + d + at(j, sample) + " · " + a + at(k, sample) + " = ");
     add(L.d[j][sample], L.df[j][sample]);
     add(" × " + P.a[k][sample] + " = " + terms[sample]);
     add("\\nscalar graph: " + L.wl[j][k] + ".grad = " + L.gWf[j][k] + "   (|Δ| = " +

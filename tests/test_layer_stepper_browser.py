@@ -149,14 +149,17 @@ def test_the_sample_picker_changes_the_shown_values(tmp_path, page):
     assert "sample 3" in table and num_text(s.steps[0].scalar[0, 3]) in table
 
 
-def test_clicking_an_edge_shows_its_chain_rule(tmp_path, page):
-    s = open_page(page, tmp_path, stepper())
-    page.keyboard.press("End")
-    page.select_option(".ag-sample", "2")
-    l = 2
+def stepper_in(layout, w_layout):
+    X, y = moons(10, seed=0)
+    model = MLP(2, [16, 16, 16, 1], activation="tanh", seed=0)
+    return LayerStepper(model, X, y, loss="binary_cross_entropy", layout=layout, w_layout=w_layout)
+
+
+def click_some_edge(page, l):
+    """Click a point of some edge of layer l where that edge is on top (edges cross in a dense
+    bundle, and a horizontal line has no height for Playwright's own click); returns its (j, k)."""
     found = page.evaluate(
         """l => {
-            // a point of some edge of layer l where that edge is on top (edges cross in a dense bundle)
             for (const g of document.querySelectorAll(`.ag-edge[data-l="${l}"]`)) {
                 const line = g.querySelector(".ag-hit"), m = line.getScreenCTM();
                 const [x1, y1, x2, y2] = ["x1", "y1", "x2", "y2"].map(a => line[a].baseVal.value);
@@ -170,19 +173,49 @@ def test_clicking_an_edge_shows_its_chain_rule(tmp_path, page):
         }""",
         l,
     )
-    assert found is not None, "no edge of layer 2 can be clicked"
-    j, k, *point = found
-    page.mouse.click(*point)
+    assert found is not None, f"no edge of layer {l} can be clicked"
+    j, k, x, y = found
+    page.mouse.click(x, y)
+    return j, k
+
+
+@pytest.mark.parametrize(("layout", "w_layout"), [("columns", "out_in"), ("rows", "in_out")])
+def test_clicking_an_edge_shows_its_chain_rule(tmp_path, page, layout, w_layout):
+    s = open_page(page, tmp_path, stepper_in(layout, w_layout))
+    page.keyboard.press("End")
+    page.select_option(".ag-sample", "2")
+    l = 2
+    j, k = click_some_edge(page, l)
     assert page.is_visible(".ag-edge-info")
     text = page.inner_text(".ag-edge-info")
+    rows, in_out = layout == "rows", w_layout == "in_out"
     dW = next(st for st in s.steps if st.equation == "BP4" and st.layer == l).result
     delta = next(st for st in s.steps if st.equation == "BP2" and st.layer == l).result
+    dW, delta = (dW.T if in_out else dW), (delta.T if rows else delta)  # as (out, in) and (units, N)
     (W1, *_), (b1, *_) = MLP(2, [16, 16, 16, 1], activation="tanh", seed=0).matrices()
     a1 = np.tanh(W1 @ moons(10, seed=0)[0][2] + b1)
-    assert text.startswith(f"W{l}[{j},{k}]")
-    assert f"∂C/∂W²[{j},{k}] = Σₙ δ²[{j},n] · a¹[{k},n]" in text
+
+    def at(unit, n):
+        return f"[{n},{unit}]" if rows else f"[{unit},{n}]"
+
+    w = f"[{k},{j}]" if in_out else f"[{j},{k}]"
+    assert text.startswith(f"W{l}[{j},{k}]")  # the node's label: always W{l}[out,in]
+    assert f"∂C/∂W²{w} = Σₙ δ²{at(j, 'n')} · a¹{at(k, 'n')}" in text
     assert f"= {num_text(dW[j, k])}" in text
     term = f"{num_text(delta[j, 2])} × {num_text(a1[k])} = {num_text(delta[j, 2] * a1[k])}"
-    assert f"sample 2: δ²[{j},2] · a¹[{k},2] = {term}" in text
+    assert f"sample 2: δ²{at(j, 2)} · a¹{at(k, 2)} = {term}" in text
     assert f"W{l}[{j},{k}].grad = " in text
     assert page.eval_on_selector_all(".ag-edge.ag-picked", "es => es.length") == 1
+
+
+def test_two_layer_steppers_on_one_page_do_not_clash(tmp_path, page):
+    host = tmp_path / "two.html"
+    frames = stepper()._repr_html_() + stepper(view="matrix", hidden=(3,))._repr_html_()
+    host.write_text(f"<!DOCTYPE html><html><body>{frames}</body></html>", encoding="utf-8")
+    page.goto(host.resolve().as_uri())
+    first, second = (f for f in page.frames if f != page.main_frame)
+    first.click(".ag-next")
+    first.click(".ag-next")
+    assert [f.get_attribute(".ag-stepper", "data-step") for f in (first, second)] == ["2", "0"]
+    second.click(".ag-next")
+    assert [f.get_attribute(".ag-stepper", "data-step") for f in (first, second)] == ["2", "1"]
