@@ -352,14 +352,13 @@ _HEADINGS = {
 
 
 def _page(title: str, net: _Net, raw: list[_Step], steps: list[LayerStep], view: str, sample: int) -> str:
-    order = {(s.equation if s.equation != "BP1" else "BP2", s.layer): k for k, s in enumerate(raw, start=1)}
-    delta_step = [0] + [order[("BP2", l)] for l in range(1, net.L + 1)]
-    dw_step = [0] + [order[("BP4", l)] for l in range(1, net.L + 1)]
+    step_of = {(p.quantity, p.layer): k for k, p in enumerate(steps, start=1)}
+    delta_step = [0] + [step_of[("delta", l)] for l in range(1, net.L + 1)]  # when each δ^l is known
+    dw_step = [0] + [step_of[("dW", l)] for l in range(1, net.L + 1)]
     records = [_record(k, s, view) for k, s in enumerate(raw, start=1)]
     panels = [_overview(net, raw)] + [_panel(k, len(raw), net, s, p) for k, (s, p) in enumerate(zip(raw, steps), 1)]
     diagram = _neuron_svg(net, sample) if view == "neurons" else _matrix_diagram(net, raw, steps)
     data = {
-        "view": view,
         "N": net.N,
         "rows": net.rows,
         "inOut": net.in_out,
@@ -418,7 +417,6 @@ def _layer_data(net: _Net, l: int) -> dict[str, Any]:
     terms = D[:, None, :] * net.A[l - 1][None, :, :]  # δ^l[j,n] a^{l-1}[k,n], summed over n by BP4
     out.update(
         {
-            "f": f.name,
             "z": _texts(net.Z[l - 1]),
             "fp": _texts(fp),
             "mark": marks.tolist(),
@@ -445,7 +443,7 @@ def _overview(net: _Net, raw: list[_Step]) -> str:
     return (
         '<section class="ag-step" data-k="0">'
         '<div class="ag-heading">Start: the forward pass is done; the backward pass is next</div>'
-        f"<p>{net.N} samples, one per {axis[:-1]} (sample n is {axis[:-1]} n); "
+        f"<p>{net.N} sample{'s' if net.N > 1 else ''}, one per {axis[:-1]} (sample n is {axis[:-1]} n); "
         f"the loss C = {html.escape(num_text(net.loss))} ({html.escape(net.c.reduction)} over the batch). "
         f'The matrix view computes, in this order:</p><ol class="ag-plan">{items}</ol>'
         "<p>Each step shows its operands and result (red: positive, blue: negative; hover a cell for "
