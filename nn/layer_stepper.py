@@ -338,7 +338,7 @@ _HINTS = {
     "neurons": "← → step · Home/End first/last · boxes: δ of the chosen sample, filled in as its step "
     "completes · edges: ∂C/∂W over the batch, red positive, blue negative, thicker when larger; click one "
     "for its chain rule · amber box: saturated unit (f′(z) below 0.1 f′(0)) · grey dashed box: dead ReLU "
-    "(f′(z) = 0) · orange outline: the step's layer; dashed: the layer it reads",
+    "(f′(z) = 0; darker: for every sample) · orange outline: the step's layer; dashed: the layer it reads",
     "matrix": "← → step · Home/End first/last · each layer's δ, ∂C/∂b and ∂C/∂W, filled in as their steps "
     "complete (orange: this step's result; hover a cell for its value) · red positive, blue negative · "
     "outlined: the chosen sample",
@@ -680,6 +680,7 @@ _TEMPLATE = """<!DOCTYPE html>
   .ag-unit rect { fill: #f8fafc; stroke: #94a3b8; stroke-width: 1px; }
   .ag-unit.ag-sat rect { fill: #fde68a; }
   .ag-unit.ag-dead rect { fill: #cbd5e1; stroke-dasharray: 3 2; }
+  .ag-unit.ag-dead-always rect { fill: #94a3b8; }
   .ag-layer.ag-current .ag-unit rect { stroke: #ea580c; stroke-width: 3px; }
   .ag-layer.ag-source .ag-unit rect { stroke: #ea580c; stroke-width: 1.5px; stroke-dasharray: 4 2; }
   .ag-edge .ag-line { stroke: #cbd5e1; stroke-width: 0.8px; }
@@ -752,11 +753,13 @@ _TEMPLATE = """<!DOCTYPE html>
       var known = position >= data.deltaStep[l], mark = L.mark[j][sample];
       text.textContent = known ? "δ " + L.d[j][sample] : "δ ?";
       text.classList.toggle("ag-pending", !known);
+      var deadAlways = L.mark[j].every(function (m) { return m === "d"; });
       g.classList.toggle("ag-sat", mark === "s");
       g.classList.toggle("ag-dead", mark === "d");
+      g.classList.toggle("ag-dead-always", deadAlways);
       title.textContent = L.zl[j] + ", sample " + sample + ": z = " + L.z[j][sample] + ", a = " + L.a[j][sample] +
         ", f′(z) = " + L.fp[j][sample] + (mark === "s" ? " (saturated: small f′)" : "") +
-        (mark === "d" ? " (dead ReLU: f′ = 0)" : "") +
+        (mark === "d" ? " (dead ReLU: f′ = 0" + (deadAlways ? " for every sample of the batch)" : ")") : "") +
         (known ? "; δ = grad of " + L.zl[j] + " = " + L.df[j][sample] : "; δ not computed yet");
     });
   }

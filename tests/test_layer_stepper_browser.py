@@ -219,3 +219,24 @@ def test_two_layer_steppers_on_one_page_do_not_clash(tmp_path, page):
     assert [f.get_attribute(".ag-stepper", "data-step") for f in (first, second)] == ["2", "0"]
     second.click(".ag-next")
     assert [f.get_attribute(".ag-stepper", "data-step") for f in (first, second)] == ["2", "1"]
+
+
+def test_dead_and_saturated_units_follow_the_sample(tmp_path, page):
+    relu = MLP(2, [3, 1], activation="relu", seed=0)
+    relu.set_matrices([np.array([[1.0, 1.0], [-1.0, -1.0], [1.0, -1.0]]), np.ones((1, 3))], [np.zeros(3), np.zeros(1)])
+    X = np.array([[1.0, 2.0], [-2.0, -1.0]])  # z¹ = (3, -3, -1) and (-3, 3, -1)
+    open_page(page, tmp_path, LayerStepper(relu, X, np.zeros((2, 1)), loss="mse"))
+
+    def marked(cls):
+        return page.eval_on_selector_all(f'.ag-unit[data-l="1"].{cls}', "gs => gs.map(g => +g.dataset.j)")
+
+    assert (marked("ag-dead"), marked("ag-dead-always")) == ([1, 2], [2])
+    page.select_option(".ag-sample", "1")
+    assert (marked("ag-dead"), marked("ag-dead-always")) == ([0, 2], [2])
+
+    sigmoid = MLP(2, [2, 1], activation="sigmoid", seed=0)
+    sigmoid.set_matrices([np.array([[10.0, 0.0], [0.0, 0.1]]), np.ones((1, 2))], [np.zeros(2), np.zeros(1)])
+    open_page(page, tmp_path, LayerStepper(sigmoid, np.array([[1.0, 1.0], [0.0, 1.0]]), np.zeros((2, 1)), loss="mse"))
+    assert marked("ag-sat") == [0]  # σ'(10) is tiny, σ'(0.1) is near its largest, σ'(0) = 1/4
+    page.select_option(".ag-sample", "1")
+    assert marked("ag-sat") == []
