@@ -648,9 +648,9 @@ _TEMPLATE = """<!DOCTYPE html>
   .ag-controls button:disabled { opacity: 0.4; cursor: default; }
   .ag-slider { flex: 1; min-width: 120px; max-width: 360px; }
   .ag-position { font-variant-numeric: tabular-nums; min-width: 56px; }
-  .ag-main { display: flex; gap: 20px; align-items: flex-start; margin-top: 10px; }
+  .ag-main { display: flex; flex-wrap: wrap; gap: 20px; align-items: flex-start; margin-top: 10px; }
   .ag-diagram { flex: 0 1 auto; max-width: 100%; overflow-x: auto; }
-  .ag-panel { flex: 1 1 420px; min-width: 340px; }
+  .ag-panel { flex: 1 1 420px; min-width: 340px; overflow-x: auto; }
   .ag-heading { font-weight: 600; }
   .ag-step p { margin: 6px 0; }
   .ag-plan { margin: 4px 0; padding-left: 24px; font: 13px/1.6 ui-monospace, Menlo, Consolas, monospace; }
