@@ -150,7 +150,19 @@ def measure_lines(script: str, *args: str) -> list[dict]:
     return [json.loads(line) for line in out.strip().splitlines()]
 
 
-SUITES = {"engine": engine_suite, "nn": nn_suite, "matrix": matrix_suite}
+def stepper_suite(quick: bool) -> str:
+    rows = ["### Step-through pages of one backward pass: MLP(2,[16,16,1]), 10 moons, BCE (999 nodes)\n"]
+    rows.append("| page | build (median) | page size |")
+    rows.append("|---|---:|---:|")
+    runs = [measure("stepper_bench.py", "layer", "--view", v) for v in ("neurons", "matrix")]
+    if not quick:
+        runs.append(measure("stepper_bench.py", "node"))
+    for r in runs:
+        rows.append(f"| {r['bench']} | {_ms(r['median_s'])} | {r['page_bytes'] / 1e6:.2f} MB |")
+    return "\n".join(rows)
+
+
+SUITES = {"engine": engine_suite, "nn": nn_suite, "matrix": matrix_suite, "stepper": stepper_suite}
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ graph grouped into layers, the neuron view, the matrix view), ``draw_matrix``, `
 
 from nn.compare import Report, compare_gradients
 from nn.io import load, save
+from nn.layer_stepper import LayerStep, LayerStepper
 from nn.losses import binary_cross_entropy, cross_entropy, hinge, l2_penalty, mse
 from nn.matrix import Conventions, MatrixMLP
 from nn.module import MLP, Layer, Module, Neuron, Trace
@@ -26,6 +27,8 @@ __all__ = [
     "Conventions",
     "History",
     "Layer",
+    "LayerStep",
+    "LayerStepper",
     "MatrixMLP",
     "Module",
     "Neuron",
