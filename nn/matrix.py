@@ -78,13 +78,17 @@ class Conventions:
 
 @dataclass(frozen=True)
 class Preset:
-    """A source's formulation: the network it uses and its conventions."""
+    """A source's formulation: the network it uses, its conventions, its default layer sizes
+    (so a preset runs on its own), and the notation its text uses (``nn.notation``)."""
 
     description: str
     hidden: str | None  # None: any hidden activation
     output: str
     bias: bool
     conventions: Conventions
+    sizes: tuple[int, ...]
+    notation: str = "ours"
+    activation: str = "tanh"  # the hidden activation used when ``hidden`` is None
 
 
 PRESETS: dict[str, Preset] = {
@@ -94,6 +98,8 @@ PRESETS: dict[str, Preset] = {
         "sigmoid",
         True,
         Conventions(loss="mse", reduction="mean", mse_half=True),
+        (2, 3, 1),
+        "nielsen",
     ),
     "no_bias_sigmoid": Preset(
         "the matrix-perspective article: sigmoid, no biases, squared error; gradients δ^l (a^{l-1})^T",
@@ -101,20 +107,55 @@ PRESETS: dict[str, Preset] = {
         "sigmoid",
         False,
         Conventions(loss="mse", reduction="mean", mse_half=False),
+        (3, 4, 4, 2),
+    ),
+    "no_bias_linear": Preset(
+        "the matrix-perspective article's network without activation functions: linear layers, no biases, "
+        "squared error",
+        "linear",
+        "linear",
+        False,
+        Conventions(loss="mse", reduction="mean", mse_half=False),
+        (3, 4, 4, 2),
+    ),
+    "neuron_chain": Preset(
+        "one neuron per layer (3Blue1Brown's chain): sigmoid, biases, C₀ = (a^(L) − y)², averaged over the examples",
+        "sigmoid",
+        "sigmoid",
+        True,
+        Conventions(loss="mse", reduction="mean", mse_half=False),
+        (1, 1, 1, 1),
+        "chain",
     ),
     "udl_relu": Preset(
-        "Understanding Deep Learning, 7.4: ReLU hidden, linear output, sum of squares, per-sample gradients summed",
+        "Understanding Deep Learning, 7.4: ReLU hidden, linear output, sum of squares, per-sample gradients "
+        "summed, I[z > 0]",
         "relu",
         "linear",
         True,
         Conventions(loss="mse", reduction="sum", mse_half=False, relu_grad_at_zero=0.0),
+        (1, 6, 6, 6, 6, 6, 1),
+        "udl",
+    ),
+    "udl_notebook": Preset(
+        "the UDL notebook 7.2 as stored upstream (commit 259f34e): udl_relu with indicator_function "
+        "I[z ≥ 0], that is ReLU'(0) = 1",
+        "relu",
+        "linear",
+        True,
+        Conventions(loss="mse", reduction="sum", mse_half=False, relu_grad_at_zero=1.0),
+        (1, 6, 6, 6, 6, 6, 1),
+        "udl_book",
     ),
     "softmax_ce": Preset(
-        "softmax output with cross-entropy: δ^L = softmax(z^L) - onehot(y)",
+        "softmax output with cross-entropy, the batch loss a sum over its samples: δ^L = softmax(z^L) - onehot(y)",
         None,
         "linear",
         True,
-        Conventions(loss="cross_entropy", reduction="mean", fused=True),
+        Conventions(loss="cross_entropy", reduction="sum", fused=True),
+        (2, 2, 2),
+        "primes",
+        "sigmoid",
     ),
     "micrograd": Preset(
         "micrograd's demo: ReLU hidden, linear output, max-margin loss + 1e-4 L2 on all parameters",
@@ -122,6 +163,8 @@ PRESETS: dict[str, Preset] = {
         "linear",
         True,
         Conventions(loss="hinge", reduction="mean", l2=1e-4, l2_on="all"),
+        (2, 16, 16, 1),
+        "micrograd",
     ),
 }
 
@@ -141,11 +184,18 @@ def preset_named(name: str) -> Preset:
     return PRESETS[name]
 
 
-def preset_mlp(name: str, sizes: Sequence[int], activation: str = "tanh", seed: int = 0) -> MLP:
-    """An MLP with the network a preset needs (``activation`` is used where the preset allows any)."""
+def preset_mlp(name: str, sizes: Sequence[int] | None = None, activation: str | None = None, seed: int = 0) -> MLP:
+    """An MLP with the network a preset needs, of the preset's default sizes unless ``sizes`` are
+    given (``activation`` is used where the preset allows any hidden activation)."""
     p = preset_named(name)
+    sizes = p.sizes if sizes is None else sizes
     return MLP(
-        sizes[0], list(sizes[1:]), activation=p.hidden or activation, output_activation=p.output, bias=p.bias, seed=seed
+        sizes[0],
+        list(sizes[1:]),
+        activation=p.hidden or activation or p.activation,
+        output_activation=p.output,
+        bias=p.bias,
+        seed=seed,
     )
 
 
