@@ -28,11 +28,13 @@ from typing import Any
 import numpy as np
 
 from autograd_core import Value
-from nn import labels
+from nn import handwritten, labels
 from nn.activations import ACTIVATIONS
 from nn.losses import LOSSES, l2_penalty
 from nn.matrix import Conventions, MatrixMLP, _check_network, conventions_for
+from nn.mistakes import Forward, diagnose
 from nn.module import MLP
+from nn.notation import NOTATIONS, notation_named
 
 ABS_TOL = 1e-12
 REL_TOL = 1e-9
@@ -93,6 +95,10 @@ class Report:
     torch_rows: list[Row] | None
     torch_note: str
     hints: list[str]
+    under_test: str = "matrix view"
+    mistakes: list[str] = field(default_factory=list)
+    disagreements: list[str] = field(default_factory=list)
+    notation: str = "ours"
 
     @property
     def ok(self) -> bool:
@@ -110,6 +116,12 @@ class Report:
         return _jsonable(out)
 
     def __str__(self) -> str:
+        return "\n".join([*self._head(), _table(self.rows, self._notation()), *self._tail()])
+
+    def _notation(self) -> Any:
+        return notation_named(self.notation) if self.notation != "ours" else None
+
+    def _head(self) -> list[str]:
         c = self.conventions
         layers = " → ".join([str(self.sizes[0])] + [f"{n} {f}" for n, f in zip(self.sizes[1:], self.activations)])
         lines = [
@@ -117,13 +129,20 @@ class Report:
             f"conventions: preset={self.preset or '-'} loss={c.loss} reduction={c.reduction} mse_half={c.mse_half} "
             f"bias={self.bias} layout={c.layout} w_layout={c.w_layout} relu'(0)={c.relu_grad_at_zero:g} "
             f"fused={c.fused} l2={c.l2:g}  seed={self.seed}  N={self.n_samples}  float64",
-            "scalar graph (reference) vs matrix view:",
-            _table(self.rows),
         ]
+        if self.notation != "ours":
+            lines.append(f"notation: {NOTATIONS[self.notation].source}")
+        lines.append(f"scalar graph (reference) vs {self.under_test}:")
+        return lines
+
+    def _tail(self) -> list[str]:
+        lines = []
+        mine = self.under_test != "matrix view"
         if self.numeric is not None:
             n = self.numeric
+            what = " (your gradients)" if mine else ""
             lines.append(
-                f"numeric: {len(n.entries)} entries sampled, {n.kinks} kinks, worst tensor error "
+                f"numeric{what}: {len(n.entries)} entries sampled, {n.kinks} kinks, worst tensor error "
                 f"{n.worst_tensor_error:.1e}  {'PASS' if n.ok else 'FAIL ' + ', '.join(n.failing)}"
             )
         if self.torch_rows is not None:
@@ -133,35 +152,29 @@ class Report:
             lines.append(f"torch: {len(self.torch_rows)} tensors, worst |Δ| {worst:.1e}  {verdict}")
         else:
             lines.append(f"torch: {self.torch_note}")
+        for d in self.disagreements:
+            lines.append(f"disagrees: {d}")
         for h in self.hints:
             lines.append(f"hint: {h}")
-        lines.append("result: " + ("PASS: the views agree" if self.ok else "FAIL: the views disagree"))
-        return "\n".join(lines)
+        if not mine:
+            lines.append("result: " + ("PASS: the views agree" if self.ok else "FAIL: the views disagree"))
+        else:
+            oracles = ["the scalar graph"] + (["central differences"] if self.numeric else [])
+            oracles += ["PyTorch"] if self.torch_rows is not None else []
+            verdict = "agrees with" if self.ok else "disagrees with"
+            lines.append(f"result: {'PASS' if self.ok else 'FAIL'}: {self.under_test} {verdict} {', '.join(oracles)}")
+        return lines
 
     def _repr_html_(self) -> str:
-        head = "".join(
-            f"<th>{h}</th>"
-            for h in ("layer", "qty", "shape", "exact", "close", "max|Δ|", "max_rel", "norm_rel", "worst", "note")
-        )
+        notation = self._notation()
+        head = "".join(f"<th>{html.escape(h)}</th>" for h in _columns(notation))
         body = []
         for r in self.rows:
             style = "" if r.close else ' style="background:#fdd"'
-            cells = (
-                _layer(r),
-                r.quantity,
-                str(r.shape),
-                str(r.exact),
-                "✔" if r.close else "✘",
-                f"{r.max_abs:.1e}",
-                f"{r.max_rel:.1e}",
-                f"{r.norm_rel:.1e}",
-                str(r.worst or ""),
-                r.note,
-            )
+            cells = _cells(r, notation, len(self.sizes) - 1)
             body.append(f"<tr{style}>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
-        text = str(self).splitlines()
-        summary = "<br>".join(html.escape(t) for t in text[:2])
-        tail = "<br>".join(html.escape(t) for t in text[4 + len(self.rows) :])
+        summary = "<br>".join(html.escape(t) for t in self._head()[:-1])
+        tail = "<br>".join(html.escape(t) for t in self._tail())
         verdict = "#2a2" if self.ok else "#c22"
         return (
             f'<div style="font-family:monospace;font-size:12px"><div>{summary}</div>'
@@ -181,41 +194,84 @@ def compare_gradients(
     numeric: int | bool = 60,
     torch: bool | None = None,
     matrix: MatrixMLP | None = None,
+    backprop: Any = None,
+    cost: Any = None,
+    notation: str | None = None,
     seed: int = 0,
     **conventions: Any,
 ) -> Report:
     """Compare the scalar graph of ``mlp`` on (X, Y) with its matrix view, layer by layer.
 
-    ``preset`` picks a source's conventions (nielsen, no_bias_sigmoid, udl_relu, softmax_ce,
-    micrograd) and checks the network fits it; ``loss``, ``reduction`` and other convention
-    keywords (mse_half, layout, w_layout, relu_grad_at_zero, fused, l2, l2_on) override it.
-    ``numeric`` is how many parameter entries to check by central differences (0 or False: none);
-    ``torch`` adds a PyTorch column (None: when torch is installed). ``matrix`` replaces the
-    library's matrix view with your own MatrixMLP (say, a subclass with your backprop), to
-    check it against the scalar graph.
+    ``preset`` picks a source's conventions (see ``nn.matrix.PRESETS``) and checks the network
+    fits it; ``loss``, ``reduction`` and other convention keywords (mse_half, layout, w_layout,
+    relu_grad_at_zero, fused, l2, l2_on) override it. ``numeric`` is how many parameter entries
+    to check by central differences (0 or False: none); ``torch`` adds a PyTorch column (None:
+    when torch is installed). ``notation`` prints the rows in a source's symbols (nn.notation).
+
+    Your own backprop: ``backprop=fn`` with ``fn(weights, biases, X, Y) -> (dW, db)`` or
+    ``(dW, db, deltas)`` in the layout of the conventions, or a per-sample function in Nielsen's
+    or UDL's form (see ``nn.handwritten``); ``cost=fn(weights, biases, X, Y) -> float`` is your
+    cost, on which the central differences are then taken. ``matrix=`` takes your own MatrixMLP
+    (a subclass with your backprop) instead. Either way every column checks YOUR gradients: the
+    scalar graph, central differences and PyTorch, and the hints name the classic mistakes.
     """
     conv = conventions_for(preset, loss=loss, reduction=reduction, **conventions)
     if preset is not None:
         _check_network(mlp, preset)
+    if matrix is not None and backprop is not None:
+        raise TypeError("compare_gradients: give matrix= or backprop=, not both")
+    if cost is not None and backprop is None:
+        raise TypeError("compare_gradients: cost= goes with backprop=")
+    shown = notation_named(notation).name
     Xa, Ya = _inputs(mlp, X, Y, conv)
     scalar = _scalar_view(mlp, Xa, Ya, conv)
-    mm = matrix if matrix is not None else MatrixMLP.from_mlp(mlp, conventions=conv)
-    other = _matrix_view(mm, Xa, Ya)
-    rows = _rows(scalar, other, conv)
-    hints = _hints(rows, scalar, other, conv, len(Xa))
-    check = _numeric(mlp, Xa, Ya, conv, scalar, int(numeric), seed) if numeric else None
-    torch_rows, torch_note = _torch_rows(mlp, Xa, Ya, conv, scalar, torch)
-    return Report(
-        conv, preset, mlp.sizes, mlp.activations, mlp.bias, len(Xa), seed, rows, check, torch_rows, torch_note, hints
+    notes: dict[tuple[str, int], str] = {}
+    user_cost = None
+    if backprop is not None:
+        fn = handwritten.adapt(backprop)
+        other, notes = _user_view(mlp, Xa, Ya, conv, fn)
+        under_test = "your backprop"
+        user_cost = _user_cost(fn, cost, mlp, Xa, Ya, conv)
+        if user_cost is not None:
+            other.loss = user_cost(*mlp.matrices())
+    else:
+        mm = matrix if matrix is not None else MatrixMLP.from_mlp(mlp, conventions=conv)
+        other = _matrix_view(mm, Xa, Ya)
+        under_test = "matrix view" if matrix is None else "your matrix view"
+    rows = _rows(scalar, other, conv, notes, under_test)
+    mistakes = _mistakes(mlp, scalar, other, rows, conv, Xa, Ya) if under_test != "matrix view" else []
+    hints = [text for _, text in mistakes] or _hints(rows, scalar, other, conv, len(Xa))
+    checked = scalar if under_test == "matrix view" else other
+    check = _numeric(mlp, Xa, Ya, conv, checked, int(numeric), seed, user_cost) if numeric else None
+    torch_rows, torch_note = _torch_rows(mlp, Xa, Ya, conv, checked, torch)
+    report = Report(
+        conv,
+        preset,
+        mlp.sizes,
+        mlp.activations,
+        mlp.bias,
+        len(Xa),
+        seed,
+        rows,
+        check,
+        torch_rows,
+        torch_note,
+        hints,
+        under_test,
+        list(dict.fromkeys(m.key for m, _ in mistakes)),
+        [],
+        shown,
     )
+    report.disagreements = _disagreements(report)
+    return report
 
 
-# ---- the two views, in one canonical orientation: columns, W as (n_out, n_in) ----------------
+# ---- the views, in one canonical orientation: columns, W as (n_out, n_in) ----------------------
 @dataclass
 class _View:
-    z: list[np.ndarray]
-    a: list[np.ndarray]  # a^1..a^L
-    loss: float
+    z: list[np.ndarray] | None
+    a: list[np.ndarray] | None  # a^1..a^L
+    loss: float | None
     delta: list[np.ndarray | None]
     dW: list[np.ndarray]
     db: list[np.ndarray] | None
@@ -264,67 +320,193 @@ def _matrix_view(mm: MatrixMLP, X: np.ndarray, Y: np.ndarray) -> _View:
     )
 
 
+def _targets(mlp: MLP, Y: np.ndarray, conv: Conventions) -> np.ndarray:
+    """Targets as (n_out, N) columns: one-hot for class labels, ±1 for the hinge."""
+    if conv.loss == "cross_entropy" and Y.ndim == 1:
+        return np.eye(mlp.sizes[-1])[Y].T
+    T = Y.T.astype(np.float64)
+    if conv.loss == "hinge" and set(np.unique(T).tolist()) <= {0.0, 1.0} and not set(np.unique(T).tolist()) <= {1.0}:
+        T = 2.0 * T - 1.0
+    return T
+
+
+def _user_view(
+    mlp: MLP, X: np.ndarray, Y: np.ndarray, conv: Conventions, fn: Any
+) -> tuple[_View, dict[tuple[str, int], str]]:
+    """Call the user's backprop and bring what it returns into the canonical orientation; what
+    does not fit gets a note for its row (the row then fails), never an exception."""
+    Ws, bs = mlp.matrices()
+    result = handwritten.call(
+        fn, Ws, bs, X.T, _targets(mlp, Y, conv), conv.layout, conv.w_layout, conv.reduction == "mean"
+    )
+    notes: dict[tuple[str, int], str] = {}
+    L, N = len(Ws), len(X)
+    in_out, rows = result.w_layout == "in_out", result.layout == "rows"
+    dW = []
+    for l, W in enumerate(Ws):
+        want = W.T.shape if in_out else W.shape
+        arr = _user_array(result.dW[l], ("dW", l + 1), want, notes, "W layout " + result.w_layout)
+        dW.append(arr.T if in_out and arr.ndim == 2 else arr)
+    db = None
+    if result.db is not None:
+        db = []
+        for l, W in enumerate(Ws):
+            n = W.shape[0]
+            arr = _user_array(result.db[l], ("db", l + 1), (n,), notes, f"or a column ({n}, 1)", also=(n, 1))
+            arr = arr.reshape(n) if arr.shape == (n, 1) else (arr.T if rows and arr.ndim == 2 else arr)
+            db.append(arr)
+    delta: list[np.ndarray | None] = [None] * L
+    if result.deltas is not None:
+        for l, W in enumerate(Ws):
+            want = (N, W.shape[0]) if rows else (W.shape[0], N)
+            arr = _user_array(result.deltas[l], ("delta", l + 1), want, notes, f"{result.layout} layout")
+            delta[l] = arr.T if rows and arr.ndim == 2 else arr
+    return _View(None, None, None, delta, dW, db), notes
+
+
+def _user_array(
+    x: Any, key: tuple[str, int], want: tuple[int, ...], notes: dict, why: str, also: tuple[int, ...] | None = None
+) -> np.ndarray:
+    q, l = key
+    name = {"dW": f"∂C/∂W{l}", "db": f"∂C/∂b{l}", "delta": f"δ{l}"}[q]
+    try:
+        arr = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        notes[key] = f"{name}: expected numbers of shape {want}, got {type(x).__name__}"
+        return np.full(want, np.nan)
+    if arr.shape != want and arr.shape != also:
+        turned = " (the transpose)" if arr.shape == want[::-1] else ""
+        notes[key] = f"{name}: expected shape {want} ({why}), got {arr.shape}{turned}"
+    elif not np.all(np.isfinite(arr)):
+        bad = int(np.sum(~np.isfinite(arr)))
+        notes[key] = f"{name}: {bad} non-finite entr{'y' if bad == 1 else 'ies'} (nan or inf)"
+    return arr
+
+
+def _user_cost(fn: Any, cost: Any, mlp: MLP, X: np.ndarray, Y: np.ndarray, conv: Conventions) -> Any:
+    """The user's batch cost as a function of canonical (Ws, bs), or None when there is none."""
+    T = _targets(mlp, Y, conv)
+    mean = conv.reduction == "mean"
+    if cost is not None:
+        if isinstance(fn, handwritten.PerSample):
+            raise TypeError("compare_gradients: give a per-sample form its cost through the adapter's cost=")
+        return lambda Ws, bs: handwritten.cost_of(cost, Ws, bs, X.T, T, conv.layout, conv.w_layout)
+    if isinstance(fn, handwritten.PerSample) and fn.has_cost:
+        penalty = _penalty_value(conv)
+        return lambda Ws, bs: fn.cost(Ws, bs, X.T, T, mean) + penalty(Ws, bs)
+    return None
+
+
+def _penalty_value(conv: Conventions) -> Any:
+    def value(Ws: list[np.ndarray], bs: list[np.ndarray] | None) -> float:
+        ps = Ws + (bs or []) if conv.l2_on == "all" else Ws
+        return conv.l2 * sum(float(np.sum(p * p)) for p in ps) if conv.l2 else 0.0
+
+    return value
+
+
+def _mistakes(
+    mlp: MLP, s: _View, other: _View, rows: list[Row], conv: Conventions, X: np.ndarray, Y: np.ndarray
+) -> list[Any]:
+    if all(r.close for r in rows):
+        return []
+    assert s.z is not None and s.a is not None
+    Ws, bs = mlp.matrices()
+    fw = Forward(Ws, bs, s.z, [X.T, *s.a], mlp.activations, _targets(mlp, Y, conv), s.delta[-1], conv)  # type: ignore[arg-type]
+    tensors = {("dW", l + 1): np.asarray(W) for l, W in enumerate(other.dW)}
+    if other.db is not None:
+        tensors.update({("db", l + 1): np.asarray(b) for l, b in enumerate(other.db)})
+    tensors.update({("delta", l + 1): np.asarray(d) for l, d in enumerate(other.delta) if d is not None})
+    return diagnose(fw, tensors, len(X))
+
+
 # ---- rows ---------------------------------------------------------------------------------------
-def _rows(s: _View, m: _View, conv: Conventions) -> list[Row]:
+def _rows(s: _View, m: _View, conv: Conventions, notes: dict[tuple[str, int], str], name: str) -> list[Row]:
+    """Forward rows (when the view under test has a forward pass), the loss, then δ, dW, db from
+    the output layer back; a quantity the view does not give (a user's δ, say) has no row."""
+    assert s.z is not None and s.a is not None
     L = len(s.z)
     rows = []
-    for l in range(L):
-        rows.append(_compare(s.z[l], m.z[l], l + 1, "z"))
-        rows.append(_compare(s.a[l], m.a[l], l + 1, "a"))
-    rows.append(_compare(np.array(s.loss), np.array(m.loss), None, "loss"))
+    if m.z is not None and m.a is not None:
+        for l in range(L):
+            rows.append(_compare(s.z[l], m.z[l], l + 1, "z", name))
+            rows.append(_compare(s.a[l], m.a[l], l + 1, "a", name))
+    if m.loss is not None:
+        rows.append(_compare(np.array(s.loss), np.array(m.loss), None, "loss", name))
     for l in range(L - 1, -1, -1):
-        row = _compare(s.delta[l], m.delta[l], l + 1, "delta")  # type: ignore[arg-type]
-        zeros = int(np.sum(s.z[l] == 0.0)) if s.z[l] is not None else 0
-        if zeros:
-            row.note = f"zeros={zeros} (ReLU'(0))"
-        rows.append(row)
-        rows.append(_compare(s.dW[l], m.dW[l], l + 1, "dW"))
+        if m.delta[l] is not None:
+            row = _compare(s.delta[l], m.delta[l], l + 1, "delta", name)  # type: ignore[arg-type]
+            zeros = int(np.sum(s.z[l] == 0.0))
+            if zeros:
+                row.note = f"zeros={zeros} (ReLU'(0))"
+            rows.append(row)
+        rows.append(_compare(s.dW[l], m.dW[l], l + 1, "dW", name))
         if s.db is not None:
-            rows.append(_compare(s.db[l], None if m.db is None else m.db[l], l + 1, "db"))
+            rows.append(_compare(s.db[l], None if m.db is None else m.db[l], l + 1, "db", name))
+    for row in rows:
+        note = notes.get((row.quantity, row.layer or 0))
+        if note:
+            row.note = note
     return rows
 
 
-def _compare(ref: np.ndarray, other: np.ndarray | None, layer: int | None, qty: str) -> Row:
+def _compare(ref: np.ndarray, other: np.ndarray | None, layer: int | None, qty: str, name: str = "matrix view") -> Row:
     ref = np.asarray(ref, dtype=np.float64)
     if other is None:
-        return Row(
-            layer, qty, ref.shape, False, False, math.inf, math.inf, math.inf, None, "missing in the matrix view"
-        )
+        return Row(layer, qty, ref.shape, False, False, math.inf, math.inf, math.inf, None, f"missing in the {name}")
     other = np.asarray(other, dtype=np.float64)
     if other.shape != ref.shape:
-        return Row(
-            layer,
-            qty,
-            ref.shape,
-            False,
-            False,
-            math.inf,
-            math.inf,
-            math.inf,
-            None,
-            f"shape {other.shape} in the matrix view, {ref.shape} in the scalar graph",
-        )
+        note = f"shape {other.shape} in the {name}, {ref.shape} in the scalar graph"
+        return Row(layer, qty, ref.shape, False, False, math.inf, math.inf, math.inf, None, note)
     diff = np.abs(other - ref)
+    if not np.all(np.isfinite(other)):
+        diff = np.where(np.isfinite(other), diff, np.inf)
     scale = max(1.0, float(np.max(np.abs(ref)))) if ref.size else 1.0
     close = bool(np.all(diff <= ABS_TOL * scale + REL_TOL * np.abs(ref)))
     with np.errstate(divide="ignore", invalid="ignore"):
         rel = np.where(diff == 0, 0.0, diff / np.abs(ref))
-    norm = float(np.linalg.norm(ref) + np.linalg.norm(other))
+    norm = float(np.linalg.norm(ref) + np.linalg.norm(np.where(np.isfinite(other), other, 0.0)))
     found = ref.ndim and diff.size and diff.max() > 0
     worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(diff)), diff.shape)) if found else None
-    norm_rel = float(np.linalg.norm(other - ref) / norm) if norm else 0.0
+    with np.errstate(invalid="ignore"):
+        norm_rel = float(np.linalg.norm(other - ref) / norm) if norm else 0.0
     exact = bool(np.array_equal(ref, other))
     return Row(
         layer, qty, ref.shape, exact, close, float(diff.max(initial=0.0)), float(rel.max(initial=0.0)), norm_rel, worst
     )
 
 
+def _disagreements(report: Report) -> list[str]:
+    """Per failing tensor, which oracles disagree with the gradients under test."""
+    if report.under_test == "matrix view":
+        return []
+    groups: dict[str, list[str]] = {}
+    numeric_failing = set(report.numeric.failing) if report.numeric is not None else set()
+    torch_bad = {(r.layer, r.quantity) for r in report.torch_rows or [] if not r.close}
+    for row in report.rows:
+        if row.layer is None or row.quantity not in ("delta", "dW", "db"):
+            continue
+        param = {"dW": "W", "db": "b"}.get(row.quantity, "")
+        oracles = []
+        if not row.close:
+            oracles.append("the scalar graph")
+        if param and f"{param}{row.layer}" in numeric_failing:
+            oracles.append("central differences")
+        if (row.layer, row.quantity) in torch_bad:
+            oracles.append("PyTorch")
+        if oracles:
+            groups.setdefault(", ".join(oracles), []).append(f"L{row.layer} {row.quantity}")
+    return [f"{', '.join(tensors)}: {oracles}" for oracles, tensors in groups.items()]
+
+
 # ---- hints: what a failing row most likely means ------------------------------------------------
 def _hints(rows: list[Row], s: _View, m: _View, conv: Conventions, n: int) -> list[str]:
     hints: list[str] = []
-    L = len(s.z)
+    L = len(s.dW)
     for row in rows:
         if row.close:
+            continue
+        if row.layer is None and m.loss is None:
             continue
         ref, other = (np.array(s.loss), np.array(m.loss)) if row.layer is None else _arrays(row, s, m)
         where = "the loss" if row.layer is None else f"L{row.layer} {row.quantity}"
@@ -352,7 +534,7 @@ def _hints(rows: list[Row], s: _View, m: _View, conv: Conventions, n: int) -> li
                 f"{where} is off by a factor f'(z^L): the fused output error a − y multiplied by f'(z^L) again"
             )
             break
-        if row.quantity == "delta":
+        if row.quantity == "delta" and s.z is not None:
             bad = ~np.isclose(other, ref, rtol=1e-9, atol=1e-12)
             if bad.any() and np.all(s.z[(row.layer or 1) - 1][bad] == 0.0):
                 hints.append(f"{where} differs only where z == 0: a ReLU'(0) convention clash (0 in the scalar graph)")
@@ -381,6 +563,7 @@ def _near(x: float, target: float) -> bool:
 
 
 def _off_by_output_derivative(ref: np.ndarray, other: np.ndarray, s: _View, conv: Conventions) -> bool:
+    assert s.z is not None
     Z = s.z[-1]
     P = np.exp(Z - Z.max(axis=0))
     P /= P.sum(axis=0)
@@ -390,22 +573,31 @@ def _off_by_output_derivative(ref: np.ndarray, other: np.ndarray, s: _View, conv
 
 # ---- finite differences on a sample of parameters ------------------------------------------------
 def _numeric(
-    mlp: MLP, X: np.ndarray, Y: np.ndarray, conv: Conventions, s: _View, count: int, seed: int
+    mlp: MLP, X: np.ndarray, Y: np.ndarray, conv: Conventions, g: _View, count: int, seed: int, cost: Any = None
 ) -> NumericCheck:
+    """Central differences of the cost (the user's ``cost`` if given, else the conventions') on
+    ``count`` sampled entries, against the gradients of ``g``; a tensor of the wrong shape in
+    ``g`` cannot be sampled and fails."""
     oracle = MatrixMLP.from_mlp(
         mlp, conventions=Conventions(**{**asdict(conv), "layout": "columns", "w_layout": "out_in"})
     )
     targets = Y if Y.ndim == 1 else Y.T
-    params = [("W", l + 1, oracle.weights[l], s.dW[l]) for l in range(len(oracle.weights))]
-    if oracle.biases is not None and s.db is not None:
-        params += [("b", l + 1, oracle.biases[l], s.db[l]) for l in range(len(oracle.biases))]
-    slots = [(kind, l, arr, grad, idx) for kind, l, arr, grad in params for idx in np.ndindex(arr.shape)]
+    params = [("W", l + 1, oracle.weights[l], g.dW[l]) for l in range(len(oracle.weights))]
+    if oracle.biases is not None and g.db is not None:
+        params += [("b", l + 1, oracle.biases[l], g.db[l]) for l in range(len(oracle.biases))]
+    unusable = [_tensor_name(kind, l) for kind, l, arr, grad in params if np.shape(grad) != arr.shape]
+    slots = [
+        (kind, l, arr, grad, idx)
+        for kind, l, arr, grad in params
+        if _tensor_name(kind, l) not in unusable
+        for idx in np.ndindex(arr.shape)
+    ]
     rng = np.random.default_rng(seed)
-    picked = sorted(rng.choice(len(slots), size=min(count, len(slots)), replace=False).tolist())
+    picked = sorted(rng.choice(len(slots), size=min(count, len(slots)), replace=False).tolist()) if slots else []
 
     def loss_and_signs() -> tuple[float, np.ndarray]:
         oracle.forward(X.T)
-        value = oracle.loss(targets)
+        value = oracle.loss(targets) if cost is None else cost(oracle.weights, oracle.biases)
         signs = [z > 0 for z, f in zip(oracle.z, oracle.activations) if f == "relu"]
         if conv.loss == "hinge":
             signs.append(1.0 - oracle._targets(targets) * oracle.z[-1] > 0)
@@ -415,7 +607,7 @@ def _numeric(
     by_tensor: dict[str, list[tuple[float, float]]] = {}
     for i in picked:
         kind, l, arr, grad, idx = slots[i]
-        name = labels.weight_matrix(l) if kind == "W" else labels.bias_vector(l)
+        name = _tensor_name(kind, l)
         theta = arr[idx]
         h = FD_EPS * max(1.0, abs(theta))
         arr[idx] = theta + h
@@ -429,9 +621,12 @@ def _numeric(
         entries.append(NumericEntry(label, float(grad[idx]), float(numeric), kink))
         if not kink:
             by_tensor.setdefault(name, []).append((float(grad[idx]), float(numeric)))
-    worst, failing = 0.0, []
+    worst, failing = 0.0, list(unusable)
     for name, pairs in by_tensor.items():
         a, n = np.array(pairs).T
+        if not np.all(np.isfinite(a)):
+            failing.append(name)
+            continue
         scale = max(1.0, float(np.abs(a).max()), float(np.abs(n).max()))
         diff = float(np.linalg.norm(a - n))
         size = float(np.linalg.norm(a) + np.linalg.norm(n))
@@ -441,6 +636,10 @@ def _numeric(
         if not (close and (err <= FD_NORM_TOL or diff <= FD_ATOL * scale)):
             failing.append(name)
     return NumericCheck(entries, sum(e.kink for e in entries), worst, not failing, failing)
+
+
+def _tensor_name(kind: str, l: int) -> str:
+    return labels.weight_matrix(l) if kind == "W" else labels.bias_vector(l)
 
 
 # ---- PyTorch, when it is installed ---------------------------------------------------------------
@@ -461,12 +660,13 @@ def _torch_rows(
         if wanted:
             raise
         return None, "skipped (PyTorch is not installed)"
-    rows = []
-    for l in range(len(s.z) - 1, -1, -1):
-        rows.append(_compare(s.delta[l], t["delta"][l], l + 1, "delta"))  # type: ignore[arg-type]
-        rows.append(_compare(s.dW[l], t["dW"][l], l + 1, "dW"))
+    rows = []  # PyTorch is the reference here; the view under test is compared with it
+    for l in range(len(s.dW) - 1, -1, -1):
+        if s.delta[l] is not None:
+            rows.append(_compare(t["delta"][l], s.delta[l], l + 1, "delta"))
+        rows.append(_compare(t["dW"][l], s.dW[l], l + 1, "dW"))
         if s.db is not None:
-            rows.append(_compare(s.db[l], t["db"][l], l + 1, "db"))
+            rows.append(_compare(t["db"][l], s.db[l], l + 1, "db"))
     return rows, ""
 
 
@@ -495,17 +695,28 @@ def _layer(r: Row) -> str:
     return "" if r.layer is None else f"L{r.layer}"
 
 
-def _table(rows: list[Row]) -> str:
-    lines = [
-        f"{'layer':<6}{'qty':<7}{'shape':<10}{'exact':<7}{'close':<7}{'max|Δ|':<9}{'max_rel':<9}{'norm_rel':<10}{'worst':<9}note"
-    ]
-    for r in rows:
-        shape = str(tuple(r.shape)).replace(" ", "")
+def _columns(notation: Any) -> tuple[str, ...]:
+    names = ("shape", "exact", "close", "max|Δ|", "max_rel", "norm_rel", "worst", "note")
+    return ("layer", "qty", *names) if notation is None else ("quantity", *names)
+
+
+def _cells(r: Row, notation: Any, L: int) -> tuple[str, ...]:
+    shape = str(tuple(r.shape)).replace(" ", "")
+    numbers = (shape, str(r.exact), str(r.close), f"{r.max_abs:.1e}", f"{r.max_rel:.1e}", f"{r.norm_rel:.1e}")
+    if notation is None:
         worst = "" if r.worst is None else "(" + ",".join(map(str, r.worst)) + ")"
-        lines.append(
-            f"{_layer(r):<6}{r.quantity:<7}{shape:<10}{r.exact!s:<7}{r.close!s:<7}{r.max_abs:<9.1e}{r.max_rel:<9.1e}"
-            f"{r.norm_rel:<10.1e}{worst:<9}{r.note}"
-        )
+        return (_layer(r), r.quantity, *numbers, worst, r.note)
+    worst = notation.entry(r.quantity, r.layer, L, r.worst)
+    return (notation.symbol(r.quantity, r.layer, L), *numbers, worst, r.note)
+
+
+def _table(rows: list[Row], notation: Any = None) -> str:
+    L = max((r.layer or 0 for r in rows), default=0)
+    widths = [6, 7] if notation is None else [14]
+    widths += [10, 7, 7, 9, 9, 10, 9 if notation is None else 18, 0]
+    lines = []
+    for cells in [_columns(notation), *(_cells(r, notation, L) for r in rows)]:
+        lines.append("".join(f"{c:<{w}}" for c, w in zip(cells, widths)).rstrip())
     return "\n".join(lines)
 
 

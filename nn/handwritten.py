@@ -1,0 +1,390 @@
+"""Your own backprop, in the shapes people write it, for ``compare_gradients(backprop=...)``.
+
+The batch form, which the library calls as it is:
+
+    def backprop(weights, biases, X, Y):          # -> (dW, db) or (dW, db, deltas)
+
+It gets copies of the model's parameters and the batch, laid out by the conventions:
+
+- ``weights[l-1]`` is W^l: shape (n_l, n_{l-1}) for ``w_layout="out_in"``, (n_{l-1}, n_l) for "in_out";
+- ``biases[l-1]`` is b^l, a vector of shape (n_l,) (``None`` for a network without biases);
+- ``X`` is (n_in, N), one sample per column, for ``layout="columns"``; (N, n_in) for "rows";
+- ``Y`` likewise (n_out, N) or (N, n_out); class labels of cross-entropy arrive one-hot;
+
+and returns ∂C/∂W^l of W^l's shape, ∂C/∂b^l of shape (n_l,) or (n_l, 1), and, if it likes,
+δ^l = ∂C/∂z^l of shape (n_l, N) or (N, n_l). C is the conventions' cost of the whole batch: with
+``reduction="mean"`` it is divided by N.
+
+Per-sample forms are adapted here: the library calls them once per sample, with x and y as
+(n, 1) columns and W^l as (n_l, n_{l-1}), sums what they return over the batch and divides by N
+for ``reduction="mean"``; an L2 penalty's gradient 2λW^l (a batch term no per-sample function
+holds) is added to the sum. For a network without biases they get zero bias columns, and the
+bias gradients they return are ignored.
+
+- ``nielsen(backprop)``: Nielsen's ``backprop(x, y) -> (nabla_b, nabla_w)``. Pass the bound method
+  of an object with ``.weights`` and ``.biases`` lists (his ``Network``): the library sets those
+  lists to the model's arrays (biases as columns) for each call and puts the old ones back after.
+  Or pass ``factory=``, a function ``(weights, biases) -> backprop``. ``compare_gradients`` adapts
+  such a bound method by itself.
+- ``udl(backward_pass, forward=...)``: the UDL notebook's ``backward_pass(all_weights, all_biases,
+  all_f, all_h, y) -> (all_dl_dweights, all_dl_dbiases)``, layer 0 first, after its
+  ``forward(net_input, all_weights, all_biases) -> (net_output, all_f, all_h)``.
+
+``cost=`` (both adapters) is a per-sample cost of the network's output and y; with it, central
+differences are taken on your cost, as is the batch form's ``compare_gradients(cost=...)``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+Arrays = list[np.ndarray]
+BatchBackprop = Callable[..., Any]
+
+
+class BackpropError(ValueError):
+    """What your backprop returned cannot be compared at all (wrong structure or count)."""
+
+
+@dataclass
+class Result:
+    """Your backprop's answer, as returned (before any shape checks), with the layout it used."""
+
+    dW: list[Any]
+    db: list[Any] | None
+    deltas: list[Any] | None
+    layout: str
+    w_layout: str
+
+
+class PerSample:
+    """A per-sample backprop turned into the batch form (see the module docstring)."""
+
+    form = "per-sample"
+
+    def __init__(self, cost: Callable[[Any, Any], float] | None = None):
+        self._cost = cost
+
+    def sample(self, weights: Arrays, biases: Arrays, x: np.ndarray, y: np.ndarray) -> tuple[Any, Any]:
+        """(dW, db) of one sample, lists layer 1 first."""
+        raise NotImplementedError
+
+    def output(self, weights: Arrays, biases: Arrays, x: np.ndarray) -> np.ndarray:
+        raise TypeError(f"{self.form}: no forward function to evaluate the cost with")
+
+    @property
+    def has_cost(self) -> bool:
+        return self._cost is not None
+
+    def batch(self, weights: Arrays, biases: Arrays | None, X: np.ndarray, Y: np.ndarray, mean: bool) -> Result:
+        """Σ (or the mean) over the columns of X and Y of the per-sample gradients."""
+        bs = _bias_columns(weights, biases)
+        N = X.shape[1]
+        dW_sum: list[Any] | None = None
+        db_sum: list[Any] | None = None
+        for n in range(N):
+            dW, db = self.sample([W.copy() for W in weights], [b.copy() for b in bs], X[:, n : n + 1], Y[:, n : n + 1])
+            dW, db = (
+                _layer_list(dW, len(weights), f"{self.form}: ∂C/∂W of sample {n}"),
+                _layer_list(db, len(weights), f"{self.form}: ∂C/∂b of sample {n}"),
+            )
+            dW_sum = dW if dW_sum is None else _add(dW_sum, dW, f"{self.form}: ∂C/∂W", n)
+            db_sum = db if db_sum is None else _add(db_sum, db, f"{self.form}: ∂C/∂b", n)
+        assert dW_sum is not None and db_sum is not None
+        scale = 1.0 / N if mean else 1.0
+        return Result(
+            [np.asarray(d) * scale for d in dW_sum],
+            None if biases is None else [np.asarray(d) * scale for d in db_sum],
+            None,
+            "columns",
+            "out_in",
+        )
+
+    def cost(self, weights: Arrays, biases: Arrays | None, X: np.ndarray, Y: np.ndarray, mean: bool) -> float:
+        """The batch cost: the per-sample cost of the network's output, summed or averaged."""
+        assert self._cost is not None
+        bs = _bias_columns(weights, biases)
+        total = sum(
+            float(self._cost(self.output(weights, bs, X[:, n : n + 1]), Y[:, n : n + 1])) for n in range(X.shape[1])
+        )
+        return total / X.shape[1] if mean else total
+
+
+class nielsen(PerSample):
+    """Nielsen's form, ``backprop(x, y) -> (nabla_b, nabla_w)``, x and y (n, 1) columns.
+
+    ``backprop`` is a bound method of an object with ``.weights`` and ``.biases`` (or pass the
+    object as ``network``); or give ``factory(weights, biases) -> backprop``. ``cost(a, y)`` is a
+    per-sample cost of the output a, evaluated through the object's ``feedforward(x)``.
+    """
+
+    form = "nielsen"
+
+    def __init__(
+        self,
+        backprop: Callable[[Any, Any], Any] | None = None,
+        *,
+        network: Any = None,
+        factory: Callable[[Arrays, Arrays], Callable[[Any, Any], Any]] | None = None,
+        cost: Callable[[Any, Any], float] | None = None,
+    ):
+        super().__init__(cost)
+        if (backprop is None) == (factory is None):
+            raise TypeError("nielsen: give backprop (a bound method, or with network=) or factory=, not both")
+        self.network = network if network is not None else getattr(backprop, "__self__", None)
+        if backprop is not None and not _holds_parameters(self.network):
+            raise TypeError(
+                "nielsen: backprop(x, y) must be the method of an object with .weights and .biases lists "
+                "(like Nielsen's Network), or pass network=...; otherwise give factory=(weights, biases) -> backprop"
+            )
+        self.backprop = backprop
+        self.factory = factory
+
+    def sample(self, weights: Arrays, biases: Arrays, x: np.ndarray, y: np.ndarray) -> tuple[Any, Any]:
+        if self.factory is not None:
+            nabla = self.factory(weights, biases)(x, y)
+        else:
+            assert self.backprop is not None
+            with _parameters_set(self.network, weights, biases):
+                nabla = self.backprop(x, y)
+        nabla_b, nabla_w = _pair(nabla, "nielsen: backprop(x, y)", "(nabla_b, nabla_w)")
+        return nabla_w, nabla_b
+
+    def output(self, weights: Arrays, biases: Arrays, x: np.ndarray) -> np.ndarray:
+        feedforward = getattr(self.network, "feedforward", None)
+        if feedforward is None:
+            raise TypeError("nielsen: cost= needs the network's feedforward(x)")
+        with _parameters_set(self.network, weights, biases):
+            return np.asarray(feedforward(x))
+
+
+class udl(PerSample):
+    """The UDL notebook's form: lists of per-layer arrays, layer 0 (our layer 1) first.
+
+    ``backward_pass(all_weights, all_biases, all_f, all_h, y) -> (all_dl_dweights, all_dl_dbiases)``
+    after ``forward(net_input, all_weights, all_biases) -> (net_output, all_f, all_h)``; without
+    ``forward``, ``backward_pass(all_weights, all_biases, x, y)``. Biases are (n, 1) columns.
+    ``cost(net_output, y)`` is the per-sample loss (with ``forward``).
+    """
+
+    form = "udl"
+
+    def __init__(
+        self,
+        backward_pass: Callable[..., Any],
+        forward: Callable[..., Any] | None = None,
+        *,
+        cost: Callable[[Any, Any], float] | None = None,
+    ):
+        super().__init__(cost)
+        if cost is not None and forward is None:
+            raise TypeError("udl: cost= needs forward=")
+        self.backward_pass = backward_pass
+        self.forward = forward
+
+    def sample(self, weights: Arrays, biases: Arrays, x: np.ndarray, y: np.ndarray) -> tuple[Any, Any]:
+        if self.forward is None:
+            out = self.backward_pass(weights, biases, x, y)
+        else:
+            _, all_f, all_h = _triple(self.forward(x, weights, biases))
+            out = self.backward_pass(weights, biases, all_f, all_h, y)
+        return _pair(out, "udl: backward_pass", "(all_dl_dweights, all_dl_dbiases)")
+
+    def output(self, weights: Arrays, biases: Arrays, x: np.ndarray) -> np.ndarray:
+        assert self.forward is not None
+        return np.asarray(_triple(self.forward(x, weights, biases))[0])
+
+
+def adapt(backprop: Any) -> BatchBackprop | PerSample:
+    """The callable as the library will call it: a bound method of a Nielsen-style network object
+    is adapted with ``nielsen``; anything else callable is taken to be in the batch form."""
+    if isinstance(backprop, PerSample):
+        return backprop
+    if not callable(backprop):
+        raise TypeError(f"backprop: expected a function, got {type(backprop).__name__}")
+    if inspect.ismethod(backprop) and _holds_parameters(backprop.__self__):
+        return nielsen(backprop)
+    return backprop
+
+
+def call(
+    backprop: BatchBackprop | PerSample,
+    weights: Arrays,
+    biases: Arrays | None,
+    X: np.ndarray,
+    Y: np.ndarray,
+    layout: str,
+    w_layout: str,
+    mean: bool,
+) -> Result:
+    """Call the user's backprop with copies of the parameters (canonical: W (out, in), X and Y in
+    columns) in the layout it expects, and check the structure of what comes back."""
+    if isinstance(backprop, PerSample):
+        return backprop.batch(weights, biases, X, Y, mean)
+    Ws = [W.T.copy() if w_layout == "in_out" else W.copy() for W in weights]
+    bs = None if biases is None else [b.copy() for b in biases]
+    rows = layout == "rows"
+    out = backprop(Ws, bs, X.T.copy() if rows else X.copy(), Y.T.copy() if rows else Y.copy())
+    if not isinstance(out, tuple | list) or len(out) not in (2, 3):
+        got = f"a {type(out).__name__}" + (f" of length {len(out)}" if isinstance(out, tuple | list) else "")
+        raise BackpropError(f"backprop returned {got}; expected (dW, db) or (dW, db, deltas), lists with W1's first")
+    L = len(weights)
+    dW = _layer_list(out[0], L, "dW")
+    db = None if _empty(out[1]) else _layer_list(out[1], L, "db")
+    deltas = None if len(out) < 3 or _empty(out[2]) else _layer_list(out[2], L, "deltas")
+    if biases is None and db is not None:
+        raise BackpropError("db: this network has no biases; return None (or []) for db")
+    if biases is not None and db is None:
+        raise BackpropError(f"db: expected {L} bias gradients (b1 first), got {out[1]!r}")
+    _check_order(dW, db, weights)
+    return Result(dW, db, deltas, layout, w_layout)
+
+
+def cost_of(
+    cost: Callable[..., float],
+    weights: Arrays,
+    biases: Arrays | None,
+    X: np.ndarray,
+    Y: np.ndarray,
+    layout: str,
+    w_layout: str,
+) -> float:
+    """The user's batch cost at these parameters (canonical in, the user's layout out)."""
+    Ws = [W.T.copy() if w_layout == "in_out" else W.copy() for W in weights]
+    bs = None if biases is None else [b.copy() for b in biases]
+    rows = layout == "rows"
+    return float(cost(Ws, bs, X.T.copy() if rows else X.copy(), Y.T.copy() if rows else Y.copy()))
+
+
+def load_function(spec: str) -> Callable[..., Any]:
+    """``FILE.py:NAME`` (or ``FILE.py:obj.method``): import FILE from its path and return NAME.
+
+    This runs the file: it is your code, run at your request.
+    """
+    path_text, sep, name = spec.rpartition(":")
+    if not sep or not path_text or not name:
+        raise ValueError(f"expected FILE.py:FUNCTION, got {spec!r}")
+    path = Path(path_text)
+    if path.suffix != ".py":
+        raise ValueError(f"expected a .py file before the colon, got {path_text!r}")
+    if not path.is_file():
+        raise ValueError(f"no such file: {path_text!r}")
+    module_name = f"_backprop_user_{abs(hash(str(path.resolve())))}"
+    module_spec = importlib.util.spec_from_file_location(module_name, path)
+    if module_spec is None or module_spec.loader is None:
+        raise ValueError(f"cannot import {path_text!r}")
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[module_name] = module
+    try:
+        module_spec.loader.exec_module(module)
+    except Exception as e:
+        del sys.modules[module_name]
+        raise ValueError(f"{path_text} raised {type(e).__name__} on import: {e}") from None
+    obj: Any = module
+    for part in name.split("."):
+        if not hasattr(obj, part):
+            raise ValueError(f"{path_text} has no {name!r}")
+        obj = getattr(obj, part)
+    if not callable(obj):
+        raise ValueError(f"{path_text}:{name} is a {type(obj).__name__}, not a function")
+    return obj
+
+
+# ---- helpers ------------------------------------------------------------------------------------
+def _holds_parameters(obj: Any) -> bool:
+    return (
+        obj is not None
+        and isinstance(getattr(obj, "weights", None), list)
+        and isinstance(getattr(obj, "biases", None), list)
+    )
+
+
+class _parameters_set:
+    """Give a Network object these weights and biases for the duration, then put its own back."""
+
+    def __init__(self, network: Any, weights: Arrays, biases: Arrays):
+        self.network, self.weights, self.biases = network, weights, biases
+
+    def __enter__(self) -> None:
+        net = self.network
+        if len(net.weights) != len(self.weights) or any(
+            np.shape(mine) != W.shape for mine, W in zip(net.weights, self.weights)
+        ):
+            theirs = [np.shape(W) for W in net.weights]
+            ours = [W.shape for W in self.weights]
+            raise BackpropError(f"nielsen: the network object's weights have shapes {theirs}; the model's are {ours}")
+        self.saved = (net.weights, net.biases)
+        net.weights, net.biases = self.weights, self.biases
+
+    def __exit__(self, *exc: object) -> None:
+        self.network.weights, self.network.biases = self.saved
+
+
+def _bias_columns(weights: Arrays, biases: Arrays | None) -> Arrays:
+    if biases is None:
+        return [np.zeros((W.shape[0], 1)) for W in weights]
+    return [b.reshape(-1, 1).copy() for b in biases]
+
+
+def _empty(x: Any) -> bool:
+    return x is None or (isinstance(x, list | tuple) and len(x) == 0)
+
+
+def _layer_list(x: Any, L: int, name: str) -> list[Any]:
+    if isinstance(x, np.ndarray) and x.dtype != object:
+        raise BackpropError(
+            f"{name}: expected a list of {L} arrays (one per layer, layer 1 first), got one array of shape {x.shape}"
+        )
+    if not isinstance(x, list | tuple | np.ndarray):
+        raise BackpropError(
+            f"{name}: expected a list of {L} arrays (one per layer, layer 1 first), got {type(x).__name__}"
+        )
+    if len(x) != L:
+        raise BackpropError(f"{name}: expected {L} arrays, one per layer (layer 1 first), got {len(x)}")
+    return list(x)
+
+
+def _pair(out: Any, who: str, expected: str) -> tuple[Any, Any]:
+    if not isinstance(out, tuple | list) or len(out) != 2:
+        raise BackpropError(f"{who} returned {type(out).__name__}; expected {expected}")
+    return out[0], out[1]
+
+
+def _triple(out: Any) -> tuple[Any, Any, Any]:
+    if not isinstance(out, tuple | list) or len(out) != 3:
+        raise BackpropError(f"udl: forward returned {type(out).__name__}; expected (net_output, all_f, all_h)")
+    return out[0], out[1], out[2]
+
+
+def _add(total: list[Any], more: list[Any], name: str, n: int) -> list[Any]:
+    out = []
+    for l, (s, d) in enumerate(zip(total, more)):
+        s, d = np.asarray(s, dtype=np.float64), np.asarray(d, dtype=np.float64)
+        if s.shape != d.shape:
+            raise BackpropError(f"{name}[{l}]: sample {n} returned shape {d.shape}, the samples before {s.shape}")
+        out.append(s + d)
+    return out
+
+
+def _check_order(dW: list[Any], db: list[Any] | None, weights: Arrays) -> None:
+    """(db, dW) returned in Nielsen's order is a common slip: say so instead of comparing."""
+    if db is None:
+        return
+    shapes_W = {W.shape for W in weights} | {W.T.shape for W in weights}
+    looks_like_b = all(
+        np.ndim(d) in (1, 2) and np.shape(d)[0] == W.shape[0] and np.size(d) == W.shape[0] for d, W in zip(dW, weights)
+    )
+    looks_like_W = all(np.shape(d) in shapes_W for d in db)
+    if looks_like_b and looks_like_W and not all(W.shape[1] == 1 for W in weights):
+        raise BackpropError(
+            "backprop returned (db, dW): the first list has the biases' shapes; return (dW, db). "
+            "(Nielsen's backprop(x, y) returns (nabla_b, nabla_w): pass it as backprop=nn.handwritten.nielsen(...).)"
+        )
