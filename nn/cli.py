@@ -3,6 +3,7 @@
     backprop demo
     backprop train --dataset moons --hidden 16,16 --activation relu --epochs 100 --plot training.png
     backprop check --layers 4,8,8,3 --activation tanh --loss cross_entropy --samples 16 --seed 0
+    backprop check --preset nielsen --backprop mine.py:backprop
     backprop graph "tanh(a*b + c)" --set a=2 b=-3 c=10 -o graph.svg
     backprop steps "tanh(a*b + c)" --set a=2 b=-3 c=10 -o steps.html
 
@@ -337,25 +338,48 @@ def _dataset(make: Callable[..., tuple], args: argparse.Namespace) -> tuple:
 def _add_check(commands: argparse._SubParsersAction) -> None:
     from nn.losses import LOSSES
     from nn.matrix import PRESETS
+    from nn.notation import NOTATIONS
 
     p = commands.add_parser(
         "check",
-        help="compare the scalar graph and the matrix view of an MLP, layer by layer",
+        help="compare the scalar graph and the matrix view of an MLP (or your own backprop), layer by layer",
         description="Build an MLP with random weights (and random nonzero biases) and a random batch, then "
         "compare the scalar graph's gradients with the matrix view's four equations, entry by entry, "
-        "plus central differences on sampled parameters (and PyTorch when installed). Exits 0 only "
-        "when the views agree.",
+        "plus central differences on sampled parameters (and PyTorch when installed). With --backprop, "
+        "your own backprop function is checked instead, against all three. Exits 0 only when everything agrees.",
+        epilog="--backprop imports FILE.py and runs it, and then your function: it is your code, run at your "
+        "request, with the permissions of this command. The batch form is FUNCTION(weights, biases, X, Y) -> "
+        "(dW, db) or (dW, db, deltas), arrays laid out by the conventions (see nn/handwritten.py); "
+        "--form nielsen takes a Network's method, FILE.py:net.backprop, and --form udl a "
+        "backward_pass(all_weights, all_biases, all_f, all_h, y) with --forward.",
     )
-    p.add_argument("--layers", type=_sizes, default=[4, 8, 8, 3], help="widths from input to output (default: 4,8,8,3)")
-    p.add_argument("--activation", choices=["tanh", "relu", "sigmoid", "linear"], default=None, help="default: tanh")
+    p.add_argument(
+        "--layers", type=_sizes, default=None, help="widths from input to output (default: the preset's, else 4,8,8,3)"
+    )
+    p.add_argument(
+        "--activation",
+        choices=["tanh", "relu", "sigmoid", "linear"],
+        default=None,
+        help="default: the preset's, else tanh",
+    )
     p.add_argument("--loss", choices=list(LOSSES), default=None, help="default: the preset's, else mse")
     p.add_argument("--reduction", choices=["mean", "sum"], default=None, help="default: the preset's, else mean")
-    p.add_argument("--preset", choices=list(PRESETS), default=None, help="a source's conventions and network")
+    p.add_argument("--preset", choices=list(PRESETS), default=None, help="a source's conventions, network and sizes")
     p.add_argument("--samples", type=_positive, default=8, help="samples in the batch (default: %(default)s)")
     p.add_argument("--numeric", type=int, default=60, help="parameters checked by central differences (default: 60)")
     p.add_argument("--no-torch", action="store_true", help="leave out the PyTorch column")
     p.add_argument("--seed", type=int, default=0, help="seeds the weights and the batch (default: %(default)s)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--backprop", metavar="FILE.py:FUNCTION", help="check your own backprop function (runs your file)")
+    p.add_argument(
+        "--form",
+        choices=["batch", "nielsen", "udl"],
+        default="batch",
+        help="the shape of your function (default: batch)",
+    )
+    p.add_argument("--forward", metavar="FUNCTION", help="with --form udl: the forward pass in the same file")
+    p.add_argument("--cost", metavar="FUNCTION", help="your cost in the same file: central differences are taken on it")
+    p.add_argument("--notation", choices=list(NOTATIONS), default=None, help="print the rows in a source's symbols")
     p.set_defaults(run=check)
 
 
@@ -368,11 +392,11 @@ def check(args: argparse.Namespace) -> int:
     from nn.compare import compare_gradients
     from nn.matrix import PRESETS
 
-    sizes = args.layers
+    preset = PRESETS.get(args.preset) if args.preset else None
+    sizes = args.layers or (list(preset.sizes) if preset else [4, 8, 8, 3])
     if len(sizes) < 2:
         raise CommandError(f"--layers: expected at least two widths (input and output), got {sizes}")
-    preset = PRESETS.get(args.preset) if args.preset else None
-    activation = args.activation or (preset.hidden if preset and preset.hidden else "tanh")
+    activation = args.activation or (preset.hidden or preset.activation if preset else "tanh")
     if preset and preset.hidden and activation != preset.hidden:
         raise CommandError(f"--preset {args.preset} needs --activation {preset.hidden}, got {activation}")
     loss = args.loss or (preset.conventions.loss if preset else "mse")
@@ -380,6 +404,7 @@ def check(args: argparse.Namespace) -> int:
         raise CommandError(f"--loss {loss} needs one output unit (--layers ...,1), got {sizes[-1]}")
     if loss == "cross_entropy" and sizes[-1] < 2:
         raise CommandError(f"--loss cross_entropy needs two or more output units, got {sizes[-1]}")
+    backprop, cost = _user_functions(args)
     model = nn.MLP(
         sizes[0],
         sizes[1:],
@@ -393,6 +418,8 @@ def check(args: argparse.Namespace) -> int:
         b.data = float(rng.uniform(-0.5, 0.5))  # nonzero biases keep ReLU inputs off their kink
     X = rng.normal(size=(args.samples, sizes[0]))
     Y = _random_targets(rng, loss, args.samples, sizes[-1], preset is not None and preset.output == "sigmoid")
+    from nn.handwritten import BackpropError
+
     try:
         report = compare_gradients(
             model,
@@ -404,11 +431,62 @@ def check(args: argparse.Namespace) -> int:
             numeric=max(0, args.numeric),
             torch=False if args.no_torch else None,
             seed=args.seed,
+            notation=args.notation,
+            **({"backprop": backprop, "cost": cost} if backprop is not None else {}),
         )
+    except BackpropError as e:
+        raise CommandError(f"--backprop: {e}", status=1) from None
     except ValueError as e:
         raise CommandError(str(e)) from None
+    except Exception as e:
+        if backprop is None:
+            raise
+        raise CommandError(f"--backprop: your code raised {_where(e)}", status=1) from None
     print(json.dumps(report.to_dict(), indent=1) if args.json else report)
     return 0 if report.ok else 1
+
+
+def _user_functions(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The user's backprop (adapted to its --form) and cost, loaded from their file."""
+    from nn import handwritten
+
+    extras = [f for f in ("forward", "cost") if getattr(args, f)]
+    if args.backprop is None:
+        if extras or args.form != "batch":
+            raise CommandError(f"--{extras[0] if extras else 'form'} goes with --backprop")
+        return None, None
+    file = args.backprop.rpartition(":")[0]
+
+    def load(spec: str, what: str) -> Any:
+        try:
+            return handwritten.load_function(spec)
+        except ValueError as e:
+            raise CommandError(f"{what}: {e}") from None
+
+    fn = load(args.backprop, "--backprop")
+    cost = load(f"{file}:{args.cost}", "--cost") if args.cost else None
+    if args.form == "udl":
+        if not args.forward:
+            raise CommandError("--form udl needs --forward FUNCTION (the forward pass, in the same file)")
+        forward = load(f"{file}:{args.forward}", "--forward")
+        return handwritten.udl(fn, forward=forward, cost=cost), None
+    if args.forward:
+        raise CommandError("--forward goes with --form udl")
+    if args.form == "nielsen":
+        try:
+            return handwritten.nielsen(fn, cost=cost), None
+        except TypeError as e:
+            raise CommandError(f"--backprop: {e}") from None
+    return fn, cost
+
+
+def _where(e: Exception) -> str:
+    """The exception and the innermost line of the user's file it came from."""
+    import traceback
+
+    frames = [f for f in traceback.extract_tb(e.__traceback__) if "/nn/" not in f.filename.replace("\\", "/")]
+    place = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+    return f"{type(e).__name__}: {e}{place}"
 
 
 def _random_targets(rng: Any, loss: str, n: int, k: int, unit_interval: bool) -> Any:

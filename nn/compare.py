@@ -243,7 +243,7 @@ def compare_gradients(
     hints = [text for _, text in mistakes] or _hints(rows, scalar, other, conv, len(Xa))
     checked = scalar if under_test == "matrix view" else other
     check = _numeric(mlp, Xa, Ya, conv, checked, int(numeric), seed, user_cost) if numeric else None
-    torch_rows, torch_note = _torch_rows(mlp, Xa, Ya, conv, checked, torch)
+    torch_rows, torch_note = _torch_rows(mlp, Xa, Ya, conv, checked, torch, _relu_zeros(mlp, scalar))
     report = Report(
         conv,
         preset,
@@ -279,6 +279,8 @@ class _View:
 
 def _scalar_view(mlp: MLP, X: np.ndarray, Y: np.ndarray, conv: Conventions) -> _View:
     traces = [mlp.forward(x) for x in X.tolist()]
+    if conv.relu_grad_at_zero:
+        _relu_grad_at_zero(mlp, traces, conv.relu_grad_at_zero)
     C = _scalar_loss(mlp, [t.outputs for t in traces], Y, conv)
     mlp.zero_grad()
     C.backward()
@@ -288,6 +290,18 @@ def _scalar_view(mlp: MLP, X: np.ndarray, Y: np.ndarray, conv: Conventions) -> _
     delta: list[np.ndarray | None] = [np.array([[v.grad for v in t.z[l]] for t in traces]).T for l in range(L)]
     dW, db = mlp.matrices(grad=True)
     return _View(z, a, C.data, delta, dW, db)
+
+
+def _relu_grad_at_zero(mlp: MLP, traces: list[Any], value: float) -> None:
+    """Give each ReLU node whose input is exactly 0 the conventions' ReLU'(0) as its local
+    derivative (the engine's relu uses 0 there), so both views use the same convention."""
+    for t in traces:
+        for l, f in enumerate(mlp.activations):
+            if f != "relu":
+                continue
+            for z, a in zip(t.z[l], t.a[l]):
+                if z.data == 0.0 and a is not z:
+                    a.local_grads = (float(value),)
 
 
 def _scalar_loss(mlp: MLP, outputs: Sequence[Sequence[Value]], Y: np.ndarray, conv: Conventions) -> Value:
@@ -644,7 +658,7 @@ def _tensor_name(kind: str, l: int) -> str:
 
 # ---- PyTorch, when it is installed ---------------------------------------------------------------
 def _torch_rows(
-    mlp: MLP, X: np.ndarray, Y: np.ndarray, conv: Conventions, s: _View, wanted: bool | None
+    mlp: MLP, X: np.ndarray, Y: np.ndarray, conv: Conventions, s: _View, wanted: bool | None, kinks: bool
 ) -> tuple[list[Row] | None, str]:
     if wanted is False:
         return None, "not requested"
@@ -654,6 +668,11 @@ def _torch_rows(
         if wanted:
             raise
         return None, "skipped (PyTorch is not installed)"
+    if conv.relu_grad_at_zero and kinks:
+        return (
+            None,
+            f"skipped (PyTorch's ReLU'(0) is 0, the conventions' {conv.relu_grad_at_zero:g}, and z == 0 occurs)",
+        )
     try:
         t = torch_gradients(mlp, X, Y, conv)
     except ImportError:
@@ -668,6 +687,10 @@ def _torch_rows(
         if s.db is not None:
             rows.append(_compare(t["db"][l], s.db[l], l + 1, "db"))
     return rows, ""
+
+
+def _relu_zeros(mlp: MLP, s: _View) -> bool:
+    return any(f == "relu" and np.any(z == 0.0) for f, z in zip(mlp.activations, s.z or []))
 
 
 # ---- input checks and formatting -------------------------------------------------------------------

@@ -8,7 +8,7 @@ import pytest
 
 import nn
 from nn.cli import main
-from nn.matrix import MatrixMLP
+from nn.matrix import PRESETS, MatrixMLP
 
 
 def run(capsys, *argv):
@@ -121,3 +121,78 @@ def test_cli_runs_as_an_installed_script(tmp_path):
     bad = subprocess.run([str(script), "train", "--epochs", "x"], capture_output=True, text=True)
     assert bad.returncode == 2 and "backprop train: error: argument --epochs" in bad.stderr
     np.testing.assert_equal(bad.stdout, "")
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_every_preset_runs_alone(capsys, preset):
+    status, out, _ = run(capsys, "check", "--preset", preset, "--no-torch", "--numeric", "20")
+    assert status == 0, out
+    sizes = " → ".join(str(n) for n in PRESETS[preset].sizes[1:])
+    assert out.startswith(f"network: {PRESETS[preset].sizes[0]} → ") and f"preset={preset}" in out, (out, sizes)
+
+
+MINE = '''
+import numpy as np
+
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def backprop(weights, biases, X, Y):
+    """Nielsen's network in the batch form: columns, ½ quadratic cost averaged over the batch."""
+    a, As, Zs = X, [X], []
+    for W, b in zip(weights, biases):
+        z = W @ a + b[:, None]
+        a = sigmoid(z)
+        Zs.append(z)
+        As.append(a)
+    D = (As[-1] - Y) * sigmoid(Zs[-1]) * (1 - sigmoid(Zs[-1])) / X.shape[1]
+    dW, db = [None] * len(weights), [None] * len(weights)
+    for l in range(len(weights) - 1, -1, -1):
+        dW[l], db[l] = D @ As[l].T, D.sum(axis=1)
+        if l:
+            D = (weights[l].T @ D) * sigmoid(Zs[l - 1]) * (1 - sigmoid(Zs[l - 1]))
+    return dW, db
+
+
+def forgot_the_mean(weights, biases, X, Y):
+    dW, db = backprop(weights, biases, X, Y)
+    return [d * X.shape[1] for d in dW], [d * X.shape[1] for d in db]
+
+
+def crashes(weights, biases, X, Y):
+    return weights[7]
+'''
+
+
+def test_check_your_own_backprop_from_a_file(capsys, tmp_path):
+    mine = tmp_path / "mine.py"
+    mine.write_text(MINE)
+    status, out, _ = run(capsys, "check", "--preset", "nielsen", "--backprop", f"{mine}:backprop", "--no-torch")
+    assert status == 0, out
+    assert "vs your backprop" in out and "result: PASS: your backprop agrees" in out
+    status, out, _ = run(capsys, "check", "--preset", "nielsen", "--backprop", f"{mine}:forgot_the_mean")
+    assert status == 1
+    assert "reduction sum vs mean" in out and "result: FAIL" in out
+    status, out, err = run(capsys, "check", "--preset", "nielsen", "--backprop", f"{mine}:crashes")
+    assert status == 1 and out == ""
+    assert err.startswith("backprop: error: --backprop: your code raised IndexError") and f"{mine}:" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ("nowhere.py:backprop", "--backprop: no such file: 'nowhere.py'"),
+        ("{mine}:missing", "has no 'missing'"),
+        ("{mine}", "expected FILE.py:FUNCTION"),
+        ("{mine}:np", "is a module, not a function"),
+    ],
+)
+def test_a_bad_backprop_file_or_function_exits_2_with_one_line(capsys, tmp_path, spec, message):
+    mine = tmp_path / "mine.py"
+    mine.write_text(MINE)
+    status, out, err = run(capsys, "check", "--backprop", spec.format(mine=mine))
+    assert status == 2 and out == ""
+    assert message in err and err.count("\n") == 1 and err.startswith("backprop: error: ")

@@ -232,3 +232,17 @@ def test_one_output_losses_take_targets_of_shape_n(loss):
     report = compare_gradients(model, X, Y.ravel(), loss=loss, numeric=False, torch=False)
     assert report.ok
     assert "(1,)" in str(report) and "(1)" not in str(report)
+
+
+@pytest.mark.parametrize("preset", ["udl_relu", "udl_notebook"])
+def test_relu_prime_at_zero_applies_to_both_views_at_exact_kinks(preset):
+    model = preset_mlp(preset, [2, 3, 3, 1], seed=6)  # zero biases: a zero input makes z == 0 exactly
+    X = np.array([[0.0, 0.0], [0.5, -1.0], [0.0, 0.0]])
+    Y = np.array([[1.0], [0.0], [0.5]])
+    report = compare_gradients(model, X, Y, preset=preset)
+    assert report.ok, str(report)
+    assert any("zeros=" in r.note for r in report.rows)
+    if preset == "udl_notebook":
+        wrong = MatrixMLP.from_mlp(model, preset, relu_grad_at_zero=0.0)
+        clash = compare_gradients(model, X, Y, preset=preset, matrix=wrong, numeric=False)
+        assert clash.mistakes == ["relu0"] and "ReLU'(0)" in clash.hints[0]
