@@ -14,6 +14,7 @@ cross-entropy; one output unit and labels 0/1 mean binary cross-entropy on the l
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,7 @@ from nn.losses import LOSSES, l2_penalty
 from nn.matrix import MatrixMLP
 from nn.module import MLP
 from nn.optim import SGD, Adam, Optimizer
+from nn.schedules import Schedule
 
 Model = MLP | MatrixMLP
 
@@ -48,11 +50,12 @@ def fit(
     *,
     loss: str = "auto",
     optimizer: str | Optimizer = "sgd",
-    lr: float = 0.1,
+    lr: float | Schedule = 0.1,
     epochs: int = 100,
     batch_size: int | None = None,
     l2: float = 0.0,
     reduction: str = "mean",
+    shuffle: bool = True,
     seed: int = 0,
     progress: bool = True,
 ) -> History:
@@ -62,10 +65,17 @@ def fit(
     run) in batches of ``batch_size`` (default: the whole set); each batch computes the loss and
     its gradient and takes one optimizer step. ``optimizer`` is "sgd", "adam" or an Optimizer you
     made; ``l2`` adds the penalty l2 * sum of squared parameters to every batch's loss.
+    ``lr`` is a number or a schedule, a function of the step k = 0, 1, ... (one step per batch;
+    see ``nn.schedules``: linear, cosine, step), which sets the optimizer's rate before each step.
+    ``shuffle=False`` keeps the samples in their order.
+
+    micrograd's demo loop is one call (100 full-batch steps, lr 1.0 - 0.9 k / 100):
+    ``fit(model, X, y, loss="hinge", lr=schedules.linear(1.0, 0.1, 100), epochs=100, l2=1e-4, shuffle=False)``
     """
     Xa, Ya = _data(model, X, y)
     loss_name = _loss_for(model, loss, Ya, reduction, l2)
-    opt = _optimizer(optimizer, model, lr)
+    schedule, rate = (lr, _rate(lr, 0)) if callable(lr) else (None, lr)
+    opt = _optimizer(optimizer, model, rate)
     n = len(Xa)
     size = n if batch_size is None else _positive_int(batch_size, "batch_size")
     epochs = _positive_int(epochs, "epochs")
@@ -73,11 +83,15 @@ def fit(
     rows = Xa.tolist()
     history = History()
     bar = _progress_bar(epochs, progress)
+    k = 0
     for _ in bar:
-        order = rng.permutation(n)
+        order = rng.permutation(n) if shuffle else np.arange(n)
         total, correct, counted = 0.0, 0, 0
         for start in range(0, n, size):
             idx = order[start : start + size]
+            if schedule is not None:
+                opt.lr = _rate(schedule, k)
+            k += 1
             opt.zero_grad()
             if isinstance(model, MatrixMLP):
                 value, outputs = _matrix_step(model, Xa[idx], Ya[idx])
@@ -239,6 +253,13 @@ def _data(model: Model, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     if Ya.shape[0] != len(Xa) or Ya.ndim > 2:
         raise ValueError(f"y: expected {len(Xa)} targets (shape ({len(Xa)},) or ({len(Xa)}, k)), got shape {Ya.shape}")
     return Xa, Ya
+
+
+def _rate(schedule: Schedule, k: int) -> float:
+    rate = schedule(k)
+    if isinstance(rate, bool) or not isinstance(rate, int | float) or not math.isfinite(rate) or rate < 0:
+        raise ValueError(f"lr: the schedule gave {rate!r} at step {k}; expected a finite number >= 0")
+    return float(rate)
 
 
 def _optimizer(optimizer: str | Optimizer, model: Model, lr: float) -> Optimizer:
