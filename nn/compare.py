@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -135,6 +136,13 @@ class Report:
         lines.append(f"scalar graph (reference) vs {self.under_test}:")
         return lines
 
+    def _symbols(self, text: str) -> str:
+        """``L2 dW`` and the like in the report's notation."""
+        notation, L = self._notation(), len(self.sizes) - 1
+        if notation is None:
+            return text
+        return re.sub(r"\bL(\d+) (delta|dW|db)\b", lambda m: notation.symbol(m[2], int(m[1]), L), text)
+
     def _tail(self) -> list[str]:
         lines = []
         mine = self.under_test != "matrix view"
@@ -149,13 +157,13 @@ class Report:
             bad = [f"L{r.layer} {r.quantity}" for r in self.torch_rows if not r.close]
             worst = max((r.max_abs for r in self.torch_rows), default=0.0)
             verdict = "PASS" if not bad else "FAIL " + ", ".join(bad)
-            lines.append(f"torch: {len(self.torch_rows)} tensors, worst |Δ| {worst:.1e}  {verdict}")
+            lines.append(f"torch: {len(self.torch_rows)} tensors, worst |Δ| {worst:.1e}  {self._symbols(verdict)}")
         else:
             lines.append(f"torch: {self.torch_note}")
         for d in self.disagreements:
-            lines.append(f"disagrees: {d}")
+            lines.append(f"disagrees: {self._symbols(d)}")
         for h in self.hints:
-            lines.append(f"hint: {h}")
+            lines.append(f"hint: {self._symbols(h)}")
         if not mine:
             lines.append("result: " + ("PASS: the views agree" if self.ok else "FAIL: the views disagree"))
         else:
@@ -351,7 +359,16 @@ def _user_view(
     does not fit gets a note for its row (the row then fails), never an exception."""
     Ws, bs = mlp.matrices()
     result = handwritten.call(
-        fn, Ws, bs, X.T, _targets(mlp, Y, conv), conv.layout, conv.w_layout, conv.reduction == "mean"
+        fn,
+        Ws,
+        bs,
+        X.T,
+        _targets(mlp, Y, conv),
+        conv.layout,
+        conv.w_layout,
+        conv.reduction == "mean",
+        conv.l2,
+        conv.l2_on,
     )
     notes: dict[tuple[str, int], str] = {}
     L, N = len(Ws), len(X)

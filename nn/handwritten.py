@@ -102,7 +102,7 @@ class PerSample:
         scale = 1.0 / N if mean else 1.0
         return Result(
             [np.asarray(d) * scale for d in dW_sum],
-            None if biases is None else [np.asarray(d) * scale for d in db_sum],
+            None if biases is None else [_vector(d) * scale for d in db_sum],
             None,
             "columns",
             "out_in",
@@ -224,11 +224,19 @@ def call(
     layout: str,
     w_layout: str,
     mean: bool,
+    l2: float = 0.0,
+    l2_on: str = "weights",
 ) -> Result:
     """Call the user's backprop with copies of the parameters (canonical: W (out, in), X and Y in
-    columns) in the layout it expects, and check the structure of what comes back."""
+    columns) in the layout it expects, and check the structure of what comes back. A per-sample
+    form gets the L2 penalty's gradient (2 l2 W, and 2 l2 b for l2_on="all") added to its sum."""
     if isinstance(backprop, PerSample):
-        return backprop.batch(weights, biases, X, Y, mean)
+        result = backprop.batch(weights, biases, X, Y, mean)
+        if l2:
+            result.dW = [d + 2.0 * l2 * W if np.shape(d) == W.shape else d for d, W in zip(result.dW, weights)]
+            if l2_on == "all" and result.db is not None and biases is not None:
+                result.db = [d + 2.0 * l2 * b if np.shape(d) == b.shape else d for d, b in zip(result.db, biases)]
+        return result
     Ws = [W.T.copy() if w_layout == "in_out" else W.copy() for W in weights]
     bs = None if biases is None else [b.copy() for b in biases]
     rows = layout == "rows"
@@ -332,6 +340,12 @@ def _bias_columns(weights: Arrays, biases: Arrays | None) -> Arrays:
     if biases is None:
         return [np.zeros((W.shape[0], 1)) for W in weights]
     return [b.reshape(-1, 1).copy() for b in biases]
+
+
+def _vector(d: Any) -> np.ndarray:
+    """A bias gradient as returned, with an (n, 1) column made a vector (n,)."""
+    d = np.asarray(d)
+    return d.reshape(-1) if d.ndim == 2 and d.shape[1] == 1 else d
 
 
 def _empty(x: Any) -> bool:

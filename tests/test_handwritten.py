@@ -22,9 +22,8 @@ def sigmoid_prime(z):
 
 def randomize_biases(model, seed=0):
     rng = np.random.default_rng(seed)
-    for p in model.parameters():
-        if p.label.startswith("b"):
-            p.data = float(rng.uniform(-0.5, 0.5))
+    for b in model.biases():
+        b.data = float(rng.uniform(-0.5, 0.5))
 
 
 # ---- a batch backprop in the column convention, with a switch for each classic mistake ----------
@@ -335,3 +334,11 @@ def test_a_mistake_on_rectangular_layers_fails_on_the_right_tensor():
     failing = [(r.layer, r.quantity) for r in report.rows if not r.close]
     assert failing == [(2, "dW"), (2, "db"), (1, "dW"), (1, "db")]  # BP2 is first used for layer 2
     assert report.mistakes == ["fprime_missing_bp2"]
+
+
+def test_a_per_sample_form_gets_the_l2_penalty_added():
+    model, X, Y = nielsen_batch((2, 3, 2))
+    net = Network([2, 3, 2])
+    for l2_on in ("weights", "all"):
+        report = compare_gradients(model, X, Y, preset="nielsen", l2=1e-2, l2_on=l2_on, backprop=net.backprop)
+        assert report.ok, str(report)

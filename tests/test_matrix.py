@@ -193,6 +193,69 @@ def test_udl_relu_preset_sums_per_sample_derivatives_with_indicator():
         np.testing.assert_allclose(g.db[l], total_b[l], rtol=1e-12, atol=1e-14)
 
 
+def test_udl_notebook_preset_uses_the_indicator_of_z_at_least_0():
+    model = preset_mlp("udl_notebook", [2, 3, 3, 1], seed=3)  # zero biases: a zero input gives z == 0
+    X, Y = np.array([[0.0, 0.0], [0.4, -0.7]]), np.array([[1.0], [-2.0]])
+    mm = MatrixMLP.from_mlp(model, "udl_notebook")
+    mm.forward(X.T)
+    g = mm.backward(Y.T)
+    Ws = mm.weights
+    total_W = [np.zeros_like(W) for W in Ws]
+    for x, y in zip(X, Y):  # notebook 7.2: indicator_function sets x_in[x_in >= 0] = 1
+        h, zs, hs = x, [], [x]
+        for l, W in enumerate(Ws):
+            z = W @ h
+            zs.append(z)
+            h = np.maximum(z, 0) if l < len(Ws) - 1 else z
+            hs.append(h)
+        dz = 2 * (zs[-1] - y)
+        for l in range(len(Ws) - 1, -1, -1):
+            total_W[l] += np.outer(dz, hs[l])
+            if l:
+                dz = (zs[l - 1] >= 0) * (Ws[l].T @ dz)  # I[z >= 0]
+    assert np.any(mm.z[0] == 0.0)
+    for l in range(len(Ws)):
+        np.testing.assert_allclose(g.dW[l], total_W[l], rtol=1e-12, atol=1e-14)
+
+
+def test_neuron_chain_preset_is_the_chain_rule_written_out():
+    model = preset_mlp("neuron_chain", seed=7)  # 1-1-1-1: three weights, three biases
+    rng = np.random.default_rng(7)
+    X, Y = rng.normal(size=(2, 1)), rng.uniform(size=(2, 1))
+    mm = MatrixMLP.from_mlp(model, "neuron_chain")
+    for b in mm.biases:
+        b += rng.normal(size=1)
+    mm.forward(X.T)
+    g = mm.backward(Y.T)
+    (w1, w2, w3), (b1, b2, b3) = [float(W[0, 0]) for W in mm.weights], [float(b[0]) for b in mm.biases]
+    expected = np.zeros(6)
+    for x, y in zip(X[:, 0], Y[:, 0]):  # C0 = (a3 - y)^2; dC0/dw = dz/dw * da/dz * dC0/da
+        a1 = sigmoid(w1 * x + b1)
+        a2 = sigmoid(w2 * a1 + b2)
+        a3 = sigmoid(w3 * a2 + b3)
+        dz3 = a3 * (1 - a3) * 2 * (a3 - y)
+        dz2 = a2 * (1 - a2) * w3 * dz3
+        dz1 = a1 * (1 - a1) * w2 * dz2
+        expected += [x * dz1, a1 * dz2, a2 * dz3, dz1, dz2, dz3]
+    got = [*(float(d[0, 0]) for d in g.dW), *(float(d[0]) for d in g.db)]
+    np.testing.assert_allclose(got, expected / 2, rtol=1e-12)  # C averages over the 2 examples
+
+
+def test_no_bias_linear_preset_is_a_product_of_matrices():
+    model = preset_mlp("no_bias_linear", [3, 4, 2], seed=8)
+    rng = np.random.default_rng(8)
+    X, Y = rng.normal(size=(3, 5)), rng.normal(size=(2, 5))  # columns
+    mm = MatrixMLP.from_mlp(model, "no_bias_linear")
+    mm.forward(X)
+    g = mm.backward(Y)
+    W1, W2 = mm.weights
+    D2 = 2 * (W2 @ W1 @ X - Y) / 5  # no activation: f' = 1 everywhere
+    D1 = W2.T @ D2
+    np.testing.assert_allclose(g.dW[1], D2 @ (W1 @ X).T, rtol=1e-12)
+    np.testing.assert_allclose(g.dW[0], D1 @ X.T, rtol=1e-12)
+    assert g.db is None
+
+
 def test_softmax_ce_preset_output_error_is_softmax_minus_onehot():
     model = preset_mlp("softmax_ce", [3, 4, 3], seed=4)
     rng = np.random.default_rng(4)
