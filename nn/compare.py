@@ -9,6 +9,11 @@ float64, the forward pass first (z^l and a^l for l = 1..L, then the loss), then 
 pass from the output layer back (δ^l, ∂C/∂W^l, ∂C/∂b^l for l = L..1), so the first failing row
 points at the bug. δ^l[:, n] is checked against the grads of sample n's z nodes.
 
+Your own backprop goes in as ``backprop=`` (see nn.handwritten for the forms it may take) or
+``matrix=``: then the scalar graph, central differences and PyTorch all check its gradients,
+the report says per tensor which of them disagree, and nn.mistakes names the classic mistake
+that reproduces its numbers. ``notation=`` prints the rows in a source's symbols (nn.notation).
+
 Tolerances (docs/conventions.md):
   scalar vs matrix   |Δ| <= 1e-12 * max(1, ||ref||∞) + 1e-9 * |ref|, elementwise
   vs finite diffs    per tensor ||a - n|| / (||a|| + ||n||) <= 1e-7, and elementwise

@@ -196,3 +196,78 @@ def test_a_bad_backprop_file_or_function_exits_2_with_one_line(capsys, tmp_path,
     status, out, err = run(capsys, "check", "--backprop", spec.format(mine=mine))
     assert status == 2 and out == ""
     assert message in err and err.count("\n") == 1 and err.startswith("backprop: error: ")
+
+
+FORMS = '''
+import numpy as np
+
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+class Network:
+    """Nielsen's form: a network object with weights, biases and backprop(x, y)."""
+
+    def __init__(self, sizes):
+        self.num_layers = len(sizes)
+        self.weights = [np.zeros((n, m)) for m, n in zip(sizes[:-1], sizes[1:])]
+        self.biases = [np.zeros((n, 1)) for n in sizes[1:]]
+
+    def backprop(self, x, y):
+        a, activations, zs = x, [x], []
+        for b, w in zip(self.biases, self.weights):
+            zs.append(w @ a + b)
+            a = sigmoid(zs[-1])
+            activations.append(a)
+        delta = (a - y) * a * (1 - a)
+        nabla_b, nabla_w = [delta], [delta @ activations[-2].T]
+        for l in range(2, self.num_layers):
+            s = sigmoid(zs[-l])
+            delta = (self.weights[-l + 1].T @ delta) * s * (1 - s)
+            nabla_b.insert(0, delta)
+            nabla_w.insert(0, delta @ activations[-l - 1].T)
+        return nabla_b, nabla_w
+
+
+net = Network([2, 3, 1])
+
+
+def forward(x, all_weights, all_biases):
+    """UDL's form, layer 0 first."""
+    all_f, all_h = [], [x]
+    for k, (W, b) in enumerate(zip(all_weights, all_biases)):
+        all_f.append(b + W @ all_h[-1])
+        all_h.append(np.maximum(all_f[-1], 0) if k < len(all_weights) - 1 else all_f[-1])
+    return all_f[-1], all_f, all_h
+
+
+def backward_pass(all_weights, all_biases, all_f, all_h, y):
+    K = len(all_weights) - 1
+    dW, db = [None] * (K + 1), [None] * (K + 1)
+    df = 2 * (all_f[K] - y)
+    for k in range(K, -1, -1):
+        dW[k], db[k] = df @ all_h[k].T, df
+        if k:
+            df = (all_f[k - 1] > 0) * (all_weights[k].T @ df)
+    return dW, db
+
+
+def least_squares(out, y):
+    return float(np.sum((out - y) ** 2))
+'''
+
+
+def test_check_the_nielsen_and_udl_forms_from_a_file(capsys, tmp_path):
+    forms = tmp_path / "forms.py"
+    forms.write_text(FORMS)
+    status, out, _ = run(
+        capsys, "check", "--preset", "nielsen", "--backprop", f"{forms}:net.backprop", "--form", "nielsen"
+    )
+    assert status == 0, out
+    argv = ["check", "--preset", "udl_relu", "--backprop", f"{forms}:backward_pass", "--form", "udl"]
+    status, out, _ = run(capsys, *argv, "--forward", "forward", "--cost", "least_squares", "--notation", "udl")
+    assert status == 0, out
+    assert "Σ_i L_i" in out and "∂L_i/∂W_0" in out  # the loss row from the user's cost, UDL's symbols
+    status, _, err = run(capsys, *argv)
+    assert status == 2 and "--form udl needs --forward" in err
