@@ -184,7 +184,7 @@ class Report:
         body = []
         for r in self.rows:
             style = "" if r.close else ' style="background:#fdd"'
-            cells = _cells(r, notation, len(self.sizes) - 1)
+            cells = _cells(r, notation, len(self.sizes) - 1, marks=True)
             body.append(f"<tr{style}>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
         summary = "<br>".join(html.escape(t) for t in self._head()[:-1])
         tail = "<br>".join(html.escape(t) for t in self._tail())
@@ -745,9 +745,10 @@ def _columns(notation: Any) -> tuple[str, ...]:
     return ("layer", "qty", *names) if notation is None else ("quantity", *names)
 
 
-def _cells(r: Row, notation: Any, L: int) -> tuple[str, ...]:
+def _cells(r: Row, notation: Any, L: int, marks: bool = False) -> tuple[str, ...]:
     shape = str(tuple(r.shape)).replace(" ", "")
-    numbers = (shape, str(r.exact), str(r.close), f"{r.max_abs:.1e}", f"{r.max_rel:.1e}", f"{r.norm_rel:.1e}")
+    close = ("✔" if r.close else "✘") if marks else str(r.close)
+    numbers = (shape, str(r.exact), close, f"{r.max_abs:.1e}", f"{r.max_rel:.1e}", f"{r.norm_rel:.1e}")
     if notation is None:
         worst = "" if r.worst is None else "(" + ",".join(map(str, r.worst)) + ")"
         return (_layer(r), r.quantity, *numbers, worst, r.note)

@@ -2,6 +2,7 @@
 mistake injected into a correct backprop and named by the report."""
 
 import itertools
+import json
 
 import numpy as np
 import pytest
@@ -282,6 +283,9 @@ def test_a_misshaped_or_non_finite_gradient_fails_its_row_with_a_note(dW, note):
     row = next(r for r in report.rows if (r.layer, r.quantity) == (1, "dW"))
     assert not row.close and row.note == note and not report.ok
     assert note in str(report)
+    assert "✘" in report._repr_html_() and "your backprop disagrees" in report._repr_html_()
+    d = report.to_dict()
+    assert json.loads(json.dumps(d)) == d and d["ok"] is False and d["under_test"] == "your backprop"
 
 
 # ---- each classic mistake, injected, is named ----------------------------------------------------
