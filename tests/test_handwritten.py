@@ -346,3 +346,18 @@ def test_a_per_sample_form_gets_the_l2_penalty_added():
     for l2_on in ("weights", "all"):
         report = compare_gradients(model, X, Y, preset="nielsen", l2=1e-2, l2_on=l2_on, backprop=net.backprop)
         assert report.ok, str(report)
+
+
+@pytest.mark.parametrize("mistake", ["dW_transposed", "bias_not_summed", "W_not_transposed"])
+def test_mistakes_are_named_in_the_rows_layout_too(mistake):
+    model, X, Y = nielsen_batch()
+    in_columns = batch_backprop(mistake=mistake)
+
+    def in_rows(weights, biases, X, Y):  # X @ W code: samples in rows, W as (n_in, n_out)
+        dW, db = in_columns([W.T for W in weights], biases, X.T, Y.T)
+        return [d.T for d in dW], [d.T if d.ndim == 2 else d for d in db]
+
+    report = compare_gradients(
+        model, X, Y, preset="nielsen", layout="rows", w_layout="in_out", backprop=in_rows, torch=False
+    )
+    assert report.mistakes == [KEYS.get(mistake, mistake)], str(report)
