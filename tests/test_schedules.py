@@ -108,6 +108,9 @@ def test_micrograd_demo_is_one_fit_call():
     assert history.loss[-1] < 0.05 and history.accuracy[-1] == 1.0
 
 
+STEPS_OF_MICROGRAD = 15  # the first 15 of the 100 steps (the whole run is checked against our own loop above)
+
+
 @pytest.mark.slow
 @pytest.mark.usefixtures("no_cyclic_gc")
 @pytest.mark.skipif(importlib.util.find_spec("micrograd") is None, reason="micrograd 0.1.0 is not installed")
@@ -123,7 +126,7 @@ def test_micrograd_demo_matches_micrograd_itself():
             for p, value in zip(neuron.w, row):
                 p.data = value
     losses = []
-    for k in range(100):
+    for k in range(STEPS_OF_MICROGRAD):  # its graphs are reference cycles: each step costs it ~0.5 s
         scores = [theirs([mg.Value(a), mg.Value(b)]) for a, b in X.tolist()]  # type: ignore[attr-defined]
         data_loss = sum((1 + -yi * si).relu() for yi, si in zip(y.tolist(), scores)) * (1.0 / len(scores))
         total_loss = data_loss + 1e-4 * sum(p * p for p in theirs.parameters())
@@ -132,4 +135,5 @@ def test_micrograd_demo_matches_micrograd_itself():
         for p in theirs.parameters():
             p.data -= (1.0 - 0.9 * k / 100) * p.grad
         losses.append(total_loss.data)
-    np.testing.assert_allclose(fit_like_micrograd(model, X, y).loss, losses, rtol=0, atol=1e-12)
+    ours = fit_like_micrograd(model, X, y).loss[:STEPS_OF_MICROGRAD]
+    np.testing.assert_allclose(ours, losses, rtol=0, atol=1e-12)
