@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar, runtime_checkable
 
-from autograd_core.inputs import real
+from autograd_core.inputs import real, short
 
 if TYPE_CHECKING:
     from typing_extensions import Self  # typing.Self from Python 3.11; only read by type checkers
@@ -80,9 +80,12 @@ def backward(root: Node, grad: float = 1.0) -> None:
     For each node, children first:  parent.grad += local_grad * node.grad  for every edge.
     Non-leaf grads are reset to 0 first; leaf grads accumulate across calls (as in PyTorch).
     A node whose grad is exactly 0 passes nothing on (every contribution would be 0).
-    Raises OverflowError, naming the node, if a gradient stops being finite.
+    Raises OverflowError, naming the node, if a gradient stops being finite; then every grad of
+    the graph is put back as it was before the call (no inf, no partial sums), so the next
+    backward() is not poisoned by the failed one.
     """
     order = topological_order(root)
+    before = [node.grad for node in order]  # only read again when the pass fails
     for node in order:
         if node.parents:
             node.grad = 0.0
@@ -92,7 +95,9 @@ def backward(root: Node, grad: float = 1.0) -> None:
         if not g:
             continue
         if g - g:  # inf or nan: inf - inf is nan, and nan is truthy
-            raise _not_finite(node)
+            error = _not_finite(node)
+            _restore(order, before)
+            raise error
         parents = node.parents
         n = len(parents)
         # The same rule three ways: unpacking one or two parents is 2-3x faster than zip,
@@ -155,7 +160,7 @@ def backward_steps(root: N, grad: float = 1.0) -> Iterator[BackwardStep[N]]:
         [('c', [('a', 2.0, 2.0)])]
     """
     if not isinstance(root, Node):
-        raise TypeError(f"backward_steps: expected a Value as the root, got {type(root).__name__}: {root!r}")
+        raise TypeError(f"backward_steps: expected a Value as the root, got {type(root).__name__}: {short(root)}")
     seed = real(grad, "backward_steps(grad)")
     order = topological_order(root)
     for node in order:
@@ -185,8 +190,16 @@ def _apply_steps(order: list[N]) -> Iterator[BackwardStep[N]]:
 
 def zero_grad(root: Node) -> None:
     """Set ``grad`` to 0 on ``root`` and every node it depends on (leaves included)."""
+    if not isinstance(root, Node):
+        raise TypeError(f"zero_grad: expected a Value as the root, got {type(root).__name__}: {short(root)}")
     for node in topological_order(root):
         node.grad = 0.0
+
+
+def _restore(order: list[N], grads: list[float]) -> None:
+    """Put back the grads a failed backward() found (``grads`` is aligned with ``order``)."""
+    for node, g in zip(order, grads):
+        node.grad = g
 
 
 def _not_finite(node: Node) -> OverflowError:

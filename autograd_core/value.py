@@ -118,7 +118,7 @@ class Value:
         """self + other; d/dself = 1, d/dother = 1."""
         if isinstance(other, Value):
             return _node(self.data + other.data, (self, other), _ONE_ONE, "+")
-        c = other if type(other) is float else _operand(other)
+        c = other if type(other) is float else _operand(other, "+")
         if c is None:
             return NotImplemented
         return _node(self.data + c, (self,), _ONE, "+", c)
@@ -129,14 +129,14 @@ class Value:
         """self - other; d/dself = 1, d/dother = -1."""
         if isinstance(other, Value):
             return _node(self.data - other.data, (self, other), _ONE_MINUS_ONE, "-")
-        c = other if type(other) is float else _operand(other)
+        c = other if type(other) is float else _operand(other, "-")
         if c is None:
             return NotImplemented
         return _node(self.data - c, (self,), _ONE, "-", c)
 
     def __rsub__(self, other: Number) -> Value:
         """other - self; d/dself = -1."""
-        c = other if type(other) is float else _operand(other)
+        c = other if type(other) is float else _operand(other, "-")
         if c is None:
             return NotImplemented
         return _node(c - self.data, (self,), _MINUS_ONE, "rsub", c)
@@ -145,7 +145,7 @@ class Value:
         """self * other; d/dself = other, d/dother = self."""
         if isinstance(other, Value):
             return _node(self.data * other.data, (self, other), (other.data, self.data), "*")
-        c = other if type(other) is float else _operand(other)
+        c = other if type(other) is float else _operand(other, "*")
         if c is None:
             return NotImplemented
         return _node(self.data * c, (self,), (c,), "*", c)
@@ -156,11 +156,13 @@ class Value:
         """self / other; d/dself = 1/other, d/dother = -self/other**2."""
         if isinstance(other, Value):
             y = other.data
+            if y - y:  # x / inf is a finite 0: the inf would pass unseen
+                raise _overflow("/", self, other)
             if y == 0.0:
                 raise ZeroDivisionError(f"/: division by zero: {_show(self)} / {_show(other)}")
             d = self.data / y
             return _node_checked(d, (self, other), (1.0 / y, -d / y), "/")
-        c = _operand(other)
+        c = _operand(other, "/")
         if c is None:
             return NotImplemented
         if c == 0.0:
@@ -169,10 +171,12 @@ class Value:
 
     def __rtruediv__(self, other: Number) -> Value:
         """other / self; d/dself = -other/self**2."""
-        c = _operand(other)
+        c = _operand(other, "/")
         if c is None:
             return NotImplemented
         x = self.data
+        if x - x:  # c / inf is a finite 0
+            raise _overflow("rdiv", self, c)
         if x == 0.0:
             raise ZeroDivisionError(f"rdiv: division by zero: {c!r} / {_show(self)}")
         d = c / x
@@ -195,10 +199,12 @@ class Value:
             d = _pow(x, y, "**", self, other)
             local = (y * _pow(x, y - 1.0, "**", self, other), d * math.log(x))
             return _node_checked(d, (self, other), local, "**")
-        c = _operand(other)
+        c = _operand(other, "**")
         if c is None:
             return NotImplemented
         x = self.data
+        if x - x:  # inf ** -1 is a finite 0, and nan ** 0 is 1
+            raise _overflow("**", self, c)
         if x < 0.0 and not c.is_integer():
             raise ValueError(f"**: a negative base needs an integer exponent, got {_show(self)} ** {c!r}")
         if x == 0.0 and c < 0.0:
@@ -212,9 +218,11 @@ class Value:
 
     def __rpow__(self, other: Number) -> Value:
         """other ** self for a number base b > 0; d/dself = b**self * log(b)."""
-        c = _operand(other)
+        c = _operand(other, "**")
         if c is None:
             return NotImplemented
+        if self.data - self.data:  # 2 ** -inf is a finite 0
+            raise _overflow("rpow", c, self)
         if c <= 0.0:
             raise ValueError(f"rpow: the base of b ** x must be positive, got {c!r} ** {_show(self)}")
         d = _pow(c, self.data, "rpow", c, self)
@@ -227,6 +235,8 @@ class Value:
     # ---- unary functions ----------------------------------------------------------------
     def exp(self) -> Value:
         """e**x; d/dx = e**x."""
+        if self.data - self.data:  # exp(-inf) is a finite 0
+            raise _overflow("exp", self)
         try:
             d = math.exp(self.data)
         except OverflowError:
@@ -249,6 +259,8 @@ class Value:
         precision for any x (1 - t*t loses all digits once t rounds to 1).
         """
         x = self.data
+        if x - x:  # tanh(inf) is a finite 1
+            raise _overflow("tanh", self)
         e = math.exp(-2.0 * abs(x))
         return _node(math.tanh(x), (self,), (4.0 * e / ((1.0 + e) * (1.0 + e)),), "tanh")
 
@@ -259,6 +271,8 @@ class Value:
         cancels: exact to float precision for any x.
         """
         x = self.data
+        if x - x:  # sigmoid(inf) is a finite 1
+            raise _overflow("sigmoid", self)
         e = math.exp(-abs(x))
         s = 1.0 / (1.0 + e) if x >= 0.0 else e / (1.0 + e)
         return _node(s, (self,), (e / ((1.0 + e) * (1.0 + e)),), "sigmoid")
@@ -267,6 +281,8 @@ class Value:
         """max(0, x); d/dx = 1 for x > 0 and 0 for x <= 0 (0 at the kink, as in PyTorch)."""
         if self.data > 0.0:
             return _node(self.data, (self,), _ONE, "relu")
+        if self.data - self.data:  # nan and -inf are not > 0, but are no 0 either
+            raise _overflow("relu", self)
         return _node(0.0, (self,), _ZERO, "relu")
 
     # ---- n-ary ops: one node however many inputs ----------------------------------------
@@ -279,7 +295,7 @@ class Value:
         values = tuple(values)
         data, nodes, all_nodes = _unpack(values, "Value.sum")
         c = None if all_nodes else sum(x for x, v in zip(data, values) if not isinstance(v, Value))
-        out = _node(sum(data), nodes, (1.0,) * len(nodes), "sum", c)
+        out = _node(sum(data, 0.0), nodes, (1.0,) * len(nodes), "sum", c)
         out.label = label
         return out
 
@@ -360,9 +376,17 @@ def _pow(base: float, exponent: float, op: str, *operands: Value | float) -> flo
 
 
 def _overflow(op: str, *operands: Value | float) -> Exception:
+    """The error of an op whose result is not finite: it names the operand that is not finite
+    (a number, or a Value whose .data was set by hand), else the first operands."""
     for x in operands:
         if not isinstance(x, Value) and x - x:
             return ValueError(f"{op}: expected a finite number as an operand, got {x!r}")
+    for x in operands:
+        if isinstance(x, Value) and x.data - x.data:
+            return OverflowError(
+                f"{op}: the operand {_show(x)} is not finite; the engine never makes such a node, so its .data "
+                "was set by hand (or by an optimizer step that overflowed)"
+            )
     shown = ", ".join(_show(o) for o in operands[:SHOWN_OPERANDS])
     if len(operands) > SHOWN_OPERANDS:
         shown += f", ... ({len(operands) - SHOWN_OPERANDS} more)"
@@ -375,12 +399,18 @@ def _show(x: Value | float) -> str:
     return repr(x)
 
 
-def _operand(x: object) -> float | None:
-    """A plain-number operand as a float; None (so the op returns NotImplemented) otherwise."""
+def _operand(x: object, op: str) -> float | None:
+    """A plain-number operand as a float; None (so the op returns NotImplemented) otherwise.
+
+    A numpy array gets the TypeError that says to take its number out with .item(), whichever
+    side of the op it is on (numpy defers to our reflected ops, see ``__array_ufunc__``).
+    """
     if type(x) is float:
         f = x
     elif type(x) is int or (isinstance(x, Real) and not isinstance(x, bool)):
         f = float(x)
+    elif type(x).__name__ == "ndarray":
+        return _real(x, f"{op}: the other operand")
     else:
         return None
     if f - f:
