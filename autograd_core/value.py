@@ -387,10 +387,21 @@ def _overflow(op: str, *operands: Value | float) -> Exception:
                 f"{op}: the operand {_show(x)} is not finite; the engine never makes such a node, so its .data "
                 "was set by hand (or by an optimizer step that overflowed)"
             )
-    shown = ", ".join(_show(o) for o in operands[:SHOWN_OPERANDS])
-    if len(operands) > SHOWN_OPERANDS:
-        shown += f", ... ({len(operands) - SHOWN_OPERANDS} more)"
-    return OverflowError(f"{op}: the result or its derivative overflows the float range for operands {shown}")
+    if len(operands) <= SHOWN_OPERANDS:
+        return OverflowError(
+            f"{op}: the result or its derivative overflows the float range for operands "
+            + ", ".join(map(_show, operands))
+        )
+    largest = sorted(range(len(operands)), key=lambda i: -abs(_number(operands[i])))[:SHOWN_OPERANDS]
+    shown = ", ".join(_show(operands[i]) for i in sorted(largest))
+    return OverflowError(
+        f"{op}: the result or its derivative overflows the float range; the largest of its "
+        f"{len(operands)} operands: {shown}"
+    )
+
+
+def _number(x: Value | float) -> float:
+    return x.data if isinstance(x, Value) else x
 
 
 def _show(x: Value | float) -> str:
