@@ -19,10 +19,12 @@ import ast
 import operator
 import re
 import unicodedata
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from autograd_core.inputs import real as _real
+from autograd_core.inputs import short as _short
 from autograd_core.value import Number, Value
 
 MAX_LENGTH = 1000
@@ -112,10 +114,14 @@ def _syntax_tree(text: str) -> ast.expr:
     if not text.strip():
         raise ExpressionError("the expression is empty; expected something like tanh(a*b + c)")
     try:
-        return ast.parse(text.strip(), mode="eval").body
+        with warnings.catch_warnings():  # "1if x" would print a SyntaxWarning to stderr
+            warnings.simplefilter("ignore")
+            return ast.parse(text.strip(), mode="eval").body
     except SyntaxError as e:
-        where = f"column {e.offset}: " if e.offset and "\n" not in text.strip() else ""
-        raise ExpressionError(f"{where}invalid expression: {e.msg}", e.offset or None) from None
+        one_line = "\n" not in text.strip()
+        column = e.offset + len(text) - len(text.lstrip()) if e.offset and one_line else None
+        where = f"column {column}: " if column else ""
+        raise ExpressionError(f"{where}invalid expression: {e.msg}", column or e.offset or None) from None
     except (RecursionError, MemoryError):
         raise ExpressionError("the expression is nested too deeply for Python's parser") from None
     except ValueError as e:  # null bytes
@@ -173,14 +179,14 @@ def _leaves(tree: ast.expr, text: str, values: Mapping[str, Number]) -> dict[str
             used.setdefault(node.id, node)
     unknown = [node for name, node in sorted(used.items(), key=lambda kv: kv[1].col_offset) if name not in given]
     if unknown:
-        defined = ", ".join(sorted(given)) or "none"
-        names = ", ".join(repr(node.id) for node in unknown)
+        defined = _names(sorted(given)) or "none"
+        names = _names([repr(node.id) for node in unknown])
         raise _refuse(unknown[0], text, f"no value for the name(s) {names}; the names with values are: {defined}")
     unused = sorted(set(given) - set(used))
     if unused:
         raise ExpressionError(
-            f"values were given for name(s) the expression does not use: {', '.join(unused)} "
-            f"(it uses: {', '.join(sorted(used)) or 'no names'})"
+            f"values were given for name(s) the expression does not use: {_names(unused)} "
+            f"(it uses: {_names(sorted(used)) or 'no names'})"
         )
     return {name: Value(number, label=name) for name, number in given.items()}
 
@@ -192,13 +198,13 @@ def _checked_values(values: Mapping[str, Number]) -> dict[str, float]:
     for name, number in values.items():
         if not isinstance(name, str) or not name.isidentifier() or name in FUNCTIONS:
             raise ExpressionError(
-                f"{name!r} cannot be a name: expected an identifier other than {', '.join(FUNCTIONS)}"
+                f"{_short(name, 40)} cannot be a name: expected an identifier other than {', '.join(FUNCTIONS)}"
             )
         key = unicodedata.normalize("NFKC", name)  # as Python's parser normalizes the names in the text
         if key in checked:
-            raise ExpressionError(f"the name {name!r} is given twice")
+            raise ExpressionError(f"the name {_short(name, 40)} is given twice")
         try:
-            checked[key] = _real(number, f"the value of {name!r}")
+            checked[key] = _real(number, f"the value of {_short(name, 40)}")
         except (TypeError, ValueError) as e:
             raise ExpressionError(str(e)) from None
     return checked
@@ -270,6 +276,12 @@ def _column(node: ast.AST, text: str) -> int:
     line = lines[getattr(node, "lineno", 1) - 1]
     prefix = line.encode("utf-8")[: getattr(node, "col_offset", 0)].decode("utf-8", errors="ignore")
     return len(text) - len(text.lstrip()) + len(prefix) + 1 if len(lines) == 1 else len(prefix) + 1
+
+
+def _names(names: list[str], limit: int = 80) -> str:
+    """Names joined with commas, cut to about ``limit`` characters: messages quote a bounded excerpt."""
+    text = ", ".join(names)
+    return text if len(text) <= limit else text[: limit - 3] + f"... ({len(names)} in all)"
 
 
 def _constant_kind(value: object) -> str:

@@ -6,7 +6,7 @@ errors read the same everywhere: what was expected, and what was given.
 
 from __future__ import annotations
 
-from numbers import Real
+from numbers import Integral, Real
 
 
 def real(x: object, where: str) -> float:
@@ -36,3 +36,15 @@ def short(x: object, limit: int = 60) -> str:
     """repr(x), cut to at most ``limit`` characters: error messages quote a bounded excerpt."""
     r = repr(x)
     return r if len(r) <= limit else r[: limit - 3] + "..."
+
+
+def count(x: object, where: str, minimum: int = 0) -> int:
+    """x as an int >= ``minimum`` (a seed, a number of entries), or the error that says so.
+
+    bool is refused (``True`` is no count); numpy integers are accepted.
+    """
+    if isinstance(x, bool) or not isinstance(x, Integral):
+        raise TypeError(f"{where}: expected an int >= {minimum}, got {type(x).__name__}: {short(x)}")
+    if x < minimum:
+        raise ValueError(f"{where}: expected an int >= {minimum}, got {short(x)}")
+    return int(x)
