@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from autograd_core import Value
+from autograd_core.inputs import short
 
 
 @dataclass(frozen=True)
@@ -65,5 +66,5 @@ ACTIVATIONS: dict[str, Activation] = {
 def activation_named(name: object) -> Activation:
     """The table's entry for ``name``, or a ValueError that lists the names there are."""
     if not isinstance(name, str) or name not in ACTIVATIONS:
-        raise ValueError(f"activation: expected one of {', '.join(ACTIVATIONS)}, got {name!r}")
+        raise ValueError(f"activation: expected one of {', '.join(ACTIVATIONS)}, got {short(name)}")
     return ACTIVATIONS[name]

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from autograd_core import Value
+from autograd_core.inputs import count
 from nn import handwritten, labels
 from nn.activations import ACTIVATIONS
 from nn.losses import LOSSES, l2_penalty
@@ -218,7 +219,7 @@ def compare_gradients(
     ``preset`` picks a source's conventions (see ``nn.matrix.PRESETS``) and checks the network
     fits it; ``loss``, ``reduction`` and other convention keywords (mse_half, layout, w_layout,
     relu_grad_at_zero, fused, l2, l2_on) override it. ``numeric`` is how many parameter entries
-    to check by central differences (0 or False: none); ``torch`` adds a PyTorch column (None:
+    to check by central differences (0 or False: none; True: 60); ``torch`` adds a PyTorch column (None:
     when torch is installed). ``notation`` prints the rows in a source's symbols (nn.notation).
 
     Your own backprop: ``backprop=fn`` with ``fn(weights, biases, X, Y) -> (dW, db)`` or
@@ -227,6 +228,11 @@ def compare_gradients(
     cost, on which the central differences are then taken. ``matrix=`` takes your own MatrixMLP
     (a subclass with your backprop) instead. Either way every column checks YOUR gradients: the
     scalar graph, central differences and PyTorch, and the hints name the classic mistakes.
+    Your MatrixMLP must be the same network computing the same cost (loss); its other
+    conventions may differ, and the report then shows where.
+
+    An overflow in either view raises OverflowError naming where; gradients under test that
+    hold nan or inf fail their row (numpy prints no warning).
     """
     conv = conventions_for(preset, loss=loss, reduction=reduction, **conventions)
     if preset is not None:
@@ -236,6 +242,10 @@ def compare_gradients(
     if cost is not None and backprop is None:
         raise TypeError("compare_gradients: cost= goes with backprop=")
     shown = notation_named(notation).name
+    entries = (60 if numeric else 0) if isinstance(numeric, bool) else count(numeric, "numeric")
+    seed = count(seed, "seed")
+    if matrix is not None:
+        _check_matrix(matrix, mlp, conv)
     Xa, Ya = _inputs(mlp, X, Y, conv)
     scalar = _scalar_view(mlp, Xa, Ya, conv)
     notes: dict[tuple[str, int], str] = {}
@@ -251,11 +261,12 @@ def compare_gradients(
         mm = matrix if matrix is not None else MatrixMLP.from_mlp(mlp, conventions=conv)
         other = _matrix_view(mm, Xa, Ya)
         under_test = "matrix view" if matrix is None else "your matrix view"
-    rows = _rows(scalar, other, conv, notes, under_test)
-    mistakes = _mistakes(mlp, scalar, other, rows, conv, Xa, Ya) if under_test != "matrix view" else []
-    hints = [text for _, text in mistakes] or _hints(rows, scalar, other, conv, len(Xa))
+    with np.errstate(all="ignore"):  # a nan or inf under test fails its row; numpy need not warn too
+        rows = _rows(scalar, other, conv, notes, under_test)
+        mistakes = _mistakes(mlp, scalar, other, rows, conv, Xa, Ya) if under_test != "matrix view" else []
+        hints = [text for _, text in mistakes] or _hints(rows, scalar, other, conv, len(Xa))
     checked = scalar if under_test == "matrix view" else other
-    check = _numeric(mlp, Xa, Ya, conv, checked, int(numeric), seed, user_cost) if numeric else None
+    check = _numeric(mlp, Xa, Ya, conv, checked, entries, seed, user_cost) if entries else None
     torch_rows, torch_note = _torch_rows(mlp, Xa, Ya, conv, checked, torch, _relu_zeros(mlp, scalar))
     report = Report(
         conv,
@@ -474,7 +485,7 @@ def _rows(s: _View, m: _View, conv: Conventions, notes: dict[tuple[str, int], st
             row = _compare(s.delta[l], m.delta[l], l + 1, "delta", name)  # type: ignore[arg-type]
             zeros = int(np.sum(s.z[l] == 0.0))
             if zeros:
-                row.note = f"zeros={zeros} (ReLU'(0))"
+                row.note = ", ".join(filter(None, (row.note, f"zeros={zeros} (ReLU'(0))")))
             rows.append(row)
         rows.append(_compare(s.dW[l], m.dW[l], l + 1, "dW", name))
         if s.db is not None:
@@ -507,8 +518,18 @@ def _compare(ref: np.ndarray, other: np.ndarray | None, layer: int | None, qty: 
     with np.errstate(invalid="ignore"):
         norm_rel = float(np.linalg.norm(other - ref) / norm) if norm else 0.0
     exact = bool(np.array_equal(ref, other))
+    note = "" if np.all(np.isfinite(other)) else "not finite (nan or inf)"
     return Row(
-        layer, qty, ref.shape, exact, close, float(diff.max(initial=0.0)), float(rel.max(initial=0.0)), norm_rel, worst
+        layer,
+        qty,
+        ref.shape,
+        exact,
+        close,
+        float(diff.max(initial=0.0)),
+        float(rel.max(initial=0.0)),
+        norm_rel,
+        worst,
+        note,
     )
 
 
@@ -716,6 +737,22 @@ def _relu_zeros(mlp: MLP, s: _View) -> bool:
 
 
 # ---- input checks and formatting -------------------------------------------------------------------
+def _check_matrix(mm: Any, mlp: MLP, conv: Conventions) -> None:
+    """``matrix=`` must be a MatrixMLP of the same network computing the same cost as the call."""
+    if not isinstance(mm, MatrixMLP):
+        raise TypeError(f"matrix: expected a MatrixMLP, got {type(mm).__name__}")
+    if mm.sizes != mlp.sizes or mm.activations != mlp.activations:
+        raise ValueError(
+            f"matrix: expected the MLP's network, sizes {mlp.sizes} and activations {mlp.activations}; "
+            f"got sizes {mm.sizes} and activations {mm.activations}"
+        )
+    if mm.conventions.loss != conv.loss:
+        raise ValueError(
+            f"matrix: its conventions have loss={mm.conventions.loss!r} and this call has loss={conv.loss!r}; "
+            "give both the same loss (other conventions may differ: the report shows where)"
+        )
+
+
 def _inputs(mlp: MLP, X: Any, Y: Any, conv: Conventions) -> tuple[np.ndarray, np.ndarray]:
     Xa = np.asarray(X, dtype=np.float64)
     n_in, n_out = mlp.sizes[0], mlp.sizes[-1]

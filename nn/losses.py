@@ -25,6 +25,7 @@ from typing import Any, cast
 import numpy as np
 
 from autograd_core import Value
+from autograd_core.inputs import real, short
 
 Outputs = Sequence[Sequence[Value]] | Sequence[Value]
 REDUCTIONS = ("mean", "sum")
@@ -91,7 +92,7 @@ def hinge(scores: Outputs, targets: Any, reduction: str = "mean") -> Value:
     Y = _targets(targets, len(batch), 1, "hinge").ravel()
     labels = set(np.unique(Y).tolist())
     if not labels <= {-1.0, 1.0} and not labels <= {0.0, 1.0}:
-        raise ValueError(f"hinge: expected labels -1/+1 or 0/1, got {sorted(labels)}")
+        raise ValueError(f"hinge: expected labels -1/+1 or 0/1, got {short(sorted(labels))}")
     if labels <= {0.0, 1.0}:
         Y = 2 * Y - 1
     return _reduce([(1 - s * y).relu() for (s,), y in zip(batch, Y.tolist())], reduction)
@@ -104,7 +105,15 @@ def l2_penalty(parameters: Sequence[Value], l2: float) -> Value:
     ``backprop train --l2``).
     """
     params = list(parameters)
-    return Value.dot(params, params) * float(l2)
+    return Value.dot(params, params) * l2_coefficient(l2)
+
+
+def l2_coefficient(l2: object) -> float:
+    """The one check of an L2 coefficient λ (l2_penalty, fit, Conventions): a finite number >= 0."""
+    f = real(l2, "l2")
+    if f < 0.0:
+        raise ValueError(f"l2: expected a number >= 0, got {short(l2)}")
+    return f
 
 
 LOSSES: dict[str, Callable[..., Value]] = {
@@ -167,7 +176,7 @@ def _class_targets(targets: Any, n: int, k: int) -> np.ndarray:
 
 def _reduce(per_sample: list[Value], reduction: str) -> Value:
     if reduction not in REDUCTIONS:
-        raise ValueError(f"reduction: expected 'mean' or 'sum', got {reduction!r}")
+        raise ValueError(f"reduction: expected 'mean' or 'sum', got {short(reduction)}")
     if reduction == "sum":
         return Value.sum(per_sample, label="loss")
     mean = Value.sum(per_sample) * (1.0 / len(per_sample))

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from autograd_core import Value
+from autograd_core.inputs import count, short
 from nn import labels
 from nn.activations import activation_named
 
@@ -144,11 +145,11 @@ class MLP(Module):
         self.activation = activation_named(activation).name
         self.output_activation = activation_named(output_activation).name
         if init not in INITS:
-            raise ValueError(f"init: expected one of {', '.join(INITS)}, got {init!r}")
+            raise ValueError(f"init: expected one of {', '.join(INITS)}, got {short(init)}")
         self.bias = bool(bias)
         self.init = init
         self.seed = seed
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(count(seed, "seed"))
         self.layers = []
         for l, (n_in, n_out) in enumerate(itertools.pairwise(sizes), start=1):
             f = self.output_activation if l == len(sizes) - 1 else self.activation

@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 
 from autograd_core import Value
-from nn.losses import LOSSES, l2_penalty
+from autograd_core.inputs import count, short
+from nn.losses import LOSSES, l2_coefficient, l2_penalty
 from nn.matrix import MatrixMLP
 from nn.module import MLP
 from nn.optim import SGD, Adam, Optimizer
@@ -71,15 +72,19 @@ def fit(
 
     micrograd's demo loop is one call (100 full-batch steps, lr 1.0 - 0.9 k / 100):
     ``fit(model, X, y, loss="hinge", lr=schedules.linear(1.0, 0.1, 100), epochs=100, l2=1e-4, shuffle=False)``
+
+    Training that diverges stops with an OverflowError naming where the numbers left the float
+    range, in either engine (a node of the graph; a quantity and layer of the matrix view).
     """
     Xa, Ya = _data(model, X, y)
+    l2 = l2_coefficient(l2)
+    rng = np.random.default_rng(count(seed, "seed"))
     loss_name = _loss_for(model, loss, Ya, reduction, l2)
     schedule, rate = (lr, _rate(lr, 0)) if callable(lr) else (None, lr)
     opt = _optimizer(optimizer, model, rate)
     n = len(Xa)
     size = n if batch_size is None else _positive_int(batch_size, "batch_size")
     epochs = _positive_int(epochs, "epochs")
-    rng = np.random.default_rng(seed)
     rows = Xa.tolist()
     history = History()
     bar = _progress_bar(epochs, progress)
@@ -205,7 +210,7 @@ def resolve_loss(loss: str, Y: np.ndarray, n_out: int) -> str:
     """The loss "auto" stands for, given the targets and the number of output units."""
     if loss != "auto":
         if loss not in LOSSES:
-            raise ValueError(f"loss: expected 'auto' or one of {', '.join(LOSSES)}, got {loss!r}")
+            raise ValueError(f"loss: expected 'auto' or one of {', '.join(LOSSES)}, got {short(loss)}")
         return loss
     labels = set(np.unique(Y).tolist()) if Y.ndim == 1 or Y.shape[1] == 1 else None
     integral = labels is not None and all(float(v).is_integer() for v in labels)
@@ -269,12 +274,12 @@ def _optimizer(optimizer: str | Optimizer, model: Model, lr: float) -> Optimizer
         return SGD(model.parameters(), lr=lr)
     if optimizer == "adam":
         return Adam(model.parameters(), lr=lr)
-    raise ValueError(f"optimizer: expected 'sgd', 'adam' or an Optimizer, got {optimizer!r}")
+    raise ValueError(f"optimizer: expected 'sgd', 'adam' or an Optimizer, got {short(optimizer)}")
 
 
 def _positive_int(x: Any, name: str) -> int:
     if isinstance(x, bool) or not isinstance(x, int | np.integer) or x < 1:
-        raise ValueError(f"{name}: expected a positive int, got {x!r}")
+        raise ValueError(f"{name}: expected a positive int, got {short(x)}")
     return int(x)
 
 
