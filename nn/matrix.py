@@ -20,15 +20,17 @@ and the (n_in, n_out) weight layout are exact transposes at the boundary.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
 
+from autograd_core.inputs import short
 from nn import labels
 from nn.activations import ACTIVATIONS, activation_named
-from nn.losses import LOSSES
+from nn.losses import LOSSES, l2_coefficient
 from nn.module import MLP
 
 LAYOUTS = ("columns", "rows")
@@ -38,7 +40,7 @@ L2_ON = ("weights", "all")
 
 def _choice(value: Any, allowed: tuple, name: str) -> None:
     if value not in allowed:
-        raise ValueError(f"{name}: expected one of {', '.join(map(repr, allowed))}, got {value!r}")
+        raise ValueError(f"{name}: expected one of {', '.join(map(repr, allowed))}, got {short(value)}")
 
 
 @dataclass(frozen=True)
@@ -72,8 +74,7 @@ class Conventions:
         _choice(self.w_layout, W_LAYOUTS, "w_layout")
         _choice(self.l2_on, L2_ON, "l2_on")
         _choice(self.relu_grad_at_zero, (0.0, 0.5, 1.0), "relu_grad_at_zero")
-        if not (isinstance(self.l2, int | float) and self.l2 >= 0):
-            raise ValueError(f"l2: expected a number >= 0, got {self.l2!r}")
+        l2_coefficient(self.l2)
 
 
 @dataclass(frozen=True)
@@ -180,7 +181,7 @@ def conventions_for(preset: str | None = None, **overrides: Any) -> Conventions:
 
 def preset_named(name: str) -> Preset:
     if name not in PRESETS:
-        raise ValueError(f"preset: expected one of {', '.join(PRESETS)}, got {name!r}")
+        raise ValueError(f"preset: expected one of {', '.join(PRESETS)}, got {short(name)}")
     return PRESETS[name]
 
 
@@ -292,13 +293,22 @@ class MatrixMLP:
 
     # ---- the forward pass --------------------------------------------------------------------
     def forward(self, X: np.ndarray) -> np.ndarray:
-        """a^L for a batch X ((n_in, N) in columns, (N, n_in) in rows); keeps every z^l and a^l."""
+        """a^L for a batch X ((n_in, N) in columns, (N, n_in) in rows); keeps every z^l and a^l.
+
+        Raises OverflowError naming the layer when z^l leaves the float range (or names the
+        weight or bias that is not finite), as the scalar engine does: never a silent nan.
+        """
         A = self._samples(X, self.sizes[0], "X")
+        if not _finite(A):
+            raise ValueError("X: expected finite numbers, got nan or inf")
         self.a, self.z = [A], []
         for l, f in enumerate(self.activations):
-            Z = self._W(l) @ A
-            if self.biases is not None:
-                Z += self.biases[l][:, None]
+            with np.errstate(over="ignore", invalid="ignore"):  # checked just below, by name
+                Z = self._W(l) @ A
+                if self.biases is not None:
+                    Z += self.biases[l][:, None]
+            if not _finite(Z):
+                raise self._overflow(l, "z", "forward")
             A = ACTIVATIONS[f].f(Z)
             self.z.append(Z)
             self.a.append(A)
@@ -308,7 +318,17 @@ class MatrixMLP:
         return self.a[-1]
 
     def loss(self, Y: Any) -> float:
-        """The cost C of the last forward pass against targets Y (penalty included)."""
+        """The cost C of the last forward pass against targets Y (penalty included).
+
+        Raises OverflowError when it leaves the float range.
+        """
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = self._loss(Y)
+        if not math.isfinite(total):
+            raise OverflowError("the loss overflowed the float range")
+        return total
+
+    def _loss(self, Y: Any) -> float:
         Z, T = self._column(self.z[-1]), self._targets(Y)
         c = self.conventions
         n = Z.shape[1]
@@ -348,18 +368,22 @@ class MatrixMLP:
         delta: list[np.ndarray] = [np.empty(0)] * L
         dW: list[np.ndarray] = [np.empty(0)] * L
         db: list[np.ndarray] = [np.empty(0)] * L
-        D = self.output_delta(Y)  # BP1
-        for l in range(L - 1, -1, -1):
-            delta[l] = D
-            dW[l] = D @ self._column(self.a[l]).T  # BP4
-            db[l] = D.sum(axis=1)  # BP3
-            if l > 0:
-                D = (self._W(l).T @ D) * self._f_prime(l - 1)  # BP2
-        if c.l2:
-            for l in range(L):
-                dW[l] = dW[l] + 2.0 * c.l2 * self._W(l)
-                if c.l2_on == "all" and self.biases is not None:
-                    db[l] = db[l] + 2.0 * c.l2 * self.biases[l]
+        with np.errstate(over="ignore", invalid="ignore"):  # each result is checked, by name
+            D = self.output_delta(Y)  # BP1
+            for l in range(L - 1, -1, -1):
+                delta[l] = _checked(D, l, "δ")
+                dW[l] = D @ self._column(self.a[l]).T  # BP4
+                db[l] = D.sum(axis=1)  # BP3
+                if l > 0:
+                    D = (self._W(l).T @ D) * self._f_prime(l - 1)  # BP2
+            if c.l2:
+                for l in range(L):
+                    dW[l] = dW[l] + 2.0 * c.l2 * self._W(l)
+                    if c.l2_on == "all" and self.biases is not None:
+                        db[l] = db[l] + 2.0 * c.l2 * self.biases[l]
+        for l in range(L):
+            _checked(dW[l], l, "∂C/∂W")
+            _checked(db[l], l, "∂C/∂b")
         grads = Gradients(
             self.loss(Y),
             [d.T if c.layout == "rows" else d for d in delta],
@@ -405,6 +429,17 @@ class MatrixMLP:
         return grad_s * (S * (1.0 - S)) * scale
 
     # ---- helpers ---------------------------------------------------------------------------------
+    def _overflow(self, l: int, quantity: str, where: str) -> Exception:
+        """The error for layer l+1's ``quantity`` gone out of the float range: a parameter that is
+        not finite (set by hand, or by an optimizer step that overflowed) is named first."""
+        params = [("W", self.weights[l])] + ([("b", self.biases[l])] if self.biases is not None else [])
+        for name, arr in params:
+            if not _finite(arr):
+                return OverflowError(
+                    f"{name}^{l + 1} is not finite (set by hand, or by an optimizer step that overflowed)"
+                )
+        return OverflowError(f"{quantity}^{l + 1} overflowed the float range in the {where} pass")
+
     def _W(self, l: int) -> np.ndarray:
         """W^{l+1} in (n_out, n_in) orientation, whatever the storage layout."""
         return self.weights[l].T if self.conventions.w_layout == "in_out" else self.weights[l]
@@ -495,6 +530,17 @@ class MatrixMLP:
     def __repr__(self) -> str:
         layers = " → ".join([str(self.sizes[0])] + [f"{n} {f}" for n, f in zip(self.sizes[1:], self.activations)])
         return f"MatrixMLP({layers}{'' if self.biases is not None else ', no bias'}; {self.conventions})"
+
+
+def _finite(M: np.ndarray) -> bool:
+    return bool(np.isfinite(M).all())
+
+
+def _checked(M: np.ndarray, l: int, quantity: str) -> np.ndarray:
+    """M, after making sure the backward pass kept layer l+1's ``quantity`` in the float range."""
+    if not _finite(M):
+        raise OverflowError(f"{quantity}^{l + 1} overflowed the float range in the backward pass")
+    return M
 
 
 def _check_network(mlp: MLP, preset: str) -> None:
