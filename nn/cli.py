@@ -11,12 +11,16 @@ Each subcommand is two functions: ``_add_<name>`` declares its arguments and ``<
 runs it and returns the exit status; list ``_add_<name>`` in ``SUBCOMMANDS`` to add one.
 Errors in what the user typed exit with status 2 and one ``backprop: error: ...`` line on
 stderr (argparse's own convention); a missing program or an unwritable file, with status 1.
+Output files are checked (extension, folder) before any work is done, so none is lost. A
+library error that no subcommand expected (ValueError, OverflowError, ...) still gives one
+line and status 1, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -24,9 +28,11 @@ from typing import Any, TypeVar
 from autograd_core import GraphvizNotFoundError, Stepper, Value, draw, save
 from autograd_core.dot import GraphvizError
 from autograd_core.expr import ExpressionError, parse
+from autograd_core.inputs import short
 
 PROG = "backprop"
 MAX_NODES = 1000  # an expression of MAX_LENGTH characters has fewer nodes than this
+MAX_MESSAGE = 300  # an error line that quotes what was typed is cut to this length
 
 T = TypeVar("T")
 
@@ -49,13 +55,29 @@ def main(argv: list[str] | None = None) -> int:
     try:
         status: int = args.run(args)
     except CommandError as e:
-        print(f"{PROG}: error: {e}", file=sys.stderr)
+        print(f"{PROG}: error: {_line(str(e), limit=1000)}", file=sys.stderr)  # ours: bounded where made
         return e.status
+    except (ValueError, OverflowError, ZeroDivisionError, FloatingPointError) as e:  # a safety net
+        print(f"{PROG}: error: {_line(str(e))}", file=sys.stderr)
+        return 1
     return status
 
 
+def _line(message: str, limit: int = MAX_MESSAGE) -> str:
+    """A message as one line of at most ``limit`` characters."""
+    text = " ".join(message.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its error messages cut to a bounded excerpt of what was typed."""
+
+    def error(self, message: str) -> Any:
+        super().error(_line(message))
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROG,
         description="Backpropagation made visible and checkable: train an MLP, compare its scalar graph with "
         "its matrix view, draw a computation graph, step through backprop.",
@@ -87,6 +109,7 @@ def _add_graph(commands: argparse._SubParsersAction) -> None:
 
 
 def graph(args: argparse.Namespace) -> int:
+    _output_file(args.output, "--output")
     out = _expression(args)
     _backward(out)
     show = not args.no_local_grads
@@ -114,8 +137,7 @@ def _add_steps(commands: argparse._SubParsersAction) -> None:
 
 def steps(args: argparse.Namespace) -> int:
     out = _expression(args)
-    if not args.output.lower().endswith((".html", ".htm")):
-        raise CommandError(f"--output: expected a file name ending in .html, got {args.output!r}")
+    _output_file(args.output, "--output", (".html", ".htm"))
     title = f"backprop steps: {args.expression}"
     stepper = _render(lambda: Stepper(out, rankdir=args.rankdir, max_nodes=MAX_NODES, title=title))
     _write(lambda: stepper.save(args.output), args.output)
@@ -149,13 +171,14 @@ def _assignment(text: str) -> tuple[str, float]:
     """One NAME=NUMBER argument of --set (argparse turns the error into a usage message)."""
     name, sep, number = text.partition("=")
     if not sep or not name.strip():
-        raise argparse.ArgumentTypeError(f"expected NAME=NUMBER, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected NAME=NUMBER, got {short(text)}")
+    shown = short(name.strip(), 30)[1:-1]
     try:
         value = float(number)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number after {name.strip()}=, got {number!r}") from None
+        raise argparse.ArgumentTypeError(f"expected a number after {shown}=, got {short(number)}") from None
     if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"expected a finite number after {name.strip()}=, got {number!r}")
+        raise argparse.ArgumentTypeError(f"expected a finite number after {shown}=, got {short(number)}")
     return name.strip(), value
 
 
@@ -169,7 +192,7 @@ def _expression(args: argparse.Namespace) -> Value:
     try:
         out = parse(args.expression, values)
     except ExpressionError as e:
-        raise CommandError(f"{args.expression!r}: {e}") from None
+        raise CommandError(f"{short(args.expression, 40)}: {e}") from None
     if not out.label:
         out.label = "out"
     return out
@@ -187,7 +210,7 @@ def _render(make: Callable[[], T]) -> T:
         return make()
     except (GraphvizNotFoundError, GraphvizError) as e:
         raise CommandError(str(e), status=1) from None
-    except ValueError as e:  # too many nodes to draw, or too costly a layout
+    except (ValueError, OverflowError) as e:  # too many nodes, too costly a layout; gradients that overflow
         raise CommandError(str(e)) from None
 
 
@@ -257,7 +280,7 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=_positive, default=None, help="default: the whole dataset")
     p.add_argument("--l2", type=_non_negative, default=0.0, help="L2 penalty on all parameters (default: 0)")
     p.add_argument("--engine", choices=["scalar", "matrix"], default="scalar", help="default: %(default)s")
-    p.add_argument("--seed", type=int, default=0, help="seeds the data, the weights and the batches (default: 0)")
+    p.add_argument("--seed", type=_count, default=0, help="seeds the data, the weights and the batches (default: 0)")
     p.add_argument(
         "--plot", metavar="FILE", help="write the loss curve and, for 2-D data, the decision boundary (.png/.svg/.pdf)"
     )
@@ -274,15 +297,14 @@ def train(args: argparse.Namespace) -> int:
     from nn.matrix import MatrixMLP
     from nn.train import resolve_loss
 
-    if args.plot and not args.plot.lower().endswith((".png", ".svg", ".pdf")):
-        raise CommandError(f"--plot: expected a file name ending in .png, .svg or .pdf, got {args.plot!r}")
-    if args.save and not args.save.lower().endswith((".npz", ".json")):
-        raise CommandError(f"--save: expected a file name ending in .npz or .json, got {args.save!r}")
+    if args.plot:
+        _output_file(args.plot, "--plot", (".png", ".svg", ".pdf"))
+        _plotting_available()
+    if args.save:
+        _output_file(args.save, "--save", (".npz", ".json"))
     X, y = _dataset(DATASETS[args.dataset], args)
-    classes = int(y.max()) + 1
-    model = nn.MLP(
-        X.shape[1], [*args.hidden, classes if classes > 2 else 1], activation=args.activation, seed=args.seed
-    )
+    outputs = _output_units(args.loss, int(y.max()) + 1, args.dataset)
+    model = nn.MLP(X.shape[1], [*args.hidden, outputs], activation=args.activation, seed=args.seed)
     loss = resolve_loss(args.loss, y, model.sizes[-1])
     try:
         trained = MatrixMLP.from_mlp(model, loss=loss, l2=args.l2, l2_on="all") if args.engine == "matrix" else model
@@ -299,8 +321,10 @@ def train(args: argparse.Namespace) -> int:
             seed=args.seed,
             progress=not args.no_progress,
         )
-    except (ValueError, OverflowError) as e:
+    except ValueError as e:
         raise CommandError(str(e)) from None
+    except OverflowError as e:
+        raise CommandError(f"training diverged: {e}; try a smaller --lr", status=1) from None
     if isinstance(trained, MatrixMLP):
         model = trained.to_mlp()
     acc = history.accuracy[-1]
@@ -317,6 +341,43 @@ def train(args: argparse.Namespace) -> int:
     if args.save:
         _write(lambda: nn.save(model, args.save), args.save)
     return 0 if np.isfinite(history.loss[-1]) else 1
+
+
+def _output_units(loss: str, classes: int, dataset: str) -> int:
+    """The width of the output layer: one unit per class for softmax cross-entropy (and for
+    "auto" with three or more classes), else one unit."""
+    if loss == "cross_entropy" or (loss == "auto" and classes > 2):
+        return max(classes, 2)
+    if classes > 2:
+        raise CommandError(
+            f"--loss {loss} needs two classes (one output unit), and {dataset} has {classes}: "
+            "use --loss cross_entropy (or auto)"
+        )
+    return 1
+
+
+def _plotting_available() -> None:
+    """Say that matplotlib is missing before training, not after."""
+    from nn.plot import _figure_class
+
+    try:
+        _figure_class()
+    except ImportError as e:
+        raise CommandError(str(e), status=1) from None
+
+
+def _output_file(path: str, option: str, extensions: tuple[str, ...] = ()) -> None:
+    """Check a file to write before any work is done: its extension and its folder."""
+    if extensions and not path.lower().endswith(extensions):
+        names = ", ".join(extensions[:-1]) + f" or {extensions[-1]}" if len(extensions) > 1 else extensions[0]
+        raise CommandError(f"{option}: expected a file name ending in {names}, got {short(path)}")
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise CommandError(f"{option}: {short(path)} is a folder; expected a file name")
+    if not os.path.isdir(folder):
+        raise CommandError(f"{option}: the folder {short(folder)} does not exist", status=1)
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise CommandError(f"{option}: cannot write into the folder {short(folder)}", status=1)
 
 
 def _dataset(make: Callable[..., tuple], args: argparse.Namespace) -> tuple:
@@ -366,9 +427,9 @@ def _add_check(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--reduction", choices=["mean", "sum"], default=None, help="default: the preset's, else mean")
     p.add_argument("--preset", choices=list(PRESETS), default=None, help="a source's conventions, network and sizes")
     p.add_argument("--samples", type=_positive, default=8, help="samples in the batch (default: %(default)s)")
-    p.add_argument("--numeric", type=int, default=60, help="parameters checked by central differences (default: 60)")
+    p.add_argument("--numeric", type=_count, default=60, help="parameters checked by central differences (default: 60)")
     p.add_argument("--no-torch", action="store_true", help="leave out the PyTorch column")
-    p.add_argument("--seed", type=int, default=0, help="seeds the weights and the batch (default: %(default)s)")
+    p.add_argument("--seed", type=_count, default=0, help="seeds the weights and the batch (default: %(default)s)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--backprop", metavar="FILE.py:FUNCTION", help="check your own backprop function (runs your file)")
     p.add_argument(
@@ -428,7 +489,7 @@ def check(args: argparse.Namespace) -> int:
             loss=loss,
             reduction=args.reduction,
             preset=args.preset,
-            numeric=max(0, args.numeric),
+            numeric=args.numeric,
             torch=False if args.no_torch else None,
             seed=args.seed,
             notation=args.notation,
@@ -503,33 +564,47 @@ def _sizes(text: str) -> list[int]:
     try:
         sizes = [int(s) for s in text.split(",")]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated positive ints like 16,16, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated positive ints like 16,16, got {short(text)}"
+        ) from None
     if not sizes or min(sizes) < 1:
-        raise argparse.ArgumentTypeError(f"expected comma-separated positive ints like 16,16, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected comma-separated positive ints like 16,16, got {short(text)}")
     return sizes
 
 
 def _positive(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive int, got {text!r}") from None
+    n = _int(text, "a positive int")
     if n < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive int, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a positive int, got {short(text)}")
     return n
+
+
+def _count(text: str) -> int:
+    """An int >= 0: a seed, or a number of entries to check."""
+    n = _int(text, "an int >= 0")
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"expected an int >= 0, got {short(text)}")
+    return n
+
+
+def _int(text: str, what: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {short(text)}") from None
 
 
 def _positive_float(text: str) -> float:
     x = _float(text)
     if x <= 0:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {short(text)}")
     return x
 
 
 def _non_negative(text: str) -> float:
     x = _float(text)
     if x < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {short(text)}")
     return x
 
 
@@ -537,9 +612,9 @@ def _float(text: str) -> float:
     try:
         x = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected a number, got {short(text)}") from None
     if not math.isfinite(x):
-        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {short(text)}")
     return x
 
 
