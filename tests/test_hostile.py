@@ -1,0 +1,373 @@
+"""Hostile and careless input (issue 13): every case gets a clean, short error, and nothing is lost.
+
+The table below is the contract: an input, the error type it raises and a phrase of the message.
+Then the command line (every subcommand over bad arguments: exit status 2, or 1 for a runtime
+failure, one ``backprop ...error:`` line on stderr, never a traceback), state after a failed
+backward(), the matrix view stopping like the scalar engine, and a fuzz of the expression parser
+under a memory limit.
+"""
+
+import math
+import os
+import subprocess
+import sys
+import textwrap
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import nn
+from autograd_core import Value, zero_grad
+from autograd_core.expr import ExpressionError, parse
+from nn.cli import main
+from nn.compare import compare_gradients
+from nn.data import moons
+from nn.losses import l2_penalty
+from nn.matrix import Conventions, MatrixMLP
+
+NAN, INF = math.nan, math.inf
+LONG = "a" * 100_000
+
+
+def hand_set(x: float, label: str = "") -> Value:
+    """A leaf whose .data was set by hand to x (the constructor would refuse it)."""
+    v = Value(1.0, label=label)
+    v.data = x
+    return v
+
+
+def moons_model(engine: str = "scalar"):
+    X, y = moons(n=40, seed=0)
+    model = nn.MLP(2, [8, 1], activation="relu", seed=0)
+    return (MatrixMLP.from_mlp(model, loss="mse") if engine == "matrix" else model), X, y
+
+
+def small_batch():
+    model = nn.MLP(3, [4, 2], seed=1)
+    X = np.random.default_rng(0).normal(size=(5, 3))
+    return model, X, np.array([0, 1, 1, 0, 1])
+
+
+CASES = [
+    # ---- the scalar engine: a .data set to nan or inf by hand is caught where it enters --------
+    *[
+        (f"{op}({x})", lambda op=op, x=x: getattr(hand_set(x, "a"), op)(), OverflowError, "not finite")
+        for op in ("exp", "log", "tanh", "sigmoid", "relu", "__neg__")
+        for x in (NAN, INF, -INF)
+        if not (op == "log" and x == -INF)
+    ],
+    ("log(-inf)", lambda: hand_set(-INF).log(), ValueError, "expected a positive operand"),
+    ("nan + x", lambda: hand_set(NAN) + Value(1.0), OverflowError, "not finite"),
+    ("x * nan", lambda: Value(0.0) * hand_set(NAN), OverflowError, "not finite"),
+    ("x / inf", lambda: Value(1.0) / hand_set(INF), OverflowError, "not finite"),
+    ("1 / inf", lambda: 1.0 / hand_set(INF), OverflowError, "not finite"),
+    ("2 ** -inf", lambda: 2.0 ** hand_set(-INF), OverflowError, "not finite"),
+    ("nan ** 0", lambda: hand_set(NAN) ** 0, OverflowError, "not finite"),
+    ("x ** nan", lambda: Value(2.0) ** hand_set(NAN), OverflowError, "not finite"),
+    ("dot with nan", lambda: Value.dot([hand_set(NAN)], [0.0]), OverflowError, "not finite"),
+    ("sum with inf", lambda: Value.sum([hand_set(INF), hand_set(-INF)]), OverflowError, "not finite"),
+    # ---- short, precise messages ------------------------------------------------------------------
+    ("zero_grad(3)", lambda: zero_grad(3), TypeError, "zero_grad: expected a Value"),
+    ("0-d array + Value", lambda: np.array(3.0) + Value(1.0), TypeError, "use .item()"),
+    ("Value * 0-d array", lambda: Value(1.0) * np.array(3.0), TypeError, "use .item()"),
+    ("Value(0-d array)", lambda: Value(np.array(3.0)), TypeError, "use .item()"),
+    ("a huge integer", lambda: parse("1" + "0" * 400, {}), ExpressionError, "too large for a float"),
+    ("10**400 as digits", lambda: parse(str(10**400), {}), ExpressionError, "too large for a float"),
+    ("1e400", lambda: parse("1e400", {}), ExpressionError, "finite"),
+    ("a long expression", lambda: parse(LONG, {}), ExpressionError, "100,000 characters long"),
+    ("a long name", lambda: parse("a", {LONG: 1.0}), ExpressionError, "no value for the name"),
+    ("a long bad name", lambda: parse("a", {"a": 1.0, "-" + LONG: 1.0}), ExpressionError, "cannot be a name"),
+    ("a long unused name", lambda: parse("a", {"a": 1.0, LONG: 1.0}), ExpressionError, "does not use"),
+    ("leading spaces", lambda: parse("   1 +* 2", {}), ExpressionError, "column 7:"),
+    # ---- L2 penalties: one rule everywhere ----------------------------------------------------
+    ("fit(l2=-1)", lambda: nn.fit(*moons_model(), l2=-1, epochs=1, progress=False), ValueError, "l2: expected"),
+    ("Conventions(l2=-1)", lambda: Conventions(l2=-1), ValueError, "l2: expected"),
+    ("Conventions(l2=nan)", lambda: Conventions(l2=NAN), ValueError, "l2: expected"),
+    ("l2_penalty(-1)", lambda: l2_penalty([Value(1.0)], -1), ValueError, "l2: expected"),
+    ("l2_penalty(True)", lambda: l2_penalty([Value(1.0)], True), TypeError, "l2: expected"),
+    # ---- seeds ----------------------------------------------------------------------------------
+    ("fit(seed=-1)", lambda: nn.fit(*moons_model(), seed=-1, epochs=1, progress=False), ValueError, "seed:"),
+    ("MLP(seed=-1)", lambda: nn.MLP(2, [1], seed=-1), ValueError, "seed:"),
+    ("compare(seed=-1)", lambda: compare_gradients(*small_batch(), loss="cross_entropy", seed=-1), ValueError, "seed:"),
+    # ---- compare_gradients checks its arguments ---------------------------------------------
+    *[
+        (
+            f"numeric={n!r}",
+            lambda n=n: compare_gradients(*small_batch(), loss="cross_entropy", numeric=n),
+            err,
+            "numeric:",
+        )
+        for n, err in ((-5, ValueError), (2.5, TypeError), ("x", TypeError))
+    ],
+    (
+        "matrix= with another loss",
+        lambda: compare_gradients(
+            *small_batch(), loss="cross_entropy", matrix=MatrixMLP.from_mlp(small_batch()[0], loss="mse")
+        ),
+        ValueError,
+        "loss='mse'",
+    ),
+]
+
+
+@pytest.mark.parametrize("make, error, phrase", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_each_case_raises_a_clean_error(make, error, phrase):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a numpy or syntax warning is a failure too
+        with pytest.raises(error) as info:
+            make()
+    message = str(info.value)
+    assert phrase in message
+    assert len(message) < 400, message  # a bounded excerpt of the input, never all of it
+    assert "\n" not in message
+
+
+def test_value_sum_of_nothing_is_a_float():
+    out = Value.sum([])
+    assert out.data == 0.0 and type(out.data) is float
+
+
+def test_an_overflow_in_a_wide_node_names_at_most_four_operands():
+    weights = [Value(1e300, label=f"w{k}") for k in range(500)]
+    with pytest.raises(OverflowError) as info:
+        Value.dot(weights, [1e10] * 500)
+    message = str(info.value)
+    assert "w3" in message and "w4'" not in message and "largest of its 500 operands" in message
+    assert len(message) < 300
+
+
+@pytest.mark.parametrize("text", ["1if 1else 2", "1or 2", "0x1for x in y", "'\\d'", "1 is 1", "(1)(2)"])
+def test_parsing_leaks_no_syntax_warning(text):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ExpressionError):
+            parse(text, {})
+    assert [str(w.message) for w in caught] == []
+
+
+def test_parse_error_columns_count_leading_whitespace():
+    for text in ("1 +* 2", "  1 +* 2", "\t1 +* 2"):
+        with pytest.raises(ExpressionError) as info:
+            parse(text, {})
+        lead = len(text) - len(text.lstrip())
+        assert info.value.column == 4 + lead
+        assert text[info.value.column - 1] == "*"
+
+
+# ---- state stays consistent after a failed backward() -----------------------------------------------
+def overflowing_graph():
+    """a*1e-300, then log (local derivative 1e308), then * 1e10: the gradient overflows halfway."""
+    a, b = Value(1e-8, label="a"), Value(2.0, label="b")
+    ok = a * b
+    bad = (a * 1e-300).log() * 1e10
+    return a, b, ok, bad
+
+
+def test_a_failed_backward_leaves_every_grad_as_it_was():
+    a, b, ok, bad = overflowing_graph()
+    ok.backward()
+    before = [(n, n.grad) for n in (a, b, ok)]
+    inner = bad.parents[0]
+    inner.grad = 7.0  # a non-leaf grad from an earlier pass
+    with pytest.raises(OverflowError, match="overflowed"):
+        bad.backward()
+    assert [(n, n.grad) for n, _ in before] == before
+    assert inner.grad == 7.0
+    ok.backward()  # the next ordinary backward() works, and accumulates as usual
+    assert (a.grad, b.grad) == (4.0, 2e-8)
+
+
+def test_a_failed_backward_in_a_loop_can_be_retried():
+    x = Value(1e-300, label="x")
+    out = x.log() * 1e10
+    for _ in range(3):
+        with pytest.raises(OverflowError):
+            out.backward()
+        assert x.grad == 0.0
+
+
+# ---- the matrix view stops like the scalar engine ---------------------------------------------------
+@pytest.mark.parametrize("engine", ["scalar", "matrix"])
+def test_a_diverging_fit_stops_with_a_clean_overflow_error(engine):
+    model, X, y = moons_model(engine)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(OverflowError) as info:
+            nn.fit(model, X, y, loss="mse", optimizer="sgd", lr=1e8, epochs=200, progress=False)
+    assert "overflow" in str(info.value) and len(str(info.value)) < 400
+
+
+def test_the_matrix_view_names_the_layer_and_quantity():
+    mm = MatrixMLP([np.full((2, 2), 1e200), np.full((1, 2), 1e200)], None, ["relu", "linear"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(OverflowError, match=r"z\^2 overflowed the float range in the forward pass"):
+            mm.forward(np.ones((2, 3)))
+        mm = MatrixMLP([np.full((2, 2), 8e307), np.full((1, 2), 1e-300)], None, ["relu", "linear"])
+        mm.forward(np.ones((2, 3)))  # z^1 = 1.6e308 and z^2 = 3.2e8 are finite; δ^2 a^1 is not
+        with pytest.raises(OverflowError, match=r"∂C/∂W\^2 overflowed the float range in the backward pass"):
+            mm.backward(np.zeros((1, 3)))
+
+
+def test_the_matrix_view_names_a_weight_set_to_nan():
+    mm = MatrixMLP([np.ones((2, 2)), np.ones((1, 2))], None, ["tanh", "linear"])
+    mm.weights[1][0, 0] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(OverflowError, match=r"W\^2 is not finite"):
+            mm.forward(np.ones((2, 3)))
+
+
+class InfDelta(MatrixMLP):
+    """A matrix view whose δ^L overflows: the backward pass stops there, naming it."""
+
+    def output_delta(self, Y):
+        D = super().output_delta(Y)
+        D[0, 0] = np.inf
+        return D
+
+
+class NanGradient(MatrixMLP):
+    """A matrix view that hands back a nan in ∂C/∂W^1 (its own backward, unchecked)."""
+
+    def backward(self, Y):
+        g = super().backward(Y)
+        g.dW[0] = g.dW[0].copy()
+        g.dW[0][0, 0] = np.nan
+        return g
+
+
+def test_compare_stops_at_an_overflow_in_the_matrix_view():
+    model, X, y = small_batch()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(OverflowError, match=r"δ\^2 overflowed the float range in the backward pass"):
+            compare_gradients(model, X, y, loss="cross_entropy", matrix=InfDelta.from_mlp(model, loss="cross_entropy"))
+
+
+def test_compare_never_passes_beside_a_nan():
+    model, X, y = small_batch()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mm = NanGradient.from_mlp(model, loss="cross_entropy")
+        report = compare_gradients(model, X, y, loss="cross_entropy", matrix=mm, numeric=False, torch=False)
+    assert not report.ok
+    text = str(report)
+    assert "PASS: the views agree" not in text and "not finite (nan or inf)" in text
+    row = next(r for r in report.rows if r.quantity == "dW" and r.layer == 1)
+    assert not row.close and row.note == "not finite (nan or inf)"
+
+
+# ---- the command line -------------------------------------------------------------------------------
+BAD_COMMANDS = [
+    (["steps", "log(a*1e-300)*1e10", "--set", "a=1e-8", "-o", "{tmp}/s.html"], 2, "overflowed"),
+    (["graph", "log(a*1e-300)*1e10", "--set", "a=1e-8", "-o", "{tmp}/g.dot"], 2, "overflowed"),
+    (["graph", LONG, "-o", "{tmp}/g.dot"], 2, "100,000 characters"),
+    (["steps", "x", "--set", "x=" + "9" * 5000, "-o", "{tmp}/s.html"], 2, "expected a finite number"),
+    (["graph", "a+", "--set", "a=1", "-o", "{tmp}/g.dot"], 2, "invalid expression"),
+    (["graph", "a", "--set", "a=1", "-o", "{tmp}/g.jpg"], 2, "--output"),
+    (["steps", "a", "--set", "a=1", "-o", "{tmp}/missing/s.html"], 1, "does not exist"),
+    (["check", "--seed", "-1"], 2, "--seed"),
+    (["check", "--numeric", "-5"], 2, "--numeric"),
+    (["check", "--numeric", "2.5"], 2, "--numeric"),
+    (["check", "--layers", LONG], 2, "--layers"),
+    (["train", "--seed", "-1"], 2, "--seed"),
+    (["train", "--dataset", "digits", "--seed", "-1"], 2, "--seed"),
+    (["train", "--l2", "-1"], 2, "--l2"),
+    (["train", "--lr", LONG], 2, "--lr"),
+    (["train", "--save", "{tmp}/missing/model.npz"], 1, "--save: the folder"),
+    (["train", "--plot", "{tmp}/missing/plot.png"], 1, "--plot: the folder"),
+    (["train", "--save", "{tmp}"], 2, "--save: expected a file name ending in .npz or .json"),
+    (["train", "--save", "{tmp}/x.npz/"], 2, "--save: expected a file name ending in .npz or .json"),
+    (["train", "--save", "{tmp}/model.pkl"], 2, "--save"),
+    (["train", "--dataset", "spiral", "--loss", "hinge"], 2, "--loss hinge"),
+    (["train", "--epochs", "30", "--lr", "1e12", "--optimizer", "sgd", "--engine", "matrix"], 1, "overflow"),
+    (["train", "--epochs", "30", "--lr", "1e12", "--optimizer", "sgd"], 1, "overflow"),
+    (["demo", "-o", "{tmp}/a-file"], 1, "cannot write"),
+]
+
+
+@pytest.mark.parametrize("argv, status, phrase", BAD_COMMANDS, ids=[" ".join(a)[:50] for a, _, _ in BAD_COMMANDS])
+def test_every_subcommand_refuses_bad_arguments_in_one_line(capsys, tmp_path, argv, status, phrase):
+    (tmp_path / "a-file").write_text("")
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = main([*argv, "--no-progress"] if argv[0] in ("train", "demo") else argv)
+    _, err = capsys.readouterr()
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    errors = [line for line in lines if "error:" in line]
+    assert len(errors) == 1 and errors[0] == lines[-1] and errors[0].startswith("backprop"), err
+    assert not lines[0].startswith("usage") or status == 2
+    assert (got, phrase in errors[0]) == (status, True), err
+    assert len(errors[0]) < 400, errors[0]
+    assert list(tmp_path.iterdir()) == [tmp_path / "a-file"]  # nothing written
+
+
+def test_train_with_cross_entropy_on_two_classes_uses_two_output_units(capsys):
+    status = main(["train", "--loss", "cross_entropy", "--epochs", "3", "--samples", "20", "--no-progress"])
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    assert "→ 2 linear) on moons" in out and "cross_entropy" in out
+
+
+def test_an_unexpected_library_error_becomes_one_line(capsys, monkeypatch):
+    import nn.cli
+
+    def broken(args):
+        raise ZeroDivisionError("something deep")
+
+    monkeypatch.setattr(nn.cli, "check", broken)  # build_parser binds the module's function
+    assert main(["check"]) == 1
+    assert capsys.readouterr().err == "backprop: error: something deep\n"
+
+
+# ---- a fuzz of the expression parser, in a child process with a memory limit -------------------
+FUZZ = textwrap.dedent(
+    """
+    import resource, sys
+    resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))  # 1 GiB of address space
+    from hypothesis import given, settings, strategies as st
+    from autograd_core import Value
+    from autograd_core.expr import ExpressionError, parse
+
+    PIECES = st.sampled_from(["a", "b", "x1", "1", "0", "2.5", "1e308", "9" * 30, "+", "-", "*", "/", "**",
+                              "(", ")", " ", "exp", "log", "tanh", "sigmoid", "relu", ",", "=", "'", ".", "[", "]",
+                              "lambda", ":", "if", "else", "is", "not", "@", "%", "\\\\", "\\n", "\\x00", "é", "ﬁ"])
+    TEXT = st.one_of(st.text(max_size=60), st.lists(PIECES, max_size=80).map("".join),
+                     st.integers(1, 3000).map(lambda n: "(" * n + "a" + ")" * n),
+                     st.integers(1, 3000).map(lambda n: "-" * n + "a"),
+                     st.integers(1, 600).map(lambda n: "a**" * n + "a"))
+
+    @settings(max_examples=int(sys.argv[1]), derandomize=True, deadline=None, database=None)
+    @given(TEXT)
+    def check_with_names(text):
+        names = {n: v for n, v in {"a": 0.5, "b": -2.0, "x1": 3.0}.items() if n in text}
+        try:
+            out = parse(text, names)
+        except (ExpressionError, ValueError, OverflowError, ZeroDivisionError) as e:
+            assert str(e) and len(str(e)) < 600, (text, str(e))
+            return
+        assert isinstance(out, Value) and out.data - out.data == 0
+        out.backward()
+
+    check_with_names()
+    print("ok")
+    """
+)
+
+
+def test_the_parser_under_random_strings_and_a_memory_limit():
+    root = Path(__file__).resolve().parent.parent
+    examples = os.environ.get("HYPOTHESIS_MAX_EXAMPLES", "300")
+    done = subprocess.run(
+        [sys.executable, "-W", "error", "-c", FUZZ, examples],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        timeout=600,
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stdout[-3000:] + done.stderr[-3000:]
