@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from autograd_core.graph import topological_order
 from autograd_core.inputs import real as _real
+from autograd_core.inputs import short
 from autograd_core.value import Number, Value
 
 Function = Callable[..., "Value | float"]
@@ -105,7 +106,7 @@ def gradcheck(
     leaves = [Value(x, label) for x, label in zip(xs, labels)]
     out = f(*leaves)
     if not isinstance(out, Value):
-        raise TypeError(f"gradcheck: f must return a Value, got {type(out).__name__}: {out!r}")
+        raise TypeError(f"gradcheck: f must return a Value, got {type(out).__name__}: {short(out)}")
     out.backward()
     analytic = [leaf.grad for leaf in leaves]
     numeric = _central_differences(f, xs, eps)

@@ -157,7 +157,7 @@ def _call_argument(node: ast.Call, text: str) -> ast.expr:
         raise _refuse(node, text, "only the functions " + ", ".join(FUNCTIONS) + " can be called")
     name = node.func.id
     if name not in FUNCTIONS:
-        raise _refuse(node, text, f"unknown function {name!r}; the functions are {', '.join(FUNCTIONS)}")
+        raise _refuse(node, text, f"unknown function {_short(name, 40)}; the functions are {', '.join(FUNCTIONS)}")
     if node.keywords:
         raise _refuse(node, text, f"{name}() takes no keyword arguments")
     if any(isinstance(arg, ast.Starred) for arg in node.args):

@@ -187,7 +187,7 @@ def _expression(args: argparse.Namespace) -> Value:
     values: dict[str, float] = {}
     for name, value in args.values:
         if name in values:
-            raise CommandError(f"--set gives {name!r} twice")
+            raise CommandError(f"--set gives {short(name)} twice")
         values[name] = value
     try:
         out = parse(args.expression, values)
@@ -222,7 +222,7 @@ def _write(write: Callable[[], object], path: str) -> None:
     except ValueError as e:  # an extension we cannot write, or too many nodes to draw
         raise CommandError(f"--output: {e}") from None
     except OSError as e:
-        raise CommandError(f"cannot write {path!r}: {e.strerror}" if e.strerror else str(e), status=1) from None
+        raise CommandError(f"cannot write {short(path)}: {e.strerror}" if e.strerror else str(e), status=1) from None
     print(f"wrote {path}")
 
 
@@ -250,7 +250,7 @@ def demo(args: argparse.Namespace) -> int:
     try:
         _, ok = run_demo(Path(args.output), progress=not args.no_progress)
     except OSError as e:
-        raise CommandError(f"cannot write into {args.output!r}: {e.strerror or e}", status=1) from None
+        raise CommandError(f"cannot write into {short(args.output)}: {e.strerror or e}", status=1) from None
     return 0 if ok else 1
 
 

@@ -247,7 +247,8 @@ def _check_sizes(nin: int, nouts: Sequence[int]) -> list[int]:
     sizes = [nin, *nouts] if isinstance(nouts, Sequence) and not isinstance(nouts, str) else None
     if not sizes or len(sizes) < 2 or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in sizes):
         raise ValueError(
-            f"MLP(nin, nouts) expects a positive int and a non-empty list of positive ints, got {nin!r}, {nouts!r}"
+            "MLP(nin, nouts) expects a positive int and a non-empty list of positive ints, "
+            f"got {short(nin)}, {short(nouts)}"
         )
     return sizes
 

@@ -14,6 +14,8 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+from autograd_core.inputs import short
+
 
 class Optimizer:
     """Holds the parameters; ``zero_grad()`` clears their grads, ``step()`` updates their data."""
@@ -71,7 +73,7 @@ class Adam(Optimizer):
         super().__init__(parameters, lr)
         b1, b2 = betas
         if not (0.0 <= b1 < 1.0 and 0.0 <= b2 < 1.0):
-            raise ValueError(f"betas: expected two numbers in [0, 1), got {betas!r}")
+            raise ValueError(f"betas: expected two numbers in [0, 1), got {short(betas)}")
         self.betas = (float(b1), float(b2))
         self.eps = _non_negative(eps, "eps")
         self.weight_decay = _non_negative(weight_decay, "weight_decay")
@@ -92,5 +94,5 @@ class Adam(Optimizer):
 
 def _non_negative(x: float, name: str) -> float:
     if isinstance(x, bool) or not isinstance(x, int | float) or not math.isfinite(x) or x < 0:
-        raise ValueError(f"{name}: expected a finite number >= 0, got {x!r}")
+        raise ValueError(f"{name}: expected a finite number >= 0, got {short(x)}")
     return float(x)

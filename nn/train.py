@@ -201,7 +201,7 @@ def _loss_for(model: Model, loss: str, Y: np.ndarray, reduction: str, l2: float)
     if loss not in ("auto", c.loss) or reduction != c.reduction or l2 not in (0.0, c.l2):
         raise ValueError(
             f"this MatrixMLP trains with its conventions (loss={c.loss!r}, reduction={c.reduction!r}, l2={c.l2}); "
-            f"got loss={loss!r}, reduction={reduction!r}, l2={l2}: set them on the model"
+            f"got loss={short(loss)}, reduction={short(reduction)}, l2={l2}: set them on the model"
         )
     return c.loss
 

@@ -74,7 +74,7 @@ def draw_mlp(
         (True, True)
     """
     if not isinstance(root, Value):
-        raise TypeError(f"draw_mlp: expected a Value as the root, got {type(root).__name__}: {root!r}")
+        raise TypeError(f"draw_mlp: expected a Value as the root, got {type(root).__name__}: {_short(root)}")
     check_choice("view", view, VIEWS)
     check_choice("rankdir", rankdir, RANKDIRS)
     order = topological_order(root)

@@ -81,6 +81,9 @@ CASES = [
     ("a long bad name", lambda: parse("a", {"a": 1.0, "-" + LONG: 1.0}), ExpressionError, "cannot be a name"),
     ("a long unused name", lambda: parse("a", {"a": 1.0, LONG: 1.0}), ExpressionError, "does not use"),
     ("leading spaces", lambda: parse("   1 +* 2", {}), ExpressionError, "column 7:"),
+    ("MLP(nouts=[0]*100000)", lambda: nn.MLP(2, [0] * 100_000), ValueError, "expects a positive int"),
+    ("fit(optimizer=long)", lambda: nn.fit(*moons_model(), optimizer=LONG, progress=False), ValueError, "optimizer:"),
+    ("Conventions(loss=long)", lambda: Conventions(loss=LONG), ValueError, "loss: expected one of"),
     # ---- L2 penalties: one rule everywhere ----------------------------------------------------
     ("fit(l2=-1)", lambda: nn.fit(*moons_model(), l2=-1, epochs=1, progress=False), ValueError, "l2: expected"),
     ("Conventions(l2=-1)", lambda: Conventions(l2=-1), ValueError, "l2: expected"),
