@@ -46,6 +46,8 @@ from typing import Any
 
 import numpy as np
 
+from autograd_core.inputs import short
+
 Arrays = list[np.ndarray]
 BatchBackprop = Callable[..., Any]
 
@@ -251,7 +253,7 @@ def call(
     if biases is None and db is not None:
         raise BackpropError("db: this network has no biases; return None (or []) for db")
     if biases is not None and db is None:
-        raise BackpropError(f"db: expected {L} bias gradients (b1 first), got {out[1]!r}")
+        raise BackpropError(f"db: expected {L} bias gradients (b1 first), got {short(out[1])}")
     _check_order(dW, db, weights)
     return Result(dW, db, deltas, layout, w_layout)
 
@@ -279,16 +281,16 @@ def load_function(spec: str) -> Callable[..., Any]:
     """
     path_text, sep, name = spec.rpartition(":")
     if not sep or not path_text or not name:
-        raise ValueError(f"expected FILE.py:FUNCTION, got {spec!r}")
+        raise ValueError(f"expected FILE.py:FUNCTION, got {short(spec)}")
     path = Path(path_text)
     if path.suffix != ".py":
-        raise ValueError(f"expected a .py file before the colon, got {path_text!r}")
+        raise ValueError(f"expected a .py file before the colon, got {short(path_text)}")
     if not path.is_file():
-        raise ValueError(f"no such file: {path_text!r}")
+        raise ValueError(f"no such file: {short(path_text)}")
     module_name = f"_backprop_user_{abs(hash(str(path.resolve())))}"
     module_spec = importlib.util.spec_from_file_location(module_name, path)
     if module_spec is None or module_spec.loader is None:
-        raise ValueError(f"cannot import {path_text!r}")
+        raise ValueError(f"cannot import {short(path_text)}")
     module = importlib.util.module_from_spec(module_spec)
     sys.modules[module_name] = module
     try:
@@ -299,7 +301,7 @@ def load_function(spec: str) -> Callable[..., Any]:
     obj: Any = module
     for part in name.split("."):
         if not hasattr(obj, part):
-            raise ValueError(f"{path_text} has no {name!r}")
+            raise ValueError(f"{short(path_text)} has no {short(name)}")
         obj = getattr(obj, part)
     if not callable(obj):
         raise ValueError(f"{path_text}:{name} is a {type(obj).__name__}, not a function")

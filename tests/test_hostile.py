@@ -289,12 +289,16 @@ BAD_COMMANDS = [
     (["train", "--epochs", "30", "--lr", "1e12", "--optimizer", "sgd", "--engine", "matrix"], 1, "overflow"),
     (["train", "--epochs", "30", "--lr", "1e12", "--optimizer", "sgd"], 1, "overflow"),
     (["demo", "-o", "{tmp}/a-file"], 1, "cannot write"),
+    (["check", "--backprop", LONG], 2, "--backprop: expected FILE.py:FUNCTION"),
+    (["check", "--backprop", "{tmp}/bp.py:" + LONG], 2, "has no"),
+    (["check", "--backprop", "{tmp}/bp.py:divide", "--no-torch"], 1, "your code raised ZeroDivisionError"),
 ]
 
 
 @pytest.mark.parametrize("argv, status, phrase", BAD_COMMANDS, ids=[" ".join(a)[:50] for a, _, _ in BAD_COMMANDS])
 def test_every_subcommand_refuses_bad_arguments_in_one_line(capsys, tmp_path, argv, status, phrase):
     (tmp_path / "a-file").write_text("")
+    (tmp_path / "bp.py").write_text("def divide(W, b, X, Y):\n    return 1 / 0\n")
     argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -307,7 +311,7 @@ def test_every_subcommand_refuses_bad_arguments_in_one_line(capsys, tmp_path, ar
     assert not lines[0].startswith("usage") or status == 2
     assert (got, phrase in errors[0]) == (status, True), err
     assert len(errors[0]) < 400, errors[0]
-    assert list(tmp_path.iterdir()) == [tmp_path / "a-file"]  # nothing written
+    assert {p.name for p in tmp_path.iterdir()} - {"__pycache__"} == {"a-file", "bp.py"}  # nothing written
 
 
 def test_train_with_cross_entropy_on_two_classes_uses_two_output_units(capsys):
