@@ -6,12 +6,18 @@
     draw_mlp(loss, view="neurons")               # one box per neuron: z, a and δ = z.grad
     draw_mlp(loss, view="matrix")                # W^l, b^l, z^l, a^l, δ^l, ∂C/∂W^l per layer
     side_by_side(draw_mlp(loss, view="neurons"), draw_mlp(loss, view="matrix"))
+    draw_mlp(loss, sample=2)                     # a batch loss: sample 2's part, with the parameters
+    mlp_stepper(loss, sample=2)                  # step through backprop of that part (a Stepper)
 
 The layers are read back from the node labels (``nn.labels``: W{l}[j,k], b{l}[j], z{l}[j],
 a{l}[j], x[k]), so any graph built by ``nn.MLP`` (or named the same way) can be drawn. The
 graph view is the engine's ``autograd_core.draw``, given the MLP's clusters and parameters
 through its ``group=`` and ``parameters=`` hooks; the neuron and matrix views are drawn here.
 ``draw_matrix`` draws the matrix view from plain arrays.
+
+In the graph of a batch loss (``nn.batch``) every node of sample n is shown as ``z1[0]@2`` (in the
+drawing and in the stepper's text); ``sample=n`` keeps sample n's part of the graph (its nodes,
+the shared parameters and the reduction), through the engine's ``keep=`` hook.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from autograd_core import Value, draw, topological_order
+from autograd_core import Stepper, Value, draw, topological_order
 from autograd_core.dot import (
     COLORS,
     RANKDIRS,
@@ -38,6 +44,7 @@ from autograd_core.dot import (
 from autograd_core.draw import DEFAULT_MAX_NODES
 from autograd_core.inputs import short as _short
 from nn import labels
+from nn.batch import Batch
 
 if TYPE_CHECKING:
     import graphviz  # type: ignore[import-untyped]
@@ -52,6 +59,7 @@ def draw_mlp(
     rankdir: str = "LR",
     show_local_grads: bool = True,
     highlight: Iterable[Value | tuple[Value, Value]] = (),
+    sample: int | None = None,
     max_nodes: int = DEFAULT_MAX_NODES,
 ) -> graphviz.Digraph:
     """A drawing of the graph of an MLP (or of a loss over its outputs), as a ``graphviz.Digraph``.
@@ -63,6 +71,9 @@ def draw_mlp(
         rankdir: "LR" (inputs on the left) or "TB" (inputs on top).
         show_local_grads: the local derivative on every edge (in the neuron view, the weights).
         highlight: nodes and (parent, child) edges to draw in red (graph view).
+        sample: for the loss of a batch, draw only sample n's part (its nodes, the parameters and
+            the loss); the neuron and matrix views of a batch need it. None: the whole graph,
+            each per-sample node named with its sample (``z1[0]@2``).
         max_nodes: refuse (ValueError) to draw more boxes than this.
 
     Example::
@@ -78,10 +89,13 @@ def draw_mlp(
     check_choice("view", view, VIEWS)
     check_choice("rankdir", rankdir, RANKDIRS)
     order = topological_order(root)
+    batch = Batch.of(root)
+    keep = _sample_part(batch, sample, "draw_mlp")
+    if keep is not None:
+        order = [node for node in order if node in keep]
     if view == "graph":
         parameters = [node for node in order if not node.parents and _is_parameter(node)]
-        advice = "view='neurons' draws one box per neuron and view='matrix' one per layer"
-        check_size(len(order), max_nodes, "nodes", advice, "draw_mlp")
+        check_size(len(order), max_nodes, "nodes", _draw_advice(batch, sample, max_nodes), "draw_mlp")
         return draw(
             root,
             rankdir=rankdir,
@@ -89,6 +103,8 @@ def draw_mlp(
             highlight=highlight,
             parameters=parameters,
             group=layer_group,
+            names=None if batch is None else batch.names(),
+            keep=keep,
             max_nodes=max_nodes,
         )
     mlp = read_mlp(order, view)
@@ -97,6 +113,91 @@ def draw_mlp(
         check_size(boxes, max_nodes, "neurons", "view='matrix' draws one box per layer", "draw_mlp")
         return digraph(rankdir, neuron_view(mlp, show_local_grads, _grads_known(order), rankdir))
     return digraph(rankdir, matrix_view_of(mlp, _grads_known(order)))
+
+
+def mlp_stepper(
+    root: Value,
+    *,
+    sample: int | None = None,
+    rankdir: str = "LR",
+    show_local_grads: bool = True,
+    max_nodes: int = DEFAULT_MAX_NODES,
+    title: str = "",
+) -> Stepper:
+    """Step through backprop of an MLP's graph node by node: the engine's ``Stepper``, with the
+    MLP's parameters coloured, its nodes grouped into neurons inside layers, and, for the loss
+    of a batch, every per-sample node named with its sample (``z1[0]@2``, in the drawing and in
+    each step's text).
+
+    Args:
+        sample: for the loss of a batch, step through sample n's part only (its nodes, the shared
+            parameters and the loss). The pass is still the whole backward pass: the parameters
+            also collect the other samples' contributions, in steps not shown.
+        rankdir, show_local_grads, max_nodes, title: as for ``Stepper``.
+
+    For a large batch, ``nn.LayerStepper`` steps through the same backprop equation by equation.
+
+    Example::
+
+        >>> from nn import MLP, mse, mlp_stepper
+        >>> model = MLP(2, [3, 1], seed=0)
+        >>> loss = mse([model([0.5, -1.0]), model([1.0, 2.0])], [[1.0], [0.0]])
+        >>> "z1[0]@1" in mlp_stepper(loss, sample=1).html  # doctest: +SKIP
+        True
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"mlp_stepper: expected a Value as the root, got {type(root).__name__}: {root!r}")
+    order = topological_order(root)
+    batch = Batch.of(root)
+    keep = _sample_part(batch, sample, "mlp_stepper")
+    shown = len(order) if keep is None else len(keep)
+    check_size(shown, max_nodes, "nodes", _step_advice(batch, sample, max_nodes), "mlp_stepper")
+    parameters = [node for node in order if not node.parents and _is_parameter(node)]
+    if not title and sample is not None:
+        title = f"Backward pass of {root.label or 'the loss'}: the part of sample {sample} of {len(batch or ())}"
+    return Stepper(
+        root,
+        rankdir=rankdir,
+        show_local_grads=show_local_grads,
+        parameters=parameters,
+        group=layer_group,
+        names=None if batch is None else batch.names(),
+        keep=keep,
+        max_nodes=max_nodes,
+        title=title,
+    )
+
+
+def _sample_part(batch: Batch | None, sample: int | None, where: str) -> frozenset[Value] | None:
+    if sample is None:
+        return None
+    if batch is None:
+        raise ValueError(
+            f"{where}(sample={sample!r}): this graph is not the loss of a batch (a sum of two or more "
+            f"per-sample costs, as nn.mse or nn.cross_entropy make over several samples); leave out sample="
+        )
+    batch.check(sample, where)
+    return batch.part(sample)
+
+
+def _draw_advice(batch: Batch | None, sample: int | None, max_nodes: int) -> str:
+    """What to do when the graph view is too big: advice that works for this graph."""
+    if batch is not None and sample is None:
+        size = len(batch.part(0))
+        if size <= max_nodes:
+            return f"sample=0 draws one sample's part ({size:,} nodes), and view='matrix', sample=0 its matrices"
+        return "view='matrix', sample=0 draws one sample's layers as matrices"
+    return "view='neurons' draws one box per neuron and view='matrix' one per layer"
+
+
+def _step_advice(batch: Batch | None, sample: int | None, max_nodes: int) -> str:
+    """What to do when the stepper's graph is too big: advice that works for this graph."""
+    layers = "nn.LayerStepper(model, X, Y) steps through the same backprop layer by layer, equation by equation"
+    if batch is not None and sample is None:
+        size = len(batch.part(0))
+        if size <= max_nodes:
+            return f"mlp_stepper(loss, sample=0) steps through one sample's part ({size:,} nodes); or {layers}"
+    return f"{layers}; or pass a larger max_nodes (the page gets slow to build and large)"
 
 
 def layer_group(node: Value) -> tuple[str, ...] | None:
@@ -283,7 +384,7 @@ def _several_samples(view: str, label: str, order: list[Value]) -> str:
     count = sum(node.label == label for node in order)
     return (
         f"draw_mlp(view={view!r}) draws one sample, but this graph holds several: the label {label!r} is on "
-        f"{count} nodes. Draw the graph of a single sample, or use view='graph'."
+        f"{count} nodes. Pass sample=0 (or another sample) to draw one sample, or use view='graph'."
     )
 
 

@@ -95,13 +95,19 @@ def assert_shows_step(page, k, steps):
     assert sorted(now["edges"]) == sorted(edge_id(node_id, i) for i in range(len(record.edges)))
     assert now["heading"].startswith(f"Step {k} of {len(steps)}: ")
     lines = now["lines"].splitlines()
-    assert len(lines) == len(record.edges)
-    for line, edge in zip(lines, record.edges):
-        if record.skipped:
-            assert line.endswith(f".grad stays {edge.grad_after!r}")
-        else:
-            assert f"({edge.local_grad!r}) × " in line and f"({record.grad!r}) = {edge.contribution!r}" in line
-            assert line.endswith(f"{edge.grad_before!r} → {edge.grad_after!r}")
+    if record.skipped:
+        assert len(lines) == len(record.edges)
+        assert all(line.endswith(f".grad stays {num_text(e.grad_after)}") for line, e in zip(lines, record.edges))
+        return
+    assert len(lines) == 2 * len(record.edges)  # the chain rule, then where the local derivative comes from
+    for line, why, edge in zip(lines[::2], lines[1::2], record.edges):
+        n = num_text
+        assert f" = {n(edge.local_grad)} × {n(record.grad)} = {n(edge.contribution)} " in line
+        assert line.endswith(f"{n(edge.grad_before)} → {n(edge.grad_after)}")
+        assert why.startswith("    ∂") and why.endswith(n(edge.local_grad))
+    titles = page.eval_on_selector_all(".ag-lines .ag-num", "els => els.map(e => e.title)")
+    for edge in record.edges:  # every number in full on hover
+        assert {repr(edge.local_grad), repr(edge.contribution), repr(edge.grad_after)} <= set(titles)
 
 
 def test_the_stepper_steps_through_backprop_in_a_browser(tmp_path, page):
