@@ -241,7 +241,7 @@ def test_a_batch_graph_keeps_the_current_node_and_the_controls_in_view(tmp_path,
     assert_laid_out(page, 10)
     assert "@" in page.inner_text(".ag-heading")  # a per-sample node says its sample
     count = len(stepper.steps)
-    for k in range(11, count + 1):  # and on to the end, with no console error (the page fixture)
+    for _ in range(11, count + 1):  # and on to the end, with no console error (the page fixture)
         page.click(".ag-next")
     assert page.get_attribute(".ag-stepper", "data-step") == str(count) and page.is_disabled(".ag-next")
     assert page.evaluate(TEXTS_OUTSIDE_THEIR_BOX) == []
