@@ -56,7 +56,7 @@ def draw_mlp(
     root: Value,
     *,
     view: str = "graph",
-    rankdir: str = "LR",
+    rankdir: str | None = None,
     show_local_grads: bool = True,
     highlight: Iterable[Value | tuple[Value, Value]] = (),
     sample: int | None = None,
@@ -68,7 +68,8 @@ def draw_mlp(
         view: "graph" (every node, grouped into neurons inside layers, parameters coloured),
             "neurons" (one box per neuron with z, a and δ = z.grad; one sample) or "matrix"
             (the layers as matrices, z^l = W^l a^{l-1} + b^l with δ^l and ∂C/∂W^l; one sample).
-        rankdir: "LR" (inputs on the left) or "TB" (inputs on top).
+        rankdir: "LR" (inputs on the left) or "TB" (inputs on top); None: "LR", except in the
+            matrix view, which goes top to bottom when its row of layers would be wider than a screen.
         show_local_grads: the local derivative on every edge (in the neuron view, the weights).
         highlight: nodes and (parent, child) edges to draw in red (graph view).
         sample: for the loss of a batch, draw only sample n's part (its nodes, the parameters and
@@ -87,7 +88,8 @@ def draw_mlp(
     if not isinstance(root, Value):
         raise TypeError(f"draw_mlp: expected a Value as the root, got {type(root).__name__}: {root!r}")
     check_choice("view", view, VIEWS)
-    check_choice("rankdir", rankdir, RANKDIRS)
+    if rankdir is not None:
+        check_choice("rankdir", rankdir, RANKDIRS)
     order = topological_order(root)
     batch = Batch.of(root)
     keep = _sample_part(batch, sample, "draw_mlp")
@@ -98,7 +100,7 @@ def draw_mlp(
         check_size(len(order), max_nodes, "nodes", _draw_advice(batch, sample, max_nodes), "draw_mlp")
         return draw(
             root,
-            rankdir=rankdir,
+            rankdir=rankdir or "LR",
             show_local_grads=show_local_grads,
             highlight=highlight,
             parameters=parameters,
@@ -111,8 +113,10 @@ def draw_mlp(
     if view == "neurons":
         boxes = len(mlp.layers[0].inputs) + sum(len(layer.z) for layer in mlp.layers)
         check_size(boxes, max_nodes, "neurons", "view='matrix' draws one box per layer", "draw_mlp")
-        return digraph(rankdir, neuron_view(mlp, show_local_grads, _grads_known(order), rankdir))
-    return digraph(rankdir, matrix_view_of(mlp, _grads_known(order)))
+        way = rankdir or "LR"
+        return digraph(way, neuron_view(mlp, show_local_grads, _grads_known(order), way))
+    net = matrix_net_of(mlp, _grads_known(order))
+    return digraph(matrix_rankdir(net, rankdir), _matrix_view(net))
 
 
 def mlp_stepper(
@@ -257,7 +261,7 @@ def draw_matrix(
     deltas: Sequence[ArrayLike] | None = None,
     weight_grads: Sequence[ArrayLike] | None = None,
     loss: float | None = None,
-    rankdir: str = "LR",
+    rankdir: str | None = None,
 ) -> graphviz.Digraph:
     """The matrix view of an MLP: z^l = W^l a^{l-1} + b^l, a^l = f_l(z^l), and δ^l, dW^l.
 
@@ -269,8 +273,12 @@ def draw_matrix(
         deltas: δ^1..δ^L = dC/dz^l, or None before backprop.
         weight_grads: dC/dW^1..dC/dW^L, or None.
         loss: the cost C, drawn as the last box.
+        rankdir: "LR" (layers left to right), "TB" (top to bottom), or None: left to right
+            unless that row would be wider than a screen (SCREEN_WIDTH pixels).
 
-    Small matrices are drawn as tables of numbers; larger ones as their shape and norm.
+    Matrices are heatmaps (blue > 0, red < 0, darker for a larger |entry|): with their numbers up
+    to NUMBERS_UP_TO (16) rows and columns, without up to HEATMAP_UP_TO (64), and beyond that as
+    their shape and norm.
 
     Example::
 
@@ -278,9 +286,10 @@ def draw_matrix(
         >>> "W¹" in g.source
         True
     """
-    check_choice("rankdir", rankdir, RANKDIRS)
+    if rankdir is not None:
+        check_choice("rankdir", rankdir, RANKDIRS)
     net = _MatrixNet.checked(weights, biases, a, activations, deltas, weight_grads, loss)
-    return digraph(rankdir, _matrix_view(net))
+    return digraph(matrix_rankdir(net, rankdir), _matrix_view(net))
 
 
 @dataclass(frozen=True)
@@ -495,8 +504,8 @@ class _MatrixNet:
         return _MatrixNet(ws, bs or [None] * n_layers, values, [str(f) for f in activations], ds, gs, loss, loss_name)
 
 
-def matrix_view_of(mlp: _MLP, grads_known: bool) -> list[str]:
-    """The matrix view of an MLP graph: its numbers gathered into the matrices of each layer."""
+def matrix_net_of(mlp: _MLP, grads_known: bool) -> _MatrixNet:
+    """The matrices of an MLP graph: its numbers gathered into the matrices of each layer."""
     layers = mlp.layers
     weights = [[[w.data for w in row] for row in layer.weights] for layer in layers]
     biases = [_data(layer.biases) for layer in layers]
@@ -514,7 +523,7 @@ def matrix_view_of(mlp: _MLP, grads_known: bool) -> list[str]:
         loss,
         (mlp.loss.label if mlp.loss is not None else "") or "loss",
     )
-    return _matrix_view(net)
+    return net
 
 
 def _data(nodes: list[Value | None]) -> list[float] | None:
@@ -531,8 +540,20 @@ def _sup(text: object) -> str:
     return str(text).translate(_SUPERSCRIPTS)
 
 
+def matrix_rankdir(net: _MatrixNet, rankdir: str | None) -> str:
+    """The layout of the matrix view: as asked, or (None) left to right unless the row of layers
+    would be wider than a screen, then top to bottom."""
+    if rankdir is not None:
+        return rankdir
+    return "TB" if _row_width(net) > SCREEN_WIDTH else "LR"
+
+
 def _matrix_view(net: _MatrixNet) -> list[str]:
     lines = ['node [shape=box style="rounded,filled" fillcolor="#f8fafc" color="#94a3b8"]']
+    lines.append(
+        'label="cells: blue > 0, red < 0, the darker the larger |value| (within each matrix)" '
+        'labelloc=b labeljust=l fontcolor="#475569"'
+    )
     x = net.a[0]
     lines.append(f"a0 [fillcolor={dot_quote(COLORS['input'])} label=<{_column(f'a{_sup(0)} = x', x)}>]")
     for i in range(len(net.weights)):
@@ -603,16 +624,80 @@ def _column(title: str, numbers: list[list[float]] | None) -> str:
     return f'<table border="0" cellspacing="0" cellpadding="1">{rows}</table>'
 
 
-def _numbers(m: list[list[float]], largest: int = 8) -> str:
+NUMBERS_UP_TO = 16
+"""A matrix with at most this many rows and columns is drawn as a heatmap with its numbers."""
+
+HEATMAP_UP_TO = 64
+"""Up to this many rows and columns, a heatmap without numbers; beyond, its shape and norm."""
+
+SCREEN_WIDTH = 1400
+"""Pixels: a matrix view whose row of layers would be wider than this is laid out top to bottom."""
+
+_POSITIVE, _NEGATIVE = (37, 99, 235), (220, 38, 38)  # blue > 0, red < 0, as in the legend
+
+
+def _numbers(m: list[list[float]]) -> str:
+    """A matrix as a heatmap: each cell coloured by the sign and size of its entry (relative to the
+    largest |entry| of the matrix), with the number inside while it stays readable (up to
+    NUMBERS_UP_TO rows and columns), without beyond, and as shape and norm when very large."""
     if not m:
         return ""
     rows, cols = len(m), len(m[0])
-    if rows > largest or cols > largest:
+    if rows > HEATMAP_UP_TO or cols > HEATMAP_UP_TO:
         norm = math.sqrt(math.fsum(v * v for row in m for v in row))
         return f"{rows}×{cols},  ‖·‖ = {num_text(norm)}"
-    body = "".join("<tr>" + "".join(f'<td align="right">{num_text(v)}</td>' for v in row) + "</tr>" for row in m)
-    table = 'border="0" cellborder="1" cellspacing="0" cellpadding="3" color="#cbd5e1" bgcolor="white"'
+    largest = max(abs(v) for row in m for v in row) or 1.0
+    numbers = rows <= NUMBERS_UP_TO and cols <= NUMBERS_UP_TO
+    cell = _number_cell if numbers else _color_cell
+    body = "".join("<tr>" + "".join(cell(v, largest) for v in row) + "</tr>" for row in m)
+    spacing = 'cellpadding="3"' if numbers else 'cellpadding="0"'
+    table = f'border="0" cellborder="{1 if numbers else 0}" cellspacing="0" {spacing} color="#e2e8f0"'
     return f"<table {table}>{body}</table>"
+
+
+def _shade(v: float, largest: float) -> tuple[str, float]:
+    """The colour of an entry: white for 0, to full blue (positive) or red (negative) for the largest |entry|."""
+    t = min(1.0, abs(v) / largest)
+    target = _POSITIVE if v > 0 else _NEGATIVE
+    rgb = (round(255 + (c - 255) * t * 0.85) for c in target)
+    return "#{:02x}{:02x}{:02x}".format(*rgb), t
+
+
+def _number_cell(v: float, largest: float) -> str:
+    color, t = _shade(v, largest)
+    text = num_text(v) if t < 0.55 else f'<font color="white">{num_text(v)}</font>'
+    return f'<td align="right" bgcolor="{color}">{text}</td>'
+
+
+def _color_cell(v: float, largest: float) -> str:
+    color, _ = _shade(v, largest)
+    return f'<td bgcolor="{color}" width="7" height="7" fixedsize="true"> </td>'
+
+
+def _matrix_width(m: list[list[float]] | None) -> float:
+    """About how wide (in pixels) ``_numbers`` draws a matrix: for choosing the layout."""
+    if not m:
+        return 40.0
+    rows, cols = len(m), len(m[0])
+    if rows > HEATMAP_UP_TO or cols > HEATMAP_UP_TO:
+        return 130.0
+    if rows <= NUMBERS_UP_TO and cols <= NUMBERS_UP_TO:
+        return max(40.0, cols * 50.0)
+    return max(40.0, cols * 7.0)
+
+
+def _row_width(net: _MatrixNet) -> float:
+    """About how wide the matrix view is when its layers stand in one row (left to right)."""
+    width = _matrix_width(net.a[0]) + 60
+    for i in range(len(net.weights)):
+        forward = [net.weights[i], net.biases[i], net.a[i + 1], net.a[i + 1]]
+        backward = [
+            net.weight_grads[i] if net.weight_grads else None,
+            net.biases[i],
+            net.deltas[i] if net.deltas else None,
+        ]
+        width += max(sum(map(_matrix_width, forward)), sum(map(_matrix_width, backward))) + 4 * 12 + 60
+    return width + (120 if net.loss is not None else 0)
 
 
 def _cells(items: list[str]) -> str:
