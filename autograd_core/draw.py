@@ -10,9 +10,11 @@
 
 Every node is drawn with its label, op (and the number it folded in: ``× 2``), data and grad;
 each edge parent -> child carries the local derivative d(child)/d(parent). The engine knows
-nothing of layers: two small hooks let a caller say more, ``parameters=`` (leaves to colour as
-parameters) and ``group=`` (the clusters a node is drawn in). ``nn.draw_mlp`` uses them to draw
-an MLP's graph grouped into neurons and layers, and adds the neuron and matrix views.
+nothing of layers or samples: four small hooks let a caller say more, ``parameters=`` (leaves to
+colour as parameters), ``group=`` (the clusters a node is drawn in), ``names=`` (the name a node
+is shown with) and ``keep=`` (the nodes to draw: a part of the graph). ``nn.draw_mlp`` uses them
+to draw an MLP's graph grouped into neurons and layers, or one sample of a batch, and adds the
+neuron and matrix views.
 
 Grads show as "grad: not computed" when every grad in the graph is exactly 0 (no backward()
 has run, or it was seeded with 0). Only the standard library is imported until a drawing is made.
