@@ -532,9 +532,10 @@ grey grads: not reached yet</div>
   }}
   function zoom(factor, anchor) {{ setFitting(false); setScale(scale * factor, anchor); reveal(); }}
 
-  // The current node in view: inside the graph's scroll box, then inside the window.
+  // The current node (at the start, the root, where the pass begins) in view: inside the graph's
+  // scroll box, then inside the window.
   function reveal() {{
-    var el = position ? byId(steps[position - 1].node) : null;
+    var el = byId(position ? steps[position - 1].node : data.root);
     if (!el || !box.clientWidth) return;
     var b = box.getBoundingClientRect(), r = el.getBoundingClientRect(), m = 16;
     if (r.left < b.left + m || r.right > b.left + box.clientWidth - m)
