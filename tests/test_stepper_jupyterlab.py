@@ -1,4 +1,5 @@
-"""The node stepper inline in a real JupyterLab: notebook 01, Run All, then step the stepper's frame.
+"""The node stepper inline in a real JupyterLab (notebook 01, Run All, then step the stepper's
+frame), and in the same notebook exported to HTML by nbconvert.
 
 Starts `jupyter lab` on a free loopback port with a random token, in a temporary root holding a
 copy of notebook 01, opens it in headless Chromium, runs every cell from the Run menu, finds the
@@ -147,6 +148,53 @@ def test_notebook_01_steps_inline_in_jupyterlab(lab):
         except Exception:
             page.screenshot(path=str(shots / "failure.png"))  # what the page showed, for the report
             raise
+        finally:
+            browser.close()
+    assert problems == []
+
+
+def test_notebook_01_exported_by_nbconvert_steps_in_a_browser(tmp_path, monkeypatch):
+    """The same stepper in notebook 01 executed (nbclient) and exported to HTML (nbconvert): the page
+    a reader gets from a notebook rendered on the web."""
+    require(shutil.which("dot") is not None, "Graphviz's dot")
+    for module in ("playwright", "nbclient", "nbconvert", "ipykernel"):
+        require(importlib.util.find_spec(module) is not None, f"{module} (pip install -e '.[test,notebooks]')")
+    require(os.access(CHROMIUM, os.X_OK), f"Chromium at {CHROMIUM}")
+    import nbformat
+    from nbclient import NotebookClient
+    from nbconvert import HTMLExporter
+    from playwright.sync_api import sync_playwright
+
+    spec = tmp_path / "kernels" / "python3"
+    spec.mkdir(parents=True)
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "Python 3", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    NotebookClient(
+        nb, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOK.parent)}}
+    ).execute()
+    body, _ = HTMLExporter().from_notebook_node(nb)
+    page_path = tmp_path / "01.html"
+    page_path.write_text(body, encoding="utf-8")
+    problems: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+            page.goto(page_path.resolve().as_uri())
+            frame_element = page.wait_for_selector("iframe[srcdoc]", state="attached")
+            frame_element.evaluate("frame => frame.scrollIntoView({block: 'center'})")
+            frame = frame_element.content_frame()
+            frame.wait_for_function("document.querySelector('.ag-graph').clientWidth > 0")
+            page.wait_for_timeout(200)
+            assert frame.evaluate(TEXTS_OUTSIDE_THEIR_BOX) == []
+            for k in range(1, 9):
+                frame.click(".ag-next")
+                assert frame.evaluate(IN_VIEW, ".ag-current"), f"step {k}"
+                assert frame.evaluate(TEXTS_OUTSIDE_THEIR_BOX) == [], f"step {k}"
         finally:
             browser.close()
     assert problems == []
