@@ -56,8 +56,6 @@ Group = Callable[[Value], Sequence[str] | None]
 Names = Callable[[Value], str | None]
 """The name a node is shown with, in drawings and steps; None: the default (its label, or #i)."""
 
-_ADVICE = "pass a larger max_nodes (large drawings are slow to lay out and hard to read) or draw a smaller graph"
-
 
 def draw(
     root: Value,
@@ -112,7 +110,8 @@ def draw(
     order = topological_order(root)
     kept = kept_nodes(order, keep, "draw")
     shown = order if kept is None else [node for node in order if node in kept]
-    check_size(len(shown), max_nodes, "nodes", _ADVICE)
+    if len(shown) > max_nodes:
+        check_size(len(shown), max_nodes, "nodes", too_big_advice(shown, show_local_grads, "draw"))
     cost = check_layout_cost(shown, show_local_grads, "draw")
     lines = graph_view(order, show_local_grads, frozenset(parameters), highlight, group, names, kept)
     return digraph(rankdir, lines, f"graph of {node_names(order, names)[root]}", cost)
@@ -141,6 +140,15 @@ def layout_cost(order: Sequence[Value], show_local_grads: bool) -> int:
     per_rank = 2 if show_local_grads else 1
     virtual = sum(per_rank * (rank[node] - rank[p]) - 1 for node in order for p in set(node.parents) if p in rank)
     return len(order) + virtual
+
+
+def too_big_advice(part: Sequence[Value], show_local_grads: bool, what: str) -> str:
+    """What to do about a graph over max_nodes: show a part of it, and pass a larger max_nodes only
+    when the layout of all of it would not be refused as too costly (advice never leads to a refusal)."""
+    advice = f"{what} a part of it with keep= (a set of its nodes that holds the root)"
+    if layout_cost(part, show_local_grads) <= LAYOUT_BUDGET:
+        advice += ", or pass a larger max_nodes (large drawings are slow to lay out and hard to read)"
+    return advice
 
 
 def check_layout_cost(order: Sequence[Value], show_local_grads: bool, where: str) -> int:

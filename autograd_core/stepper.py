@@ -53,16 +53,13 @@ from autograd_core.draw import (
     kept_nodes,
     node_ids,
     node_names,
+    too_big_advice,
 )
 from autograd_core.files import write_atomic
 from autograd_core.graph import BackwardStep, backward_steps, topological_order
 from autograd_core.value import Value
 
 _SIMPLE_NAME = re.compile(r"[\w\[\],.#@]+")
-_ADVICE = (
-    "step through a part of it with keep= (a set of its nodes that holds the root), or pass a larger "
-    "max_nodes (the page gets slow to build and large)"
-)
 
 
 class Stepper:
@@ -108,7 +105,9 @@ class Stepper:
         order = topological_order(root)
         kept = kept_nodes(order, keep, "Stepper")
         part = order if kept is None else [node for node in order if node in kept]
-        check_size(len(part), max_nodes, "nodes", _ADVICE, "Stepper")
+        if len(part) > max_nodes:
+            advice = too_big_advice(part, show_local_grads, "step through")
+            check_size(len(part), max_nodes, "nodes", advice, "Stepper")
         cost = check_layout_cost(part, show_local_grads, "Stepper")
         shown = node_names(order, names)
         saved = [node.grad for node in order]

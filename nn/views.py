@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from autograd_core import Stepper, Value, draw, topological_order
 from autograd_core.dot import (
     COLORS,
+    LAYOUT_BUDGET,
     RANKDIRS,
     check_choice,
     check_size,
@@ -41,7 +42,7 @@ from autograd_core.dot import (
     num_text,
     table_grid,
 )
-from autograd_core.draw import DEFAULT_MAX_NODES
+from autograd_core.draw import DEFAULT_MAX_NODES, layout_cost
 from autograd_core.inputs import short as _short
 from nn import labels
 from nn.batch import Batch
@@ -97,7 +98,9 @@ def draw_mlp(
         order = [node for node in order if node in keep]
     if view == "graph":
         parameters = [node for node in order if not node.parents and _is_parameter(node)]
-        check_size(len(order), max_nodes, "nodes", _draw_advice(batch, sample, max_nodes), "draw_mlp")
+        if len(order) > max_nodes:
+            advice = _draw_advice(batch, sample, max_nodes, show_local_grads)
+            check_size(len(order), max_nodes, "nodes", advice, "draw_mlp")
         return draw(
             root,
             rankdir=rankdir or "LR",
@@ -154,8 +157,10 @@ def mlp_stepper(
     order = topological_order(root)
     batch = Batch.of(root)
     keep = _sample_part(batch, sample, "mlp_stepper")
-    shown = len(order) if keep is None else len(keep)
-    check_size(shown, max_nodes, "nodes", _step_advice(batch, sample, max_nodes), "mlp_stepper")
+    shown = order if keep is None else [node for node in order if node in keep]
+    if len(shown) > max_nodes:
+        advice = _step_advice(batch, sample, max_nodes, shown, show_local_grads)
+        check_size(len(shown), max_nodes, "nodes", advice, "mlp_stepper")
     parameters = [node for node in order if not node.parents and _is_parameter(node)]
     if not title and sample is not None:
         title = f"Backward pass of {root.label or 'the loss'}: the part of sample {sample} of {len(batch or ())}"
@@ -184,24 +189,40 @@ def _sample_part(batch: Batch | None, sample: int | None, where: str) -> frozens
     return batch.part(sample)
 
 
-def _draw_advice(batch: Batch | None, sample: int | None, max_nodes: int) -> str:
+def _one_sample(batch: Batch | None, sample: int | None, max_nodes: int, show_local_grads: bool) -> int | None:
+    """The size of sample 0's part, when the whole graph of a batch is shown and that part could be
+    drawn instead (few enough nodes, and a layout that would not be refused); None otherwise."""
+    if batch is None or sample is not None:
+        return None
+    part = batch.part(0)
+    ordered = [node for node in batch.order if node in part]
+    if len(ordered) > max_nodes or layout_cost(ordered, show_local_grads) > LAYOUT_BUDGET:
+        return None
+    return len(ordered)
+
+
+def _draw_advice(batch: Batch | None, sample: int | None, max_nodes: int, show_local_grads: bool) -> str:
     """What to do when the graph view is too big: advice that works for this graph."""
-    if batch is not None and sample is None:
-        size = len(batch.part(0))
-        if size <= max_nodes:
-            return f"sample=0 draws one sample's part ({size:,} nodes), and view='matrix', sample=0 its matrices"
-        return "view='matrix', sample=0 draws one sample's layers as matrices"
+    if batch is not None:
+        size = _one_sample(batch, sample, max_nodes, show_local_grads)
+        matrices = f"view='matrix', sample={sample or 0} draws one sample's layers as matrices"
+        if size is not None:
+            return f"sample=0 draws one sample's part ({size:,} nodes), and {matrices}"
+        return matrices
     return "view='neurons' draws one box per neuron and view='matrix' one per layer"
 
 
-def _step_advice(batch: Batch | None, sample: int | None, max_nodes: int) -> str:
+def _step_advice(
+    batch: Batch | None, sample: int | None, max_nodes: int, shown: list[Value], show_local_grads: bool
+) -> str:
     """What to do when the stepper's graph is too big: advice that works for this graph."""
-    layers = "nn.LayerStepper(model, X, Y) steps through the same backprop layer by layer, equation by equation"
-    if batch is not None and sample is None:
-        size = len(batch.part(0))
-        if size <= max_nodes:
-            return f"mlp_stepper(loss, sample=0) steps through one sample's part ({size:,} nodes); or {layers}"
-    return f"{layers}; or pass a larger max_nodes (the page gets slow to build and large)"
+    advice = "nn.LayerStepper(model, X, Y) steps through the same backprop layer by layer, equation by equation"
+    size = _one_sample(batch, sample, max_nodes, show_local_grads)
+    if size is not None:
+        advice = f"mlp_stepper(loss, sample=0) steps through one sample's part ({size:,} nodes); or {advice}"
+    if layout_cost(shown, show_local_grads) <= LAYOUT_BUDGET:
+        advice += "; or pass a larger max_nodes (the page gets slow to build and large)"
+    return advice
 
 
 def layer_group(node: Value) -> tuple[str, ...] | None:

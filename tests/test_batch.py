@@ -117,3 +117,22 @@ def test_engine_hooks_keep_and_names(needs_dot):
     stepper = Stepper(out, keep={out, c}, names=lambda node: "P" if node is c else None)
     assert [s.node for s in stepper.steps] == [out, c]
     assert '"P.grad += ∂#3/∂P × #3.grad = "' in stepper.html
+
+
+def test_the_engine_suggests_a_larger_max_nodes_only_when_that_would_not_be_refused():
+    a = Value(1.0, label="a")
+    costly = a
+    for _ in range(100):
+        costly = costly + a  # one leaf feeding every node of a chain: a layout dot would take minutes on
+    with pytest.raises(ValueError, match="keep=") as refused:
+        Stepper(costly, max_nodes=50)
+    assert "larger max_nodes" not in str(refused.value)
+    with pytest.raises(ValueError, match="keep=") as refused:
+        draw(costly, max_nodes=50)
+    assert "larger max_nodes" not in str(refused.value)
+    cheap = a
+    for _ in range(100):
+        cheap = cheap * 1.5
+    with pytest.raises(ValueError, match="or pass a larger max_nodes"):
+        draw(cheap, max_nodes=50)
+    draw(cheap, max_nodes=200)
