@@ -308,3 +308,19 @@ def test_a_page_shown_late_in_an_iframe_lays_out_when_shown(tmp_path, page):
     frame.wait_for_function("document.querySelector('.ag-graph').clientWidth > 0")
     page.wait_for_timeout(100)  # the frame's resize observer
     assert_laid_out(frame, 10)
+
+
+def test_a_font_wider_than_graphvizs_is_narrowed_to_its_box(tmp_path, page):
+    """Graphviz sizes the boxes with Helvetica's metrics; with a wider font the page narrows the
+    text to its box when the graph is (re)laid out, so no text sticks out."""
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(Stepper(graph()).save(tmp_path / "wide.html").resolve().as_uri())
+    page.add_style_tag(
+        content="g.node text { font-family: 'DejaVu Sans Mono', monospace !important; font-size: 13px !important; }"
+    )
+    page.set_viewport_size({"width": 1200, "height": 800})  # a resize lays the graph out again
+    page.wait_for_timeout(200)
+    assert page.evaluate(TEXTS_OUTSIDE_THEIR_BOX) == []
+    for _ in range(3):
+        page.click(".ag-next")  # grads that change are narrowed as they are written
+        assert page.evaluate(TEXTS_OUTSIDE_THEIR_BOX) == []
