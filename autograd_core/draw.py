@@ -10,9 +10,11 @@
 
 Every node is drawn with its label, op (and the number it folded in: ``× 2``), data and grad;
 each edge parent -> child carries the local derivative d(child)/d(parent). The engine knows
-nothing of layers: two small hooks let a caller say more, ``parameters=`` (leaves to colour as
-parameters) and ``group=`` (the clusters a node is drawn in). ``nn.draw_mlp`` uses them to draw
-an MLP's graph grouped into neurons and layers, and adds the neuron and matrix views.
+nothing of layers or samples: four small hooks let a caller say more, ``parameters=`` (leaves to
+colour as parameters), ``group=`` (the clusters a node is drawn in), ``names=`` (the name a node
+is shown with) and ``keep=`` (the nodes to draw: a part of the graph). ``nn.draw_mlp`` uses them
+to draw an MLP's graph grouped into neurons and layers, or one sample of a batch, and adds the
+neuron and matrix views.
 
 Grads show as "grad: not computed" when every grad in the graph is exactly 0 (no backward()
 has run, or it was seeded with 0). Only the standard library is imported until a drawing is made.
@@ -51,7 +53,8 @@ DEFAULT_MAX_NODES = 300
 Group = Callable[[Value], Sequence[str] | None]
 """The clusters a node is drawn in, outermost first, by title: ("layer 2", "neuron 0"); None: none."""
 
-_ADVICE = "pass a larger max_nodes (large drawings are slow to lay out and hard to read) or draw a smaller graph"
+Names = Callable[[Value], str | None]
+"""The name a node is shown with, in drawings and steps; None: the default (its label, or #i)."""
 
 
 def draw(
@@ -63,6 +66,8 @@ def draw(
     highlight: Iterable[Value | tuple[Value, Value]] = (),
     parameters: Iterable[Value] = (),
     group: Group | None = None,
+    names: Names | None = None,
+    keep: Iterable[Value] | None = None,
     max_nodes: int = DEFAULT_MAX_NODES,
 ) -> graphviz.Digraph:
     """A drawing of the graph that ``root`` depends on, as a ``graphviz.Digraph``.
@@ -78,9 +83,13 @@ def draw(
         group: a function from a node to the clusters it is drawn in, outermost first, as a
             tuple of titles (``("layer 2", "neuron 0")``), or None for no cluster. Clusters are
             drawn in the natural order of their titles (numbers compare as numbers).
-        max_nodes: refuse (ValueError) to draw more nodes than this. A graph whose layout would
-            be costly for Graphviz (edges that cross many ranks, such as one leaf used by every
-            node of a long chain: ``a+a+...+a``) is refused too, before any layout starts (see
+        names: a function from a node to the name it is shown with, or None for the default
+            (its label, or ``#i`` with i its position in ``topological_order(root)``).
+        keep: draw only these nodes of the graph, and the edges between them (None: all).
+            ``root`` must be one of them. For a part of a large graph.
+        max_nodes: refuse (ValueError) to draw more nodes than this (those kept, with ``keep``). A graph
+            whose layout would be costly for Graphviz (edges that cross many ranks, such as one leaf used
+            by every node of a long chain: ``a+a+...+a``) is refused too, before any layout starts (see
             ``layout_cost``); and every ``dot`` run has a time limit (``dot.DOT_TIME_LIMIT``).
 
     Example::
@@ -99,10 +108,13 @@ def draw(
     check_choice("view", view, ("graph",))
     check_choice("rankdir", rankdir, RANKDIRS)
     order = topological_order(root)
-    check_size(len(order), max_nodes, "nodes", _ADVICE)
-    cost = check_layout_cost(order, show_local_grads, "draw")
-    lines = graph_view(order, show_local_grads, frozenset(parameters), highlight, group)
-    return digraph(rankdir, lines, f"graph of {node_names(order)[root]}", cost)
+    kept = kept_nodes(order, keep, "draw")
+    shown = order if kept is None else [node for node in order if node in kept]
+    if len(shown) > max_nodes:
+        check_size(len(shown), max_nodes, "nodes", too_big_advice(shown, show_local_grads, "draw"))
+    cost = check_layout_cost(shown, show_local_grads, "draw")
+    lines = graph_view(order, show_local_grads, frozenset(parameters), highlight, group, names, kept)
+    return digraph(rankdir, lines, f"graph of {node_names(order, names)[root]}", cost)
 
 
 def layout_cost(order: Sequence[Value], show_local_grads: bool) -> int:
@@ -112,20 +124,31 @@ def layout_cost(order: Sequence[Value], show_local_grads: bool) -> int:
     drawn as one. Nodes are ranked as late as their first use allows, as dot's ranking tends to.
 
     The layout time grows much faster than this count (crossing minimisation on the virtual
-    nodes): ``a+a+...+a`` with 100 terms has 100 boxes but a cost near 10,000.
+    nodes): ``a+a+...+a`` with 100 terms has 100 boxes but a cost near 10,000. ``order`` may be a
+    part of a graph (``keep=``): edges from parents outside it are not drawn, so not counted.
     """
     rank: dict[Value, int] = {}
     for node in order:  # longest path from the leaves, then each node as late as its uses allow
-        rank[node] = 1 + max((rank[p] for p in node.parents), default=-1)
+        rank[node] = 1 + max((rank[p] for p in node.parents if p in rank), default=-1)
     first_use: dict[Value, int] = {}
     for node in reversed(order):
         if node in first_use:
             rank[node] = first_use[node] - 1
         for p in node.parents:
-            first_use[p] = min(first_use.get(p, rank[node]), rank[node])
+            if p in rank:
+                first_use[p] = min(first_use.get(p, rank[node]), rank[node])
     per_rank = 2 if show_local_grads else 1
-    virtual = sum(per_rank * (rank[node] - rank[p]) - 1 for node in order for p in set(node.parents))
+    virtual = sum(per_rank * (rank[node] - rank[p]) - 1 for node in order for p in set(node.parents) if p in rank)
     return len(order) + virtual
+
+
+def too_big_advice(part: Sequence[Value], show_local_grads: bool, what: str) -> str:
+    """What to do about a graph over max_nodes: show a part of it, and pass a larger max_nodes only
+    when the layout of all of it would not be refused as too costly (advice never leads to a refusal)."""
+    advice = f"{what} a part of it with keep= (a set of its nodes that holds the root)"
+    if layout_cost(part, show_local_grads) <= LAYOUT_BUDGET:
+        advice += ", or pass a larger max_nodes (large drawings are slow to lay out and hard to read)"
+    return advice
 
 
 def check_layout_cost(order: Sequence[Value], show_local_grads: bool, where: str) -> int:
@@ -141,6 +164,18 @@ def check_layout_cost(order: Sequence[Value], show_local_grads: bool, where: str
             f"edges (show_local_grads=False halves the cost)"
         )
     return cost
+
+
+def kept_nodes(order: Sequence[Value], keep: Iterable[Value] | None, where: str) -> frozenset[Value] | None:
+    """The ``keep=`` argument checked: None (all), or a set of nodes of the graph that holds its root."""
+    if keep is None:
+        return None
+    kept = frozenset(keep)
+    if not kept <= set(order):
+        raise ValueError(f"{where}(keep=...): every node kept must be a node of the graph of root")
+    if order[-1] not in kept:
+        raise ValueError(f"{where}(keep=...): the nodes kept must include the root")
+    return kept
 
 
 def node_ids(order: Sequence[Value]) -> dict[Value, str]:
@@ -183,9 +218,21 @@ def edge_text(locals_: list[float]) -> str:
     return f"{values} ({len(locals_)} edges{' each' if len(shown) == 1 else ''})"
 
 
-def node_names(order: Sequence[Value]) -> dict[Value, str]:
-    """What a node is called in drawings and steps: its label, or ``#i``, i its position in the order."""
-    return {node: node.label or f"#{i}" for i, node in enumerate(order)}
+def node_names(order: Sequence[Value], names: Names | None = None) -> dict[Value, str]:
+    """What a node is called in drawings and steps: ``names(node)`` when given and not None, else
+    its label, or ``#i``, i its position in the order."""
+    default = {node: node.label or f"#{i}" for i, node in enumerate(order)}
+    if names is None:
+        return default
+    return {node: _name(names(node), node, default[node]) for node in order}
+
+
+def _name(given: object, node: Value, default: str) -> str:
+    if given is None:
+        return default
+    if not isinstance(given, str):
+        raise TypeError(f"names: expected a str or None for {node!r}, got {type(given).__name__}: {given!r}")
+    return given
 
 
 def graph_view(
@@ -194,21 +241,28 @@ def graph_view(
     parameters: frozenset[Value] = frozenset(),
     highlight: Iterable[Value | tuple[Value, Value]] = (),
     group: Group | None = None,
+    names: Names | None = None,
+    keep: frozenset[Value] | None = None,
 ) -> list[str]:
-    """The DOT statements of the graph view (draw() and the Stepper's graph)."""
-    ids, names = node_ids(order), node_names(order)
+    """The DOT statements of the graph view (draw() and the Stepper's graph); with ``keep``, only
+    those nodes and the edges between them (ids and default names stay those of the whole graph)."""
+    ids, shown = node_ids(order), node_names(order, names)
     marked_nodes, marked_edges = _highlights(highlight, ids)
     roles = _roles(order, parameters)
     known = _grads_known(order)
     reading = _reading_order(order[-1])
+    if keep is not None:
+        reading = [node for node in reading if node in keep]
     statements = {
-        node: _node_statement(ids[node], node, names[node], roles[node], known, node in marked_nodes)
+        node: _node_statement(ids[node], node, shown[node], roles[node], known, node in marked_nodes)
         for node in reading
     }
     lines = ['node [shape=box style="rounded,filled" margin="0.08,0.04"]']
     lines += _clustered(reading, statements, group)
     for node in reading:
         for k, parent, locals_ in drawn_edges(node):
+            if keep is not None and parent not in keep:
+                continue
             attrs = {"id": edge_id(ids[node], k)}
             if show_local_grads:
                 attrs["label"] = dot_quote(edge_text(locals_))
@@ -217,7 +271,8 @@ def graph_view(
             if (parent, node) in marked_edges:
                 attrs.update(color=dot_quote(HIGHLIGHT), fontcolor=dot_quote(HIGHLIGHT), penwidth="2.5")
             lines.append(f"{ids[parent]} -> {ids[node]} {dot_attrs(attrs)}")
-    lines += [f"{ids[a]} -> {ids[b]} [style=invis]" for a, b in _beside_their_inputs(reading, parameters)]
+    beside = _beside_their_inputs(reading, parameters)
+    lines += [f"{ids[a]} -> {ids[b]} [style=invis]" for a, b in beside if keep is None or {a, b} <= keep]
     lines.append(f"label=<{_legend(show_local_grads, set(roles.values()))}> labelloc=b labeljust=l")
     return lines
 

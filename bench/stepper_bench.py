@@ -2,6 +2,7 @@
 
     python bench/stepper_bench.py layer [--repeats 7] [--view neurons|matrix]
     python bench/stepper_bench.py node                       (slow: about a minute)
+    python bench/stepper_bench.py node300 [--graph mlp|chain] [--repeats 3]
 
 The work: MLP(2, [16, 16, 1]) (ReLU hidden, linear output, seed 0) over 10 moons samples with
 binary cross-entropy on the logit, averaged over the batch: a scalar graph of 999 nodes.
@@ -9,6 +10,10 @@ layer: nn.LayerStepper (the matrix view's equations, the scalar graph of the bat
        backpropagated once, the page); median seconds over the repeats and the page's bytes.
 node:  autograd_core.Stepper of the same loss (every node's step, the graph laid out by
        Graphviz's dot); one build, its seconds and the page's bytes.
+node300: the node Stepper of a graph of about 300 nodes (the default max_nodes), target ≤ 5 s:
+       mlp, the mean squared error of MLP(2, [8, 8, 1]) (tanh) over the largest batch that keeps
+       the graph within 300 nodes; chain, 150 links of tanh(v × c). Median of the repeats after
+       a warm-up.
 """
 
 from __future__ import annotations
@@ -24,8 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from engine_bench import count_nodes
 
-from autograd_core import Stepper
-from nn import MLP, LayerStepper, binary_cross_entropy
+from autograd_core import Stepper, Value
+from nn import MLP, LayerStepper, binary_cross_entropy, mse
 from nn.data import moons
 
 SIZES, SAMPLES = [2, 16, 16, 1], 10
@@ -67,13 +72,62 @@ def node() -> dict:
     }
 
 
+def mlp_300(target: int = 300) -> Value:
+    """The mse of MLP(2, [8, 8, 1]) over the largest batch whose graph has at most ``target`` nodes."""
+    model = MLP(2, [8, 8, 1], seed=0)
+
+    def loss(samples: int) -> Value:
+        X = [[0.1 * n, -0.2 * n + 0.5] for n in range(samples)]
+        return mse([model(x) for x in X], [[float(n % 2)] for n in range(samples)])
+
+    samples = 1
+    while count_nodes(loss(samples + 1)) <= target:
+        samples += 1
+    root = loss(samples)
+    root.backward()
+    return root
+
+
+def chain_300(links: int = 150) -> Value:
+    v = Value(0.5, label="x")
+    for i in range(links):
+        v = (v * (1.01 if i % 2 else 0.99)).tanh()
+    v.backward()
+    return v
+
+
+def node300(graph: str, repeats: int) -> dict:
+    root = mlp_300() if graph == "mlp" else chain_300()
+    nodes = count_nodes(root)
+    Stepper(root, max_nodes=max(300, nodes))  # warm-up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        stepper = Stepper(root, max_nodes=max(300, nodes))
+        times.append(time.perf_counter() - start)
+    return {
+        "bench": f"Stepper (node by node), {graph}",
+        "nodes": nodes,
+        "steps": len(stepper.steps),
+        "median_s": statistics.median(times),
+        "runs": repeats,
+        "page_bytes": len(stepper.html.encode("utf-8")),
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", choices=["layer", "node"])
-    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("what", choices=["layer", "node", "node300"])
+    ap.add_argument("--repeats", type=int, default=None, help="layer: 7; node300: 3")
     ap.add_argument("--view", choices=["neurons", "matrix"], default="neurons")
+    ap.add_argument("--graph", choices=["mlp", "chain"], default="mlp", help="node300's graph")
     args = ap.parse_args()
-    print(json.dumps(layer(args.repeats, args.view) if args.what == "layer" else node()))
+    if args.what == "layer":
+        print(json.dumps(layer(args.repeats or 7, args.view)))
+    elif args.what == "node300":
+        print(json.dumps(node300(args.graph, args.repeats or 3)))
+    else:
+        print(json.dumps(node()))
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@
 Every neuron's pre-activation is one node named z{l}[j], its activation a{l}[j], its
 parameters W{l}[j,k] and b{l}[j] (layers from 1): the names of the matrix view's entries
 (nn.labels writes and reads them). The drawings of an MLP live here too: ``draw_mlp`` (the
-graph grouped into layers, the neuron view, the matrix view), ``draw_matrix``, ``side_by_side``.
+graph grouped into layers, the neuron view, the matrix view; ``sample=n`` for one sample of a
+batch), ``draw_matrix``, ``side_by_side``, and ``mlp_stepper`` (the node-by-node stepper of an MLP).
 """
 
 from nn.compare import Report, compare_gradients
@@ -18,7 +19,7 @@ from nn.matrix import Conventions, MatrixMLP
 from nn.module import MLP, Layer, Module, Neuron, Trace
 from nn.optim import SGD, Adam, Optimizer
 from nn.train import History, accuracy, evaluate, fit, predict
-from nn.views import draw_matrix, draw_mlp, layer_group, side_by_side
+from nn.views import draw_matrix, draw_mlp, layer_group, mlp_stepper, side_by_side
 
 __all__ = [
     "MLP",
@@ -47,6 +48,7 @@ __all__ = [
     "l2_penalty",
     "layer_group",
     "load",
+    "mlp_stepper",
     "mse",
     "predict",
     "save",

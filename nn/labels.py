@@ -8,6 +8,9 @@ The names follow the matrix notation, layers counted from 1 and indices from 0:
     a{l}[j]     its activation f_l(z{l}[j]); none for a linear layer        (an entry of a^l)
     x[k]        input k, when the inputs are Values                         (an entry of a^0)
 
+In a batch graph the drawings and the stepper show a node of sample n as ``z1[0]@2``
+(``in_sample``); the labels themselves carry no sample.
+
 This is the contract between the scalar graph and the matrix view: the grads of layer l's
 ``z`` nodes are δ^l, those of its ``W`` nodes are ∂C/∂W^l. ``nn.module`` writes these labels,
 and the drawings, the comparison report, io and the bridge read them, all through this module.
@@ -71,6 +74,12 @@ def activation(l: int, j: int) -> str:
 def input_(k: int) -> str:
     """The label of input k: ``x[k]``."""
     return f"x[{k}]"
+
+
+def in_sample(name: str, n: int) -> str:
+    """The name shown for a node of sample n of a batch graph: ``z1[0]@2`` (drawings and steps only;
+    the node's label stays ``z1[0]``, so ``parse`` reads it as before)."""
+    return f"{name}@{n}"
 
 
 def weight_matrix(l: int) -> str:

@@ -6,12 +6,18 @@
     draw_mlp(loss, view="neurons")               # one box per neuron: z, a and δ = z.grad
     draw_mlp(loss, view="matrix")                # W^l, b^l, z^l, a^l, δ^l, ∂C/∂W^l per layer
     side_by_side(draw_mlp(loss, view="neurons"), draw_mlp(loss, view="matrix"))
+    draw_mlp(loss, sample=2)                     # a batch loss: sample 2's part, with the parameters
+    mlp_stepper(loss, sample=2)                  # step through backprop of that part (a Stepper)
 
 The layers are read back from the node labels (``nn.labels``: W{l}[j,k], b{l}[j], z{l}[j],
 a{l}[j], x[k]), so any graph built by ``nn.MLP`` (or named the same way) can be drawn. The
 graph view is the engine's ``autograd_core.draw``, given the MLP's clusters and parameters
 through its ``group=`` and ``parameters=`` hooks; the neuron and matrix views are drawn here.
 ``draw_matrix`` draws the matrix view from plain arrays.
+
+In the graph of a batch loss (``nn.batch``) every node of sample n is shown as ``z1[0]@2`` (in the
+drawing and in the stepper's text); ``sample=n`` keeps sample n's part of the graph (its nodes,
+the shared parameters and the reduction), through the engine's ``keep=`` hook.
 """
 
 from __future__ import annotations
@@ -22,9 +28,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from autograd_core import Value, draw, topological_order
+from autograd_core import Stepper, Value, draw, topological_order
 from autograd_core.dot import (
     COLORS,
+    LAYOUT_BUDGET,
     RANKDIRS,
     check_choice,
     check_size,
@@ -35,9 +42,10 @@ from autograd_core.dot import (
     num_text,
     table_grid,
 )
-from autograd_core.draw import DEFAULT_MAX_NODES
+from autograd_core.draw import DEFAULT_MAX_NODES, layout_cost
 from autograd_core.inputs import short as _short
 from nn import labels
+from nn.batch import Batch
 
 if TYPE_CHECKING:
     import graphviz  # type: ignore[import-untyped]
@@ -49,9 +57,10 @@ def draw_mlp(
     root: Value,
     *,
     view: str = "graph",
-    rankdir: str = "LR",
+    rankdir: str | None = None,
     show_local_grads: bool = True,
     highlight: Iterable[Value | tuple[Value, Value]] = (),
+    sample: int | None = None,
     max_nodes: int = DEFAULT_MAX_NODES,
 ) -> graphviz.Digraph:
     """A drawing of the graph of an MLP (or of a loss over its outputs), as a ``graphviz.Digraph``.
@@ -60,9 +69,13 @@ def draw_mlp(
         view: "graph" (every node, grouped into neurons inside layers, parameters coloured),
             "neurons" (one box per neuron with z, a and δ = z.grad; one sample) or "matrix"
             (the layers as matrices, z^l = W^l a^{l-1} + b^l with δ^l and ∂C/∂W^l; one sample).
-        rankdir: "LR" (inputs on the left) or "TB" (inputs on top).
+        rankdir: "LR" (inputs on the left) or "TB" (inputs on top); None: "LR", except in the
+            matrix view, which goes top to bottom when its row of layers would be wider than a screen.
         show_local_grads: the local derivative on every edge (in the neuron view, the weights).
         highlight: nodes and (parent, child) edges to draw in red (graph view).
+        sample: for the loss of a batch, draw only sample n's part (its nodes, the parameters and
+            the loss); the neuron and matrix views of a batch need it. None: the whole graph,
+            each per-sample node named with its sample (``z1[0]@2``).
         max_nodes: refuse (ValueError) to draw more boxes than this.
 
     Example::
@@ -76,27 +89,140 @@ def draw_mlp(
     if not isinstance(root, Value):
         raise TypeError(f"draw_mlp: expected a Value as the root, got {type(root).__name__}: {_short(root)}")
     check_choice("view", view, VIEWS)
-    check_choice("rankdir", rankdir, RANKDIRS)
+    if rankdir is not None:
+        check_choice("rankdir", rankdir, RANKDIRS)
     order = topological_order(root)
+    batch = Batch.of(root)
+    keep = _sample_part(batch, sample, "draw_mlp")
+    if keep is not None:
+        order = [node for node in order if node in keep]
     if view == "graph":
         parameters = [node for node in order if not node.parents and _is_parameter(node)]
-        advice = "view='neurons' draws one box per neuron and view='matrix' one per layer"
-        check_size(len(order), max_nodes, "nodes", advice, "draw_mlp")
+        if len(order) > max_nodes:
+            advice = _draw_advice(batch, sample, max_nodes, show_local_grads)
+            check_size(len(order), max_nodes, "nodes", advice, "draw_mlp")
         return draw(
             root,
-            rankdir=rankdir,
+            rankdir=rankdir or "LR",
             show_local_grads=show_local_grads,
             highlight=highlight,
             parameters=parameters,
             group=layer_group,
+            names=None if batch is None else batch.names(),
+            keep=keep,
             max_nodes=max_nodes,
         )
     mlp = read_mlp(order, view)
     if view == "neurons":
         boxes = len(mlp.layers[0].inputs) + sum(len(layer.z) for layer in mlp.layers)
         check_size(boxes, max_nodes, "neurons", "view='matrix' draws one box per layer", "draw_mlp")
-        return digraph(rankdir, neuron_view(mlp, show_local_grads, _grads_known(order), rankdir))
-    return digraph(rankdir, matrix_view_of(mlp, _grads_known(order)))
+        way = rankdir or "LR"
+        return digraph(way, neuron_view(mlp, show_local_grads, _grads_known(order), way))
+    net = matrix_net_of(mlp, _grads_known(order))
+    return digraph(matrix_rankdir(net, rankdir), _matrix_view(net))
+
+
+def mlp_stepper(
+    root: Value,
+    *,
+    sample: int | None = None,
+    rankdir: str = "LR",
+    show_local_grads: bool = True,
+    max_nodes: int = DEFAULT_MAX_NODES,
+    title: str = "",
+) -> Stepper:
+    """Step through backprop of an MLP's graph node by node: the engine's ``Stepper``, with the
+    MLP's parameters coloured, its nodes grouped into neurons inside layers, and, for the loss
+    of a batch, every per-sample node named with its sample (``z1[0]@2``, in the drawing and in
+    each step's text).
+
+    Args:
+        sample: for the loss of a batch, step through sample n's part only (its nodes, the shared
+            parameters and the loss). The pass is still the whole backward pass: the parameters
+            also collect the other samples' contributions, in steps not shown.
+        rankdir, show_local_grads, max_nodes, title: as for ``Stepper``.
+
+    For a large batch, ``nn.LayerStepper`` steps through the same backprop equation by equation.
+
+    Example::
+
+        >>> from nn import MLP, mse, mlp_stepper
+        >>> model = MLP(2, [3, 1], seed=0)
+        >>> loss = mse([model([0.5, -1.0]), model([1.0, 2.0])], [[1.0], [0.0]])
+        >>> "z1[0]@1" in mlp_stepper(loss, sample=1).html  # doctest: +SKIP
+        True
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"mlp_stepper: expected a Value as the root, got {type(root).__name__}: {root!r}")
+    order = topological_order(root)
+    batch = Batch.of(root)
+    keep = _sample_part(batch, sample, "mlp_stepper")
+    shown = order if keep is None else [node for node in order if node in keep]
+    if len(shown) > max_nodes:
+        advice = _step_advice(batch, sample, max_nodes, shown, show_local_grads)
+        check_size(len(shown), max_nodes, "nodes", advice, "mlp_stepper")
+    parameters = [node for node in order if not node.parents and _is_parameter(node)]
+    if not title and sample is not None:
+        title = f"Backward pass of {root.label or 'the loss'}: the part of sample {sample} of {len(batch or ())}"
+    return Stepper(
+        root,
+        rankdir=rankdir,
+        show_local_grads=show_local_grads,
+        parameters=parameters,
+        group=layer_group,
+        names=None if batch is None else batch.names(),
+        keep=keep,
+        max_nodes=max_nodes,
+        title=title,
+    )
+
+
+def _sample_part(batch: Batch | None, sample: int | None, where: str) -> frozenset[Value] | None:
+    if sample is None:
+        return None
+    if batch is None:
+        raise ValueError(
+            f"{where}(sample={sample!r}): this graph is not the loss of a batch (a sum of two or more "
+            f"per-sample costs, as nn.mse or nn.cross_entropy make over several samples); leave out sample="
+        )
+    batch.check(sample, where)
+    return batch.part(sample)
+
+
+def _one_sample(batch: Batch | None, sample: int | None, max_nodes: int, show_local_grads: bool) -> int | None:
+    """The size of sample 0's part, when the whole graph of a batch is shown and that part could be
+    drawn instead (few enough nodes, and a layout that would not be refused); None otherwise."""
+    if batch is None or sample is not None:
+        return None
+    part = batch.part(0)
+    ordered = [node for node in batch.order if node in part]
+    if len(ordered) > max_nodes or layout_cost(ordered, show_local_grads) > LAYOUT_BUDGET:
+        return None
+    return len(ordered)
+
+
+def _draw_advice(batch: Batch | None, sample: int | None, max_nodes: int, show_local_grads: bool) -> str:
+    """What to do when the graph view is too big: advice that works for this graph."""
+    if batch is not None:
+        size = _one_sample(batch, sample, max_nodes, show_local_grads)
+        matrices = f"view='matrix', sample={sample or 0} draws one sample's layers as matrices"
+        if size is not None:
+            return f"sample=0 draws one sample's part ({size:,} nodes), and {matrices}"
+        return matrices
+    return "view='neurons' draws one box per neuron and view='matrix' one per layer"
+
+
+def _step_advice(
+    batch: Batch | None, sample: int | None, max_nodes: int, shown: list[Value], show_local_grads: bool
+) -> str:
+    """What to do when the stepper's graph is too big: advice that works for this graph."""
+    advice = "nn.LayerStepper(model, X, Y) steps through the same backprop layer by layer, equation by equation"
+    size = _one_sample(batch, sample, max_nodes, show_local_grads)
+    if size is not None:
+        advice = f"mlp_stepper(loss, sample=0) steps through one sample's part ({size:,} nodes); or {advice}"
+    if layout_cost(shown, show_local_grads) <= LAYOUT_BUDGET:
+        advice += "; or pass a larger max_nodes (the page gets slow to build and large)"
+    return advice
 
 
 def layer_group(node: Value) -> tuple[str, ...] | None:
@@ -156,7 +282,7 @@ def draw_matrix(
     deltas: Sequence[ArrayLike] | None = None,
     weight_grads: Sequence[ArrayLike] | None = None,
     loss: float | None = None,
-    rankdir: str = "LR",
+    rankdir: str | None = None,
 ) -> graphviz.Digraph:
     """The matrix view of an MLP: z^l = W^l a^{l-1} + b^l, a^l = f_l(z^l), and δ^l, dW^l.
 
@@ -168,8 +294,12 @@ def draw_matrix(
         deltas: δ^1..δ^L = dC/dz^l, or None before backprop.
         weight_grads: dC/dW^1..dC/dW^L, or None.
         loss: the cost C, drawn as the last box.
+        rankdir: "LR" (layers left to right), "TB" (top to bottom), or None: left to right
+            unless that row would be wider than a screen (SCREEN_WIDTH pixels).
 
-    Small matrices are drawn as tables of numbers; larger ones as their shape and norm.
+    Matrices are heatmaps (blue > 0, red < 0, darker for a larger |entry|): with their numbers up
+    to NUMBERS_UP_TO (16) rows and columns, without up to HEATMAP_UP_TO (64), and beyond that as
+    their shape and norm.
 
     Example::
 
@@ -177,9 +307,10 @@ def draw_matrix(
         >>> "W¹" in g.source
         True
     """
-    check_choice("rankdir", rankdir, RANKDIRS)
+    if rankdir is not None:
+        check_choice("rankdir", rankdir, RANKDIRS)
     net = _MatrixNet.checked(weights, biases, a, activations, deltas, weight_grads, loss)
-    return digraph(rankdir, _matrix_view(net))
+    return digraph(matrix_rankdir(net, rankdir), _matrix_view(net))
 
 
 @dataclass(frozen=True)
@@ -283,7 +414,7 @@ def _several_samples(view: str, label: str, order: list[Value]) -> str:
     count = sum(node.label == label for node in order)
     return (
         f"draw_mlp(view={view!r}) draws one sample, but this graph holds several: the label {label!r} is on "
-        f"{count} nodes. Draw the graph of a single sample, or use view='graph'."
+        f"{count} nodes. Pass sample=0 (or another sample) to draw one sample, or use view='graph'."
     )
 
 
@@ -394,8 +525,8 @@ class _MatrixNet:
         return _MatrixNet(ws, bs or [None] * n_layers, values, [str(f) for f in activations], ds, gs, loss, loss_name)
 
 
-def matrix_view_of(mlp: _MLP, grads_known: bool) -> list[str]:
-    """The matrix view of an MLP graph: its numbers gathered into the matrices of each layer."""
+def matrix_net_of(mlp: _MLP, grads_known: bool) -> _MatrixNet:
+    """The matrices of an MLP graph: its numbers gathered into the matrices of each layer."""
     layers = mlp.layers
     weights = [[[w.data for w in row] for row in layer.weights] for layer in layers]
     biases = [_data(layer.biases) for layer in layers]
@@ -413,7 +544,7 @@ def matrix_view_of(mlp: _MLP, grads_known: bool) -> list[str]:
         loss,
         (mlp.loss.label if mlp.loss is not None else "") or "loss",
     )
-    return _matrix_view(net)
+    return net
 
 
 def _data(nodes: list[Value | None]) -> list[float] | None:
@@ -430,8 +561,20 @@ def _sup(text: object) -> str:
     return str(text).translate(_SUPERSCRIPTS)
 
 
+def matrix_rankdir(net: _MatrixNet, rankdir: str | None) -> str:
+    """The layout of the matrix view: as asked, or (None) left to right unless the row of layers
+    would be wider than a screen, then top to bottom."""
+    if rankdir is not None:
+        return rankdir
+    return "TB" if _row_width(net) > SCREEN_WIDTH else "LR"
+
+
 def _matrix_view(net: _MatrixNet) -> list[str]:
     lines = ['node [shape=box style="rounded,filled" fillcolor="#f8fafc" color="#94a3b8"]']
+    lines.append(
+        'label="cells: blue > 0, red < 0, the darker the larger |value| (within each matrix)" '
+        'labelloc=b labeljust=l fontcolor="#475569"'
+    )
     x = net.a[0]
     lines.append(f"a0 [fillcolor={dot_quote(COLORS['input'])} label=<{_column(f'a{_sup(0)} = x', x)}>]")
     for i in range(len(net.weights)):
@@ -502,16 +645,80 @@ def _column(title: str, numbers: list[list[float]] | None) -> str:
     return f'<table border="0" cellspacing="0" cellpadding="1">{rows}</table>'
 
 
-def _numbers(m: list[list[float]], largest: int = 8) -> str:
+NUMBERS_UP_TO = 16
+"""A matrix with at most this many rows and columns is drawn as a heatmap with its numbers."""
+
+HEATMAP_UP_TO = 64
+"""Up to this many rows and columns, a heatmap without numbers; beyond, its shape and norm."""
+
+SCREEN_WIDTH = 1400
+"""Pixels: a matrix view whose row of layers would be wider than this is laid out top to bottom."""
+
+_POSITIVE, _NEGATIVE = (37, 99, 235), (220, 38, 38)  # blue > 0, red < 0, as in the legend
+
+
+def _numbers(m: list[list[float]]) -> str:
+    """A matrix as a heatmap: each cell coloured by the sign and size of its entry (relative to the
+    largest |entry| of the matrix), with the number inside while it stays readable (up to
+    NUMBERS_UP_TO rows and columns), without beyond, and as shape and norm when very large."""
     if not m:
         return ""
     rows, cols = len(m), len(m[0])
-    if rows > largest or cols > largest:
+    if rows > HEATMAP_UP_TO or cols > HEATMAP_UP_TO:
         norm = math.sqrt(math.fsum(v * v for row in m for v in row))
         return f"{rows}×{cols},  ‖·‖ = {num_text(norm)}"
-    body = "".join("<tr>" + "".join(f'<td align="right">{num_text(v)}</td>' for v in row) + "</tr>" for row in m)
-    table = 'border="0" cellborder="1" cellspacing="0" cellpadding="3" color="#cbd5e1" bgcolor="white"'
+    largest = max(abs(v) for row in m for v in row) or 1.0
+    numbers = rows <= NUMBERS_UP_TO and cols <= NUMBERS_UP_TO
+    cell = _number_cell if numbers else _color_cell
+    body = "".join("<tr>" + "".join(cell(v, largest) for v in row) + "</tr>" for row in m)
+    spacing = 'cellpadding="3"' if numbers else 'cellpadding="0"'
+    table = f'border="0" cellborder="{1 if numbers else 0}" cellspacing="0" {spacing} color="#e2e8f0"'
     return f"<table {table}>{body}</table>"
+
+
+def _shade(v: float, largest: float) -> tuple[str, float]:
+    """The colour of an entry: white for 0, to full blue (positive) or red (negative) for the largest |entry|."""
+    t = min(1.0, abs(v) / largest)
+    target = _POSITIVE if v > 0 else _NEGATIVE
+    rgb = (round(255 + (c - 255) * t * 0.85) for c in target)
+    return "#{:02x}{:02x}{:02x}".format(*rgb), t
+
+
+def _number_cell(v: float, largest: float) -> str:
+    color, t = _shade(v, largest)
+    text = num_text(v) if t < 0.55 else f'<font color="white">{num_text(v)}</font>'
+    return f'<td align="right" bgcolor="{color}">{text}</td>'
+
+
+def _color_cell(v: float, largest: float) -> str:
+    color, _ = _shade(v, largest)
+    return f'<td bgcolor="{color}" width="7" height="7" fixedsize="true"> </td>'
+
+
+def _matrix_width(m: list[list[float]] | None) -> float:
+    """About how wide (in pixels) ``_numbers`` draws a matrix: for choosing the layout."""
+    if not m:
+        return 40.0
+    rows, cols = len(m), len(m[0])
+    if rows > HEATMAP_UP_TO or cols > HEATMAP_UP_TO:
+        return 130.0
+    if rows <= NUMBERS_UP_TO and cols <= NUMBERS_UP_TO:
+        return max(40.0, cols * 50.0)
+    return max(40.0, cols * 7.0)
+
+
+def _row_width(net: _MatrixNet) -> float:
+    """About how wide the matrix view is when its layers stand in one row (left to right)."""
+    width = _matrix_width(net.a[0]) + 60
+    for i in range(len(net.weights)):
+        forward = [net.weights[i], net.biases[i], net.a[i + 1], net.a[i + 1]]
+        backward = [
+            net.weight_grads[i] if net.weight_grads else None,
+            net.biases[i],
+            net.deltas[i] if net.deltas else None,
+        ]
+        width += max(sum(map(_matrix_width, forward)), sum(map(_matrix_width, backward))) + 4 * 12 + 60
+    return width + (120 if net.loss is not None else 0)
 
 
 def _cells(items: list[str]) -> str:

@@ -95,13 +95,19 @@ def assert_shows_step(page, k, steps):
     assert sorted(now["edges"]) == sorted(edge_id(node_id, i) for i in range(len(record.edges)))
     assert now["heading"].startswith(f"Step {k} of {len(steps)}: ")
     lines = now["lines"].splitlines()
-    assert len(lines) == len(record.edges)
-    for line, edge in zip(lines, record.edges):
-        if record.skipped:
-            assert line.endswith(f".grad stays {edge.grad_after!r}")
-        else:
-            assert f"({edge.local_grad!r}) × " in line and f"({record.grad!r}) = {edge.contribution!r}" in line
-            assert line.endswith(f"{edge.grad_before!r} → {edge.grad_after!r}")
+    if record.skipped:
+        assert len(lines) == len(record.edges)
+        assert all(line.endswith(f".grad stays {num_text(e.grad_after)}") for line, e in zip(lines, record.edges))
+        return
+    assert len(lines) == 2 * len(record.edges)  # the chain rule, then where the local derivative comes from
+    for line, why, edge in zip(lines[::2], lines[1::2], record.edges):
+        n = num_text
+        assert f" = {n(edge.local_grad)} × {n(record.grad)} = {n(edge.contribution)} " in line
+        assert line.endswith(f"{n(edge.grad_before)} → {n(edge.grad_after)}")
+        assert why.startswith("    ∂") and why.endswith(n(edge.local_grad))
+    titles = page.eval_on_selector_all(".ag-lines .ag-num", "els => els.map(e => e.title)")
+    for edge in record.edges:  # every number in full on hover
+        assert {repr(edge.local_grad), repr(edge.contribution), repr(edge.grad_after)} <= set(titles)
 
 
 def test_the_stepper_steps_through_backprop_in_a_browser(tmp_path, page):
@@ -175,3 +181,146 @@ def test_two_steppers_on_one_page_do_not_clash(tmp_path, page):
     assert [f.get_attribute(".ag-stepper", "data-step") for f in frames] == ["2", "0"]
     frames[1].click(".ag-next")
     assert [f.get_attribute(".ag-stepper", "data-step") for f in frames] == ["2", "1"]
+
+
+# ---- layout: the current node in view, every text inside its box, however the page is shown ----
+
+TEXTS_OUTSIDE_THEIR_BOX = """() => {
+  const bad = [];
+  document.querySelectorAll("g.node").forEach(g => {
+    const shape = g.querySelector("path, polygon");
+    if (!shape) return;
+    const box = shape.getBoundingClientRect();
+    g.querySelectorAll("text").forEach(t => {
+      const r = t.getBoundingClientRect();
+      if (!r.width || r.left < box.left - 0.5 || r.right > box.right + 0.5 || r.top < box.top - 1
+          || r.bottom > box.bottom + 1) bad.push(g.id + ": " + JSON.stringify(t.textContent));
+    });
+  });
+  return bad;
+}"""
+
+IN_VIEW = """selector => {
+  const el = document.querySelector(selector), r = el.getBoundingClientRect();
+  const graph = document.querySelector(".ag-graph").getBoundingClientRect();
+  const inWindow = r.width > 0 && r.left >= 0 && r.top >= 0 && r.right <= innerWidth && r.bottom <= innerHeight;
+  const inGraph = !el.closest(".ag-graph") || (r.left >= graph.left && r.right <= graph.right
+    && r.top >= graph.top && r.bottom <= graph.bottom);
+  return inWindow && inGraph;
+}"""
+
+
+def batch_loss(samples=4):
+    """The loss of MLP(2, [4, 4, 1]) over a batch: every z and a node once per sample."""
+    import nn
+
+    model = nn.MLP(2, [4, 4, 1], seed=0)
+    X = [[0.5, -1.0], [1.5, 0.3], [-0.7, 0.8], [0.1, 0.1], [2.0, -2.0]][:samples]
+    loss = nn.mse([model(x) for x in X], [[1.0], [0.0], [1.0], [0.0], [1.0]][:samples])
+    loss.backward()
+    return loss
+
+
+def assert_laid_out(frame, steps=10):
+    """At each of the first steps: the current node and Next in view, and no text outside its box."""
+    assert frame.evaluate(TEXTS_OUTSIDE_THEIR_BOX) == []
+    for k in range(1, steps + 1):
+        frame.click(".ag-next")
+        assert frame.get_attribute(".ag-stepper", "data-step") == str(k)
+        assert frame.evaluate(IN_VIEW, ".ag-current"), f"step {k}: the current node is out of view"
+        assert frame.evaluate(IN_VIEW, ".ag-next"), f"step {k}: Next is out of view"
+        assert frame.evaluate(TEXTS_OUTSIDE_THEIR_BOX) == [], f"step {k}"
+
+
+def test_a_batch_graph_keeps_the_current_node_and_the_controls_in_view(tmp_path, page):
+    import nn
+
+    page.set_viewport_size({"width": 1280, "height": 800})
+    stepper = nn.mlp_stepper(batch_loss(), max_nodes=1000)
+    page.goto(stepper.save(tmp_path / "batch.html").resolve().as_uri())
+    assert_laid_out(page, 10)
+    assert "@" in page.inner_text(".ag-heading")  # a per-sample node says its sample
+    count = len(stepper.steps)
+    for _ in range(11, count + 1):  # and on to the end, with no console error (the page fixture)
+        page.click(".ag-next")
+    assert page.get_attribute(".ag-stepper", "data-step") == str(count) and page.is_disabled(".ag-next")
+    assert page.evaluate(TEXTS_OUTSIDE_THEIR_BOX) == []
+
+
+def test_zoom_pan_fit_and_full_digits(tmp_path, page):
+    import nn
+
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(nn.mlp_stepper(batch_loss(), max_nodes=1000).save(tmp_path / "b.html").resolve().as_uri())
+    assert page.get_attribute(".ag-fit-toggle", "aria-pressed") == "false"  # too large to fit readably
+    width = lambda: page.eval_on_selector(".ag-graph svg", "s => s.getBoundingClientRect().width")  # noqa: E731
+    before = width()
+    page.click(".ag-zoom-in")
+    assert width() > before * 1.2 and page.inner_text(".ag-zoom-level") == "125%"
+    page.click(".ag-fit-toggle")
+    assert page.get_attribute(".ag-fit-toggle", "aria-pressed") == "true"
+    graph = page.eval_on_selector(".ag-graph", "g => [g.clientWidth, g.clientHeight]")
+    size = page.eval_on_selector(
+        ".ag-graph svg", "s => [s.getBoundingClientRect().width, s.getBoundingClientRect().height]"
+    )
+    assert size[0] <= graph[0] and size[1] <= graph[1]  # all of it in view
+    page.click(".ag-zoom-out")
+    assert page.get_attribute(".ag-fit-toggle", "aria-pressed") == "false"
+    page.click(".ag-fit-toggle")
+    page.click(".ag-fit-toggle")  # off again: back to 100%
+    assert page.inner_text(".ag-zoom-level") == "100%"
+    box = page.locator(".ag-graph").bounding_box()
+    start = page.eval_on_selector(".ag-graph", "g => [g.scrollLeft, g.scrollTop]")
+    page.mouse.move(box["x"] + 400, box["y"] + 200)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 300, box["y"] + 100, steps=4)  # drag to pan
+    page.mouse.up()
+    assert page.eval_on_selector(".ag-graph", "g => [g.scrollLeft, g.scrollTop]") != start
+
+    page.click(".ag-next")
+    short = page.inner_text(".ag-lines")
+    page.click(".ag-digits")
+    assert page.get_attribute(".ag-digits", "aria-pressed") == "true"
+    full = page.inner_text(".ag-lines")
+    assert len(full) > len(short) and page.eval_on_selector_all(
+        ".ag-lines .ag-num", "els => els.every(e => e.textContent === e.title)"
+    )
+
+
+def test_a_page_shown_late_in_an_iframe_lays_out_when_shown(tmp_path, page):
+    """Jupyter shows the stepper in an iframe, which may be hidden (display: none) when the page
+    loads: every text must still lie inside its box once it is shown, and the steps must work."""
+    import nn
+
+    page.set_viewport_size({"width": 1280, "height": 800})
+    stepper = nn.mlp_stepper(batch_loss(), max_nodes=1000)
+    host = tmp_path / "host.html"
+    host.write_text(
+        "<!DOCTYPE html><html><body><h2>a notebook</h2><div id=cell style='display:none'>"
+        + stepper._repr_html_()
+        + "</div><script>setTimeout(() => { document.getElementById('cell').style.display = 'block' }, 700)"
+        "</script></body></html>",
+        encoding="utf-8",
+    )
+    page.goto(host.resolve().as_uri())
+    page.wait_for_function("getComputedStyle(document.getElementById('cell')).display === 'block'")
+    frame = next(f for f in page.frames if f != page.main_frame)
+    frame.wait_for_function("document.querySelector('.ag-graph').clientWidth > 0")
+    page.wait_for_timeout(100)  # the frame's resize observer
+    assert_laid_out(frame, 10)
+
+
+def test_a_font_wider_than_graphvizs_is_narrowed_to_its_box(tmp_path, page):
+    """Graphviz sizes the boxes with Helvetica's metrics; with a wider font the page narrows the
+    text to its box when the graph is (re)laid out, so no text sticks out."""
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(Stepper(graph()).save(tmp_path / "wide.html").resolve().as_uri())
+    page.add_style_tag(
+        content="g.node text { font-family: 'DejaVu Sans Mono', monospace !important; font-size: 13px !important; }"
+    )
+    page.set_viewport_size({"width": 1200, "height": 800})  # a resize lays the graph out again
+    page.wait_for_timeout(200)
+    assert page.evaluate(TEXTS_OUTSIDE_THEIR_BOX) == []
+    for _ in range(3):
+        page.click(".ag-next")  # grads that change are narrowed as they are written
+        assert page.evaluate(TEXTS_OUTSIDE_THEIR_BOX) == []

@@ -1,5 +1,6 @@
 """nn.draw_mlp (an MLP's graph in layers, the neuron view, the matrix view), draw_matrix, side_by_side."""
 
+import itertools
 import re
 
 import numpy as np
@@ -111,10 +112,32 @@ def test_draw_matrix_takes_plain_lists_and_numpy_arrays():
     assert "a⁰ (2×3)" in batch.source
 
 
-def test_draw_matrix_shows_large_matrices_as_shape_and_norm():
-    w = np.ones((20, 30))
-    g = draw_matrix([w], None, [np.zeros(30), np.zeros(20)], activations=["tanh"])
-    assert "20×30,  ‖·‖ = 24.49" in g.source
+def test_draw_matrix_shows_matrices_as_heatmaps_with_numbers_while_readable():
+    w = np.array([[1.0, -2.0], [0.0, 0.5]])
+    source = draw_matrix([w], None, [np.zeros(2), np.zeros(2)], activations=["tanh"]).source
+    cells = dict(re.findall(r'<td align="right" bgcolor="(#[0-9a-f]{6})">(?:<font color="white">)?([^<]+)<', source))
+    by_number = {number: color for color, number in cells.items()}
+    assert by_number["0"] == "#ffffff"  # zero is white
+    blue, red = by_number["1"], by_number["-2"]  # sign: blue > 0, red < 0; size: -2 is the darkest
+    assert int(blue[5:7], 16) > int(blue[1:3], 16) and int(red[1:3], 16) > int(red[5:7], 16)
+    assert '<font color="white">-2<' in source and "blue > 0, red < 0" in source
+
+    big = draw_matrix([np.ones((20, 30))], None, [np.zeros(30), np.zeros(20)], activations=["tanh"]).source
+    assert 'width="7" height="7" fixedsize="true"' in big and ">1<" not in big  # a heatmap, no numbers
+    huge = draw_matrix([np.ones((80, 30))], None, [np.zeros(30), np.zeros(80)], activations=["tanh"]).source
+    assert "80×30,  ‖·‖ = 48.99" in huge
+
+
+def test_a_matrix_view_wider_than_a_screen_is_laid_out_top_to_bottom():
+    rng = np.random.default_rng(0)
+    sizes = [12, 16, 16, 10]
+    weights = [rng.normal(size=(n, m)) for m, n in itertools.pairwise(sizes)]
+    a = [rng.normal(size=n) for n in sizes]
+    wide = draw_matrix(weights, None, a, activations=["tanh", "tanh", "linear"])
+    assert "rankdir=TB" in wide.source
+    assert "rankdir=LR" in draw_matrix(weights, None, a, activations=["tanh"] * 3, rankdir="LR").source
+    small = draw_matrix([[[0.5, -1.0]]], [[0.1]], [[1.0, 2.0], [-1.4]], activations=["linear"])
+    assert "rankdir=LR" in small.source
 
 
 @pytest.mark.parametrize(

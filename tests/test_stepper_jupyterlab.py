@@ -1,0 +1,200 @@
+"""The node stepper inline in a real JupyterLab (notebook 01, Run All, then step the stepper's
+frame), and in the same notebook exported to HTML by nbconvert.
+
+Starts `jupyter lab` on a free loopback port with a random token, in a temporary root holding a
+copy of notebook 01, opens it in headless Chromium, runs every cell from the Run menu, finds the
+stepper's iframe and steps it: every text inside its box, the current node and Next in view of
+the page. Needs what the browser test needs, plus JupyterLab and ipykernel (`pip install -e
+'.[notebooks]'`); skipped with a reason when missing, failing instead when CI=true.
+"""
+
+import importlib.util
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from .conftest import CHROMIUM, require
+from .test_stepper_browser import ARGS, IN_VIEW, TEXTS_OUTSIDE_THEIR_BOX
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK = ROOT / "notebooks" / "01_chain_rule_on_scalars.ipynb"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def lab(tmp_path):
+    """A JupyterLab server on a temporary root with a copy of notebook 01; (url, root). Stopped after."""
+    require(shutil.which("dot") is not None, "Graphviz's dot")
+    for module in ("playwright", "jupyterlab", "ipykernel"):
+        require(importlib.util.find_spec(module) is not None, f"{module} (pip install -e '.[test,notebooks]')")
+    require(os.access(CHROMIUM, os.X_OK), f"Chromium at {CHROMIUM}")
+    root = tmp_path / "root"
+    root.mkdir()
+    shutil.copy(NOTEBOOK, root / NOTEBOOK.name)
+    jupyter = tmp_path / "jupyter"  # settings, runtime files and the kernelspec: nothing of the user's
+    spec = jupyter / "data" / "kernels" / "python3"
+    spec.mkdir(parents=True)
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "Python 3", "language": "python"}))
+    env = dict(
+        os.environ,
+        JUPYTER_CONFIG_DIR=str(jupyter / "config"),
+        JUPYTER_DATA_DIR=str(jupyter / "data"),
+        JUPYTER_RUNTIME_DIR=str(jupyter / "runtime"),
+        JUPYTER_PATH=str(jupyter / "data"),
+        JUPYTERLAB_SETTINGS_DIR=str(jupyter / "settings"),
+        JUPYTERLAB_WORKSPACES_DIR=str(jupyter / "workspaces"),
+        PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+        MPLBACKEND="Agg",
+    )
+    port, token = free_port(), secrets.token_hex(16)
+    command = [
+        sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
+        f"--ServerApp.token={token}", "--allow-root", f"--ServerApp.root_dir={root}",
+        "--ServerApp.port_retries=0", "--LabApp.news_url=",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ]  # fmt: skip
+    log = (tmp_path / "lab.log").open("w")
+    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"jupyter lab did not start:\n{(tmp_path / 'lab.log').read_text()[-3000:]}")
+            time.sleep(0.5)
+        yield f"{base}/lab/tree/{NOTEBOOK.name}?token={token}", root
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)  # the server and the kernels it started
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait()
+        log.close()
+
+
+def test_notebook_01_steps_inline_in_jupyterlab(lab):
+    from playwright.sync_api import sync_playwright
+
+    url, root = lab
+    shots = root.parent
+    problems: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+            page.goto(url)
+            page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+            page.get_by_text("Python 3 | Idle").wait_for(timeout=60_000)  # the kernel is up
+            page.click(".lm-MenuBar-itemLabel:text-is('Run')")
+            page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
+            frame_element = page.wait_for_selector(
+                ".jp-OutputArea-output iframe[srcdoc]", state="attached", timeout=120_000
+            )
+            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
+            no_news = page.get_by_role("button", name="No", exact=True)  # "notified about Jupyter news?"
+            if no_news.count():
+                no_news.first.click()
+            for _ in range(20):  # the notebook may scroll on its own once the run ends: until it settles
+                frame_element.evaluate("frame => frame.scrollIntoView({block: 'center'})")
+                page.wait_for_timeout(250)
+                box = frame_element.bounding_box()
+                if box and box["y"] >= 0 and box["y"] + box["height"] <= 800:
+                    break
+            frame = frame_element.content_frame()
+            frame.wait_for_selector(".ag-stepper")
+            frame.wait_for_function("document.querySelector('.ag-graph').clientWidth > 0")
+            page.wait_for_timeout(200)
+            assert frame.evaluate(TEXTS_OUTSIDE_THEIR_BOX) == []
+            frame_box = frame_element.bounding_box()
+            assert frame_box["y"] >= 0 and frame_box["y"] + frame_box["height"] <= 800, frame_box
+            steps = int(frame.get_attribute(".ag-slider", "max"))
+            assert steps == 8  # one per node with parents, as the notebook says
+            for k in range(1, steps + 1):
+                frame.click(".ag-next")
+                assert frame.get_attribute(".ag-stepper", "data-step") == str(k)
+                for selector in (".ag-current", ".ag-next"):
+                    assert frame.evaluate(IN_VIEW, selector), f"step {k}: {selector} out of view in the frame"
+                    box = frame.locator(selector).bounding_box()  # in the page's coordinates
+                    assert box and 0 <= box["y"] and box["y"] + box["height"] <= 800, f"step {k}: {selector} {box}"
+                assert frame.evaluate(TEXTS_OUTSIDE_THEIR_BOX) == [], f"step {k}"
+            assert "∂" in frame.inner_text(".ag-lines")
+        except Exception:
+            page.screenshot(path=str(shots / "failure.png"))  # what the page showed, for the report
+            raise
+        finally:
+            browser.close()
+    assert problems == []
+
+
+def test_notebook_01_exported_by_nbconvert_steps_in_a_browser(tmp_path, monkeypatch):
+    """The same stepper in notebook 01 executed (nbclient) and exported to HTML (nbconvert): the page
+    a reader gets from a notebook rendered on the web."""
+    require(shutil.which("dot") is not None, "Graphviz's dot")
+    for module in ("playwright", "nbclient", "nbconvert", "ipykernel"):
+        require(importlib.util.find_spec(module) is not None, f"{module} (pip install -e '.[test,notebooks]')")
+    require(os.access(CHROMIUM, os.X_OK), f"Chromium at {CHROMIUM}")
+    import nbformat
+    from nbclient import NotebookClient
+    from nbconvert import HTMLExporter
+    from playwright.sync_api import sync_playwright
+
+    spec = tmp_path / "kernels" / "python3"
+    spec.mkdir(parents=True)
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "Python 3", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    NotebookClient(
+        nb, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOK.parent)}}
+    ).execute()
+    body, _ = HTMLExporter().from_notebook_node(nb)
+    page_path = tmp_path / "01.html"
+    page_path.write_text(body, encoding="utf-8")
+    problems: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+            page.goto(page_path.resolve().as_uri())
+            frame_element = page.wait_for_selector("iframe[srcdoc]", state="attached")
+            frame_element.evaluate("frame => frame.scrollIntoView({block: 'center'})")
+            frame = frame_element.content_frame()
+            frame.wait_for_function("document.querySelector('.ag-graph').clientWidth > 0")
+            page.wait_for_timeout(200)
+            assert frame.evaluate(TEXTS_OUTSIDE_THEIR_BOX) == []
+            for k in range(1, 9):
+                frame.click(".ag-next")
+                assert frame.evaluate(IN_VIEW, ".ag-current"), f"step {k}"
+                assert frame.evaluate(TEXTS_OUTSIDE_THEIR_BOX) == [], f"step {k}"
+        finally:
+            browser.close()
+    assert problems == []
