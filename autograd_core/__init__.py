@@ -13,6 +13,7 @@ from autograd_core.check import GradcheckEntry, GradcheckReport, gradcheck, nume
 from autograd_core.dot import GraphvizError, GraphvizNotFoundError, save
 from autograd_core.draw import draw
 from autograd_core.graph import BackwardStep, EdgeStep, Node, backward_steps, topological_order, zero_grad
+from autograd_core.micrograd import from_micrograd
 from autograd_core.stepper import Stepper
 from autograd_core.value import Value
 
@@ -28,6 +29,7 @@ __all__ = [
     "Value",
     "backward_steps",
     "draw",
+    "from_micrograd",
     "gradcheck",
     "numerical_grad",
     "save",
