@@ -220,8 +220,14 @@ def edge_text(locals_: list[float]) -> str:
 
 def node_names(order: Sequence[Value], names: Names | None = None) -> dict[Value, str]:
     """What a node is called in drawings and steps: ``names(node)`` when given and not None, else
-    its label, or ``#i``, i its position in the order."""
-    default = {node: node.label or f"#{i}" for i, node in enumerate(order)}
+    its label, or ``#i`` for the i-th unlabelled node in reading order (``reading_order``: the order
+    one reads the expression, so in ``(a*b + c).tanh()`` a*b is #1, a*b + c is #2 and the tanh #3)."""
+    default: dict[Value, str] = {}
+    unlabelled = 0
+    for node in reading_order(order[-1]) if order else ():
+        if not node.label:
+            unlabelled += 1
+        default[node] = node.label or f"#{unlabelled}"
     if names is None:
         return default
     return {node: _name(names(node), node, default[node]) for node in order}
@@ -250,7 +256,7 @@ def graph_view(
     marked_nodes, marked_edges = _highlights(highlight, ids)
     roles = _roles(order, parameters)
     known = _grads_known(order)
-    reading = _reading_order(order[-1])
+    reading = reading_order(order[-1])
     if keep is not None:
         reading = [node for node in reading if node in keep]
     statements = {
@@ -277,7 +283,7 @@ def graph_view(
     return lines
 
 
-def _reading_order(root: Value) -> list[Value]:
+def reading_order(root: Value) -> list[Value]:
     """Every node after its parents, parents visited left to right: the order one reads the expression.
 
     Nodes are declared in this order, and Graphviz keeps it where it can, so ``x1 * w1 + x2 * w2``
@@ -295,6 +301,9 @@ def _reading_order(root: Value) -> list[Value]:
             stack.append((node, True))
             stack.extend((parent, False) for parent in reversed(node.parents) if parent not in seen)
     return order
+
+
+_reading_order = reading_order  # the name it had
 
 
 def _beside_their_inputs(order: list[Value], parameters: frozenset[Value]) -> list[tuple[Value, Value]]:

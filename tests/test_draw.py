@@ -227,7 +227,19 @@ def test_node_names_come_from_the_topological_order_never_from_id():
     assert str(id(neuron())) not in source
     assert not re.search(r">#\d", source)  # every node of this graph is labelled
     unnamed = draw((Value(1.0) * 2).tanh()).source
-    assert ">#0<" in unnamed and ">#2<" in unnamed  # unlabelled nodes are named by position
+    assert ">#1<" in unnamed and ">#3<" in unnamed  # unlabelled nodes are numbered in reading order
+
+
+def test_unnamed_nodes_are_numbered_in_reading_order():
+    from autograd_core import topological_order
+    from autograd_core.draw import node_names
+
+    a, b, c, d = (Value(x, name) for x, name in zip([1.0, 2.0, 3.0, 4.0], "abcd"))
+    ab, cd = a * b, c * d
+    out = (ab + cd).tanh()
+    names = node_names(topological_order(out))
+    assert [names[ab], names[cd], names[out.parents[0]], names[out]] == ["#1", "#2", "#3", "#4"]
+    assert names[a] == "a"
 
 
 # ---- escaping --------------------------------------------------------------------------
