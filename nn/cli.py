@@ -19,6 +19,7 @@ line and status 1, never a traceback.
 from __future__ import annotations
 
 import argparse
+import errno
 import math
 import os
 import sys
@@ -45,11 +46,29 @@ class CommandError(Exception):
         self.status = status
 
 
+EXIT_BROKEN_PIPE = 141
+"""The status when whoever reads our output stops early (``backprop check --json | head -1``):
+128 + SIGPIPE, what a shell reports for a C program killed by it."""
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line ``argv`` (default: sys.argv[1:]) and return the exit status."""
+    try:
+        status = _main(sys.argv[1:] if argv is None else list(argv))
+        sys.stdout.flush()  # inside the try: a pipe closed early fails here, not at interpreter exit
+    except BrokenPipeError:
+        return _quiet_after_broken_pipe()
+    except OSError as e:
+        if e.errno != errno.EPIPE:
+            raise
+        return _quiet_after_broken_pipe()
+    return status
+
+
+def _main(argv: list[str]) -> int:
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(_expression_last(argv))
     except SystemExit as e:  # argparse has printed the usage and its message (or the help)
         return e.code if isinstance(e.code, int) else 2
     try:
@@ -76,11 +95,39 @@ class _Parser(argparse.ArgumentParser):
         super().error(_line(message))
 
 
+def _quiet_after_broken_pipe() -> int:
+    """The reader is gone: say nothing more, and let Python's exit flush go to /dev/null."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout without a file descriptor (a test's capture): nothing to redirect
+        pass
+    return EXIT_BROKEN_PIPE
+
+
+_EXAMPLES = """\
+examples:
+  backprop demo                                                    every picture, in about a minute
+  backprop graph "tanh(a*b + c)" --set a=2 b=-3 c=10               draw it; print each input's grad
+  backprop graph --set a=2 b=-3 -- "-a*b"                          an expression that starts with -
+  backprop graph "x*w + b" --set x=2 w=-3 b=1 --params w,b         colour w and b as parameters
+  backprop steps "tanh(a*b + c)" --set a=2 b=-3 c=10 -o steps.html step through backprop in a browser
+  backprop train --dataset moons --hidden 16,16 --epochs 100 --plot training.png
+  backprop check --layers 4,8,8,3 --loss cross_entropy --samples 16
+  backprop check --preset nielsen --backprop mine.py:backprop           check your own backprop
+  backprop check --json | head -1
+
+'backprop COMMAND --help' describes each command."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
         description="Backpropagation made visible and checkable: train an MLP, compare its scalar graph with "
         "its matrix view, draw a computation graph, step through backprop.",
+        epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(title="commands", dest="command", required=True, metavar="COMMAND")
     for add in SUBCOMMANDS:
@@ -111,10 +158,16 @@ def _add_graph(commands: argparse._SubParsersAction) -> None:
 def graph(args: argparse.Namespace) -> int:
     _output_file(args.output, "--output")
     out = _expression(args)
+    params = _parameters(out, args.params)
     _backward(out)
     show = not args.no_local_grads
-    drawing = _render(lambda: draw(out, rankdir=args.rankdir, show_local_grads=show, max_nodes=MAX_NODES))
+    drawing = _render(
+        lambda: draw(out, rankdir=args.rankdir, show_local_grads=show, parameters=params, max_nodes=MAX_NODES)
+    )
     _write(lambda: save(drawing, args.output), args.output)
+    print(f"{out.label} = {out.data!r}")
+    for leaf in _inputs(out):
+        print(f"{leaf.label}.grad = {leaf.grad!r}")
     return 0
 
 
@@ -139,7 +192,8 @@ def steps(args: argparse.Namespace) -> int:
     out = _expression(args)
     _output_file(args.output, "--output", (".html", ".htm"))
     title = f"backprop steps: {args.expression}"
-    stepper = _render(lambda: Stepper(out, rankdir=args.rankdir, max_nodes=MAX_NODES, title=title))
+    params = _parameters(out, args.params)
+    stepper = _render(lambda: Stepper(out, rankdir=args.rankdir, parameters=params, max_nodes=MAX_NODES, title=title))
     _write(lambda: stepper.save(args.output), args.output)
     return 0
 
@@ -148,9 +202,43 @@ def steps(args: argparse.Namespace) -> int:
 
 _EXPRESSION_HELP = (
     "Expressions use numbers, names, + - * / **, unary minus, and exp, log, tanh, sigmoid, relu; "
-    "give every name a value with --set, after the expression. An expression that starts with '-' "
-    "needs parentheses: '(-a*b)'."
+    "give every name a value with --set, before or after the expression. An expression may start "
+    "with '-' (backprop graph \"-a*b\" --set a=2 b=3); if another argument is taken for it, put the "
+    'expression last, after --: backprop graph --set a=2 b=3 -- "-a*b".'
 )
+
+_VALUED = ("-o", "--output", "--rankdir", "--params")
+_FLAGS = ("-h", "--help", "--no-local-grads")
+
+
+def _expression_last(argv: list[str]) -> list[str]:
+    """For graph and steps: the expression moved to the end, after ``--``, so that it may start
+    with '-' ("-a*b" is not an option) and may come after ``--set`` (whose list of NAME=NUMBER
+    would otherwise swallow it). The expression is the one argument that is neither an option,
+    an option's value, nor a NAME=NUMBER after --set. Any other command line is left as it is
+    (argparse then says what is wrong), and so is one that already has ``--``."""
+    if not argv or argv[0] not in ("graph", "steps") or "--" in argv:
+        return argv
+    rest: list[str] = [argv[0]]
+    found: list[str] = []
+    i, in_set = 1, False
+    while i < len(argv):
+        token = argv[i]
+        long_valued = token.startswith("--") and "=" not in token and any(o.startswith(token) for o in _VALUED[1:])
+        if in_set and "=" in token and not token.startswith("-"):
+            rest.append(token)
+        elif token in _VALUED or (long_valued and len(token) > 2):
+            in_set = False
+            rest += argv[i : i + 2]
+            i += 1
+        elif token == "--set" or token in _FLAGS or token.startswith(("--", "-o", "-h")):
+            in_set = token == "--set" or (token.startswith("--s") and "--set".startswith(token))
+            rest.append(token)
+        else:
+            in_set = False
+            (rest if found else found).append(token)
+        i += 1
+    return [*rest, "--", *found] if found else argv
 
 
 def _add_expression_arguments(p: argparse.ArgumentParser) -> None:
@@ -165,6 +253,38 @@ def _add_expression_arguments(p: argparse.ArgumentParser) -> None:
         default=[],
         help="the value of each name in the expression, e.g. --set a=2 b=-3",
     )
+    p.add_argument(
+        "--params",
+        type=_names,
+        default=[],
+        metavar="NAMES",
+        help="names to colour as parameters (weights, biases), comma-separated: --params w1,w2,b",
+    )
+
+
+def _names(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",")]
+    if not all(names):
+        raise argparse.ArgumentTypeError(f"expected comma-separated names like w1,w2,b, got {text!r}")
+    return names
+
+
+def _parameters(out: Value, names: list[str]) -> list[Value]:
+    """The leaves named in --params; a name the expression does not use is an error."""
+    leaves = {leaf.label: leaf for leaf in _inputs(out)}
+    unknown = [name for name in names if name not in leaves]
+    if unknown:
+        raise CommandError(
+            f"--params: the expression has no name(s) {', '.join(unknown)} (its names: {', '.join(leaves) or 'none'})"
+        )
+    return [leaves[name] for name in names]
+
+
+def _inputs(out: Value) -> list[Value]:
+    """The named leaves, in the order the expression first uses them."""
+    from autograd_core.draw import reading_order
+
+    return [node for node in reading_order(out) if not node.parents and node.label]
 
 
 def _assignment(text: str) -> tuple[str, float]:
@@ -328,7 +448,8 @@ def train(args: argparse.Namespace) -> int:
     if isinstance(trained, MatrixMLP):
         model = trained.to_mlp()
     acc = history.accuracy[-1]
-    print(f"{model!r} on {args.dataset} ({len(X)} samples), {loss}, {args.epochs} epochs")
+    epochs = f"{args.epochs} epoch{'' if args.epochs == 1 else 's'}"
+    print(f"{model!r} on {args.dataset} ({len(X)} samples), {loss}, {epochs}")
     print(f"final training loss {history.loss[-1]:.4g}" + ("" if acc is None else f", accuracy {100 * acc:.1f}%"))
     if args.plot:
         from nn.plot import save_figure, training_figure

@@ -1,0 +1,101 @@
+"""The backprop command fits terminal habits: pipes closed early, expressions starting with '-',
+--set before the expression, singular words, the inputs' grads printed, examples in --help."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from nn.cli import EXIT_BROKEN_PIPE, main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(capsys, *argv):
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_a_pipe_closed_early_ends_quietly():
+    """`backprop check --json | head -1`: the reader is gone before we write; no traceback."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    cmd = [sys.executable, "-m", "nn.cli", "check", "--json", "--no-torch", "--numeric", "5"]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT)
+    p.stdout.close()
+    err = p.stderr.read().decode()
+    p.stderr.close()
+    assert p.wait(timeout=120) == EXIT_BROKEN_PIPE == 141
+    assert err == ""
+
+
+def test_head_reads_the_first_line_of_the_json(tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    done = subprocess.run(
+        f"{sys.executable} -m nn.cli check --json --no-torch --numeric 5 | head -1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert done.stdout == "{\n" and "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["graph", "-a*b", "--set", "a=2", "b=3", "-o", "OUT"],
+        ["graph", "--set", "a=2", "b=3", "-a*b", "-o", "OUT"],
+        ["graph", "-o", "OUT", "--set", "a=2", "b=3", "-a*b"],
+        ["graph", "-o", "OUT", "--set", "a=2", "b=3", "--", "-a*b"],
+    ],
+)
+def test_an_expression_starting_with_minus_and_set_before_it(capsys, tmp_path, argv):
+    out_file = tmp_path / "g.dot"
+    status, out, err = run(capsys, *[str(out_file) if a == "OUT" else a for a in argv])
+    assert (status, err) == (0, "")
+    assert out.splitlines() == [f"wrote {out_file}", "out = -6.0", "a.grad = -3.0", "b.grad = -2.0"]
+
+
+def test_set_before_the_expression_for_steps(capsys, tmp_path, needs_dot):
+    page = tmp_path / "s.html"
+    status, out, _ = run(capsys, "steps", "--set", "x=3", "x*x + 1", "-o", str(page))
+    assert status == 0 and out == f"wrote {page}\n"
+
+
+def test_graph_prints_each_inputs_grad_in_reading_order(capsys, tmp_path):
+    dot = tmp_path / "g.dot"
+    status, out, _ = run(capsys, "graph", "tanh(a*b + c)", "--set", "c=10", "b=-3", "a=2", "-o", str(dot))
+    assert status == 0
+    lines = out.splitlines()
+    assert lines[1].startswith("out = 0.99932")
+    assert [line.split(".grad = ")[0] for line in lines[2:5]] == ["a", "b", "c"]
+    assert float(lines[2].split(" = ")[1]) == pytest.approx(-3 * (1 - 0.999329299739067**2), rel=1e-9)
+
+
+def test_params_colours_those_leaves(capsys, tmp_path):
+    dot = tmp_path / "g.dot"
+    status, _, _ = run(capsys, "graph", "x*w + b", "--set", "x=2", "w=-3", "b=1", "--params", "w,b", "-o", str(dot))
+    assert status == 0
+    source = dot.read_text()
+    assert source.count("#fde68a") == 3  # w, b and the legend's swatch
+    status, _, err = run(capsys, "graph", "x*w", "--set", "x=2", "w=-3", "--params", "v", "-o", str(dot))
+    assert status == 2 and "--params: the expression has no name(s) v (its names: x, w)" in err
+
+
+def test_one_epoch_is_singular(capsys):
+    status, out, _ = run(capsys, "train", "--epochs", "1", "--samples", "20", "--hidden", "4", "--no-progress")
+    assert status == 0 and ", 1 epoch\n" in out
+
+
+def test_top_level_help_ends_with_examples(capsys):
+    status, out, _ = run(capsys, "--help")
+    assert status == 0
+    tail = out[out.index("examples:") :]
+    assert 'backprop graph "tanh(a*b + c)" --set a=2 b=-3 c=10' in tail
+    assert "backprop check --json | head -1" in tail
+    assert out.rstrip().endswith("describes each command.")
