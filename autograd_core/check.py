@@ -14,6 +14,7 @@ differentiable there, so that input is flagged and left out of pass/fail.
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -60,6 +61,37 @@ class GradcheckReport:
 
     def __getitem__(self, i: int) -> GradcheckEntry:
         return self.entries[i]
+
+    def __repr__(self) -> str:
+        kinks = sum(e.kink for e in self.entries)
+        kink_text = f", {kinks} kink(s) left out" if kinks else ""
+        return (
+            f"<GradcheckReport: {'PASS' if self.ok else 'FAIL'}, {len(self.entries)} input(s){kink_text}, "
+            f"norm-relative error {self.norm_rel_err:.1e}; print(report) for the table>"
+        )
+
+    def _repr_html_(self) -> str:
+        """In Jupyter: the table, with each input's verdict coloured, and the overall verdict."""
+        head = "".join(
+            f'<th style="text-align:{"left" if i == 0 else "right"}">{h}</th>'
+            for i, h in enumerate(("input", "analytic", "numeric", "abs err", "rel err", "result"))
+        )
+        rows = []
+        for e in self.entries:
+            verdict, color = ("KINK", "#b45309") if e.kink else ("ok", "#15803d") if e.passed else ("FAIL", "#b91c1c")
+            cells = [f"{e.analytic:.8g}", f"{e.numeric:.8g}", f"{e.abs_err:.1e}", f"{e.rel_err:.1e}"]
+            rows.append(
+                f'<tr><td style="text-align:left"><code>{html.escape(e.label)}</code></td>'
+                + "".join(f'<td style="text-align:right">{c}</td>' for c in cells)
+                + f'<td style="text-align:right;color:{color};font-weight:bold">{verdict}</td></tr>'
+            )
+        kinks = sum(e.kink for e in self.entries)
+        verdict, color = ("PASS", "#15803d") if self.ok else ("FAIL", "#b91c1c")
+        summary = (
+            f'<p><b style="color:{color}">{verdict}</b>: norm-relative error {self.norm_rel_err:.1e} '
+            f"(tolerance {self.norm_tol:g}); {kinks} kink(s) left out</p>"
+        )
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{summary}"
 
     def __str__(self) -> str:
         rows = [f"{'input':<10} {'analytic':>14} {'numeric':>14} {'abs err':>9} {'rel err':>9}  result"]

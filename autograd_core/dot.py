@@ -8,6 +8,7 @@ Shared by draw.py (the graph view) and stepper.py in the engine, and by nn's dra
 from __future__ import annotations
 
 import functools
+import html
 import os
 import re
 import unicodedata
@@ -228,8 +229,23 @@ def _drawing_class() -> type[graphviz.Digraph]:
             edges = sum("->" in line for line in self.body)
             return f"<drawing: {edges} edges; .source is the DOT text, save(drawing, 'graph.svg') writes it>"
 
-        def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **_: Any) -> dict[str, str]:
-            return {"text/html": f'<div style="overflow-x:auto">{inline_svg(self)}</div>', "text/plain": repr(self)}
+        def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **_: Any) -> dict[str, Any]:
+            """In Jupyter: the picture in the format ``graphviz.set_jupyter_format`` chose (SVG, scaled to
+            the notebook's width, by default); without ``dot``, the DOT text and how to install it."""
+            mimetype = self._jupyter_mimetype
+            try:
+                if mimetype == "image/svg+xml":
+                    bundle: dict[str, Any] = {"text/html": f'<div style="overflow-x:auto">{inline_svg(self)}</div>'}
+                else:
+                    bundle = {mimetype: run_dot(self.source, mimetype.split("/")[1], drawing_name(self))}
+            except (GraphvizNotFoundError, GraphvizError) as e:
+                text = f"{e}\n\n{self.source}"
+                bundle = {"text/html": f'<pre style="white-space:pre-wrap">{html.escape(text)}</pre>'}
+                return {"text/plain": text, **bundle}
+            bundle["text/plain"] = repr(self)
+            if include is not None:
+                bundle = {k: v for k, v in bundle.items() if k in set(include) or k == "text/plain"}
+            return {k: v for k, v in bundle.items() if k not in set(exclude or ())}
 
         def pipe(self, format: str | None = None, *args: Any, encoding: str | None = None, **kwargs: Any) -> Any:
             """The rendered drawing (bytes, or text with ``encoding``), through ``run_dot``'s time limit."""

@@ -124,8 +124,16 @@ class Stepper:
             for node, grad in zip(order, saved):
                 node.grad = grad
         self.steps: tuple[BackwardStep, ...] = steps if kept is None else tuple(s for s in steps if s.node in kept)
+        self._root_name = shown[root]
         data = _step_data(order, shown, self.steps, kept)
         self.html = _page(title or f"Backward pass of {shown[root]}", _centred(svg), data)
+
+    def __repr__(self) -> str:
+        count = len(self.steps)
+        return (
+            f"<Stepper: {count} step{'' if count == 1 else 's'} of the backward pass of {self._root_name!r}; "
+            f".save('steps.html') writes the page>"
+        )
 
     def to_html(self) -> str:
         """The page: a complete, self-contained HTML document."""

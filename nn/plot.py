@@ -1,12 +1,14 @@
 """Pictures of training: the loss (and accuracy) curve, and the decision boundary of 2-D data.
 
 Needs matplotlib, an optional extra: ``pip install 'autograd-core[plot]'``. Figures are made
-with matplotlib's object API (no pyplot, no global backend change), so they save anywhere and
-display inline in Jupyter.
+with matplotlib's object API (no pyplot, no global backend change), so they save anywhere; they
+display inline in Jupyter by themselves (``_repr_png_``), even in a kernel that never imported pyplot.
 """
 
 from __future__ import annotations
 
+import functools
+import io
 import os
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from nn.module import MLP
 from nn.train import History
 
 
+@functools.cache
 def _figure_class() -> Any:
     try:
         from matplotlib.figure import Figure
@@ -26,7 +29,17 @@ def _figure_class() -> Any:
         raise ImportError(
             "plotting needs matplotlib: pip install 'autograd-core[plot]' (or: pip install matplotlib)"
         ) from None
-    return Figure
+
+    class PlotFigure(Figure):
+        """A matplotlib Figure that shows itself in Jupyter: a Figure made with the object API has no
+        pyplot manager, so IPython would print ``<Figure size ...>`` unless pyplot had been imported."""
+
+        def _repr_png_(self) -> bytes:
+            buffer = io.BytesIO()
+            self.savefig(buffer, format="png", dpi=100)
+            return buffer.getvalue()
+
+    return PlotFigure
 
 
 def training_figure(history: History, model: MLP | MatrixMLP | None = None, X: Any = None, y: Any = None) -> Any:
