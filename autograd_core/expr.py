@@ -87,14 +87,20 @@ class ExpressionError(ValueError):
         self.column = column
 
 
-def parse(text: str, values: Mapping[str, Number]) -> Value:
+MAX_LABEL = 24
+"""With ``parse(..., label_nodes=True)``, a node's label is its subexpression, cut to this many characters."""
+
+
+def parse(text: str, values: Mapping[str, Number], *, label_nodes: bool = False) -> Value:
     """The graph of ``text``, with each name a leaf Value labelled by its name.
 
     ``values`` gives every name its number; a name used twice is the same leaf, and a name in
     ``values`` that the expression does not use is an error too (a typo, most likely). Numbers
     in the text are folded into the nodes as constants (``x * 2`` is one node showing ``× 2``),
     as the engine does for plain numbers: the drawings stay small and show the number where it
-    acts. An expression of numbers only gives a single unlabelled leaf.
+    acts. An expression of numbers only gives a single unlabelled leaf. With ``label_nodes``, every
+    node the expression builds is labelled with its subexpression as typed (``a*b``, ``a*b + c``;
+    cut to MAX_LABEL characters with "…"), so a drawing says what each box computes.
 
     Raises ExpressionError (a ValueError) with a message that says what is wrong and where.
     """
@@ -104,7 +110,7 @@ def parse(text: str, values: Mapping[str, Number]) -> Value:
     for node in ast.walk(tree):
         _operands(node, text)  # refuses anything outside the whitelist, outermost first
     leaves = _leaves(tree, text, values)
-    result = _evaluate(tree, text, leaves)
+    result = _evaluate(tree, text, leaves, label_nodes)
     return result if isinstance(result, Value) else Value(result)
 
 
@@ -210,7 +216,7 @@ def _checked_values(values: Mapping[str, Number]) -> dict[str, float]:
     return checked
 
 
-def _evaluate(tree: ast.expr, text: str, leaves: dict[str, Value]) -> Value | float:
+def _evaluate(tree: ast.expr, text: str, leaves: dict[str, Value], label_nodes: bool = False) -> Value | float:
     """Post-order evaluation with an explicit stack: operands first, then the node."""
     results: list[Value | float] = []
     stack: list[tuple[ast.expr, int]] = [(tree, -1)]  # -1: operands not pushed yet
@@ -224,10 +230,19 @@ def _evaluate(tree: ast.expr, text: str, leaves: dict[str, Value]) -> Value | fl
         args = results[len(results) - count :]
         del results[len(results) - count :]
         try:
-            results.append(_apply(node, args, leaves))
+            result = _apply(node, args, leaves)
         except (ValueError, ZeroDivisionError, OverflowError) as e:
             raise _refuse(node, text, str(e)) from None
+        if label_nodes and isinstance(result, Value) and not result.label:  # a node built here (leaves have names)
+            result.label = _segment_label(text, node)
+        results.append(result)
     return results[0]
+
+
+def _segment_label(text: str, node: ast.AST) -> str:
+    """The subexpression ``node`` came from, as typed, whitespace runs made one space, cut to MAX_LABEL."""
+    segment = " ".join((ast.get_source_segment(text.strip(), node) or "").split())
+    return segment if len(segment) <= MAX_LABEL else segment[: MAX_LABEL - 1] + "…"
 
 
 def _apply(node: ast.expr, args: list[Value | float], leaves: dict[str, Value]) -> Value | float:

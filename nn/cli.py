@@ -303,17 +303,18 @@ def _assignment(text: str) -> tuple[str, float]:
 
 
 def _expression(args: argparse.Namespace) -> Value:
-    """The expression's graph, its output labelled "out" unless it is a named leaf."""
+    """The expression's graph, each node labelled with its subexpression, the output "out" unless it is
+    a named leaf."""
     values: dict[str, float] = {}
     for name, value in args.values:
         if name in values:
             raise CommandError(f"--set gives {short(name)} twice")
         values[name] = value
     try:
-        out = parse(args.expression, values)
+        out = parse(args.expression, values, label_nodes=True)
     except ExpressionError as e:
         raise CommandError(f"{short(args.expression, 40)}: {e}") from None
-    if not out.label:
+    if out.parents or not out.label:  # its subexpression is the whole expression, in the title already
         out.label = "out"
     return out
 

@@ -270,3 +270,21 @@ def test_the_installed_backprop_script(tmp_path):
     bad = subprocess.run([str(script), "graph", "__import__('os')"], cwd=tmp_path, capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stdout == ""
     assert bad.stderr.startswith("backprop: error: ") and "unknown function '__import__'" in bad.stderr
+
+
+def test_label_nodes_names_each_node_by_its_subexpression():
+    out = parse("tanh(a*b  +  c)", {"a": 2, "b": -3, "c": 10}, label_nodes=True)
+    assert out.label == "tanh(a*b + c)"
+    assert out.parents[0].label == "a*b + c" and out.parents[0].parents[0].label == "a*b"
+    assert parse("a*b", {"a": 1, "b": 2}).label == ""  # only when asked
+    long = parse("a + " * 20 + "a", {"a": 1.0}, label_nodes=True)
+    assert len(long.label) == 24 and long.label.endswith("…")
+    assert parse("+a", {"a": 1.0}, label_nodes=True).label == "a"  # +a is the leaf itself, keeps its name
+
+
+def test_backprop_graph_labels_nodes_by_subexpression(tmp_path, capsys):
+    path = tmp_path / "g.dot"
+    status, _, _ = run_cli(capsys, "graph", "tanh(a*b + c)", "--set", "a=2", "b=-3", "c=10", "-o", str(path))
+    source = path.read_text()
+    assert status == 0 and "<b>a*b</b>" in source and "<b>a*b + c</b>" in source and "<b>out</b>" in source
+    assert ">#" not in source
