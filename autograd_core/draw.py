@@ -344,6 +344,8 @@ def _node_statement(node_id: str, node: Value, name: str, role: str, grads_known
 def op_text(node: Value) -> str:
     """The op of a node as drawn, with the number it folded in: "× 2", "+ 1", "2 −", "tanh"."""
     symbol = {"+": "+", "-": "−", "*": "×", "/": "÷", "**": "**", "sum": "Σ", "dot": "Σ w·x"}.get(node.op, node.op)
+    if node.op == "dot" and _squares(node):
+        symbol = "Σ x²"
     c = node.const
     if c is None:
         return symbol
@@ -351,6 +353,13 @@ def op_text(node: Value) -> str:
     if node.op in reflected:
         return f"{num_text(c)} {reflected[node.op]}"
     return f"{symbol} + {num_text(c)}" if node.op in ("sum", "dot") else f"{symbol} {num_text(c)}"
+
+
+def _squares(node: Value) -> bool:
+    """True for a ``Value.dot(xs, xs)``: weights and inputs the same nodes, a sum of squares."""
+    half, odd = divmod(len(node.parents), 2)
+    ps = node.parents
+    return half > 0 and not odd and all(ps[i] is ps[i + half] for i in range(half))
 
 
 def _roles(order: list[Value], parameters: frozenset[Value]) -> dict[Value, str]:

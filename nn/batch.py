@@ -21,7 +21,7 @@ it gets the part as ``keep=`` and the names as ``names=``.
     >>> loss = mse([model([0.5, -1.0]), model([1.0, 2.0])], [[1.0], [0.0]])
     >>> batch = Batch.of(loss)
     >>> len(batch.costs), batch.names()(batch.costs[1])
-    (2, 'cost@1')
+    (2, 'C_1')
 """
 
 from __future__ import annotations
@@ -74,7 +74,8 @@ class Batch:
         return frozenset(node for node in self.order if self.owner.get(node, sample) == sample)
 
     def names(self) -> Callable[[Value], str | None]:
-        """The ``names=`` hook: each per-sample node with its sample, ``z1[0]@2``; C_n as ``cost@n``."""
+        """The ``names=`` hook: each per-sample node with its sample, ``z1[0]@2``; C_n as the losses label
+        it (``C_2``: it names its sample already), or ``cost@n`` when unlabelled."""
         default = node_names(self.order)
         costs = {cost: n for n, cost in enumerate(self.costs)}
 
@@ -82,8 +83,8 @@ class Batch:
             n = self.owner.get(node)
             if n is None:
                 return None
-            if node in costs and not node.label:
-                return labels.in_sample("cost", n)
+            if node in costs and node.label in ("", labels.sample_cost(n)):
+                return node.label or labels.in_sample("cost", n)
             return labels.in_sample(default[node], n)
 
         return name

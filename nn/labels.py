@@ -82,6 +82,16 @@ def in_sample(name: str, n: int) -> str:
     return f"{name}@{n}"
 
 
+def sample_cost(n: int) -> str:
+    """The label of the cost of sample n, C_n (the loss reduces these over the batch): ``C_{n}``."""
+    return f"C_{n}"
+
+
+def difference(output: str, j: int) -> str:
+    """The label of output j's error in a squared error, a_j − y_j: ``{output} − y[j]`` (``z2[0] − y[0]``)."""
+    return f"{output or f'a[{j}]'} − y[{j}]"
+
+
 def weight_matrix(l: int) -> str:
     """The name of the whole matrix W^l: ``W{l}`` (keys in saved files, rows of the report)."""
     return f"W{l}"

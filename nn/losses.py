@@ -26,6 +26,7 @@ import numpy as np
 
 from autograd_core import Value
 from autograd_core.inputs import real, short
+from nn import labels
 
 Outputs = Sequence[Sequence[Value]] | Sequence[Value]
 REDUCTIONS = ("mean", "sum")
@@ -35,10 +36,16 @@ def mse(outputs: Outputs, targets: Any, reduction: str = "mean", half: bool = Fa
     """Squared error, sum_j (a_j - y_j)**2 per sample (times 1/2 if ``half``), reduced over samples."""
     batch = _batch(outputs)
     Y = _targets(targets, len(batch), len(batch[0]), "mse")
-    per_sample = []
-    for out, y in zip(batch, Y.tolist()):
+    per_sample: list[Value] = []
+    for n, (out, y) in enumerate(zip(batch, Y.tolist())):
         diffs = [a - t for a, t in zip(out, y)]
-        per_sample.append(Value.dot(diffs, diffs) * 0.5 if half else Value.dot(diffs, diffs))
+        for j, (d, a) in enumerate(zip(diffs, out)):
+            d.label = labels.difference(a.label, j)
+        cost = Value.dot(diffs, diffs)  # drawn as a sum of squares, Σ x²
+        if half:
+            cost = cost * 0.5
+        cost.label = labels.sample_cost(n)
+        per_sample.append(cost)
     return _reduce(per_sample, reduction)
 
 
@@ -50,7 +57,7 @@ def cross_entropy(logits: Outputs, targets: Any, reduction: str = "mean") -> Val
     batch = _batch(logits)
     n, k = len(batch), len(batch[0])
     Y = _class_targets(targets, n, k)
-    per_sample = []
+    per_sample: list[Value] = []
     for z, y in zip(batch, Y.tolist()):
         zs = [v.data for v in z]
         m = max(zs)
@@ -59,7 +66,8 @@ def cross_entropy(logits: Outputs, targets: Any, reduction: str = "mean") -> Val
         log_z = m + math.log(total)
         value = log_z - math.fsum(t * v for t, v in zip(y, zs))
         grads = [e / total - t for e, t in zip(exps, y)]
-        per_sample.append(Value(value, parents=z, local_grads=grads, op="cross_entropy"))
+        cost = Value(value, labels.sample_cost(len(per_sample)), parents=z, local_grads=grads, op="cross_entropy")
+        per_sample.append(cost)
     return _reduce(per_sample, reduction)
 
 
@@ -74,13 +82,15 @@ def binary_cross_entropy(logits: Outputs, targets: Any, reduction: str = "mean")
     Y = _targets(targets, len(batch), 1, "binary_cross_entropy")
     if np.any((Y < 0) | (Y > 1)):
         raise ValueError("binary_cross_entropy: targets must lie in [0, 1]")
-    per_sample = []
+    per_sample: list[Value] = []
     for (z,), (y,) in zip(batch, Y.tolist()):
         x = z.data
         e = math.exp(-abs(x))
         value = max(x, 0.0) - y * x + math.log1p(e)
         sigma = 1.0 / (1.0 + e) if x >= 0 else e / (1.0 + e)
-        per_sample.append(Value(value, parents=(z,), local_grads=(sigma - y,), op="binary_cross_entropy"))
+        name = labels.sample_cost(len(per_sample))
+        cost = Value(value, name, parents=(z,), local_grads=(sigma - y,), op="binary_cross_entropy")
+        per_sample.append(cost)
     return _reduce(per_sample, reduction)
 
 
@@ -90,12 +100,15 @@ def hinge(scores: Outputs, targets: Any, reduction: str = "mean") -> Value:
     if len(batch[0]) != 1:
         raise ValueError(f"hinge: expected one score per sample, got {len(batch[0])}")
     Y = _targets(targets, len(batch), 1, "hinge").ravel()
-    labels = set(np.unique(Y).tolist())
-    if not labels <= {-1.0, 1.0} and not labels <= {0.0, 1.0}:
-        raise ValueError(f"hinge: expected labels -1/+1 or 0/1, got {short(sorted(labels))}")
-    if labels <= {0.0, 1.0}:
+    seen = set(np.unique(Y).tolist())
+    if not seen <= {-1.0, 1.0} and not seen <= {0.0, 1.0}:
+        raise ValueError(f"hinge: expected labels -1/+1 or 0/1, got {short(sorted(seen))}")
+    if seen <= {0.0, 1.0}:
         Y = 2 * Y - 1
-    return _reduce([(1 - s * y).relu() for (s,), y in zip(batch, Y.tolist())], reduction)
+    per_sample = [(1 - s * y).relu() for (s,), y in zip(batch, Y.tolist())]
+    for n, cost in enumerate(per_sample):
+        cost.label = labels.sample_cost(n)
+    return _reduce(per_sample, reduction)
 
 
 def l2_penalty(parameters: Sequence[Value], l2: float) -> Value:

@@ -34,7 +34,7 @@ def test_the_samples_of_a_batch_loss_are_found_from_its_structure():
         assert not any(batch.owner.get(node) not in (None, n) for node in part)
     names = batch.names()
     z = next(node for node in batch.part(2) if node.label == "z2[1]")
-    assert names(z) == "z2[1]@2" and names(batch.costs[1]) == "cost@1"
+    assert names(z) == "z2[1]@2" and names(batch.costs[1]) == "C_1"  # the loss names it after its sample
     assert names(next(iter(params))) is None  # shared: the default name
 
 
@@ -116,7 +116,7 @@ def test_engine_hooks_keep_and_names(needs_dot):
         draw(out, names=lambda node: 3)
     stepper = Stepper(out, keep={out, c}, names=lambda node: "P" if node is c else None)
     assert [s.node for s in stepper.steps] == [out, c]
-    assert '"P.grad += ∂#3/∂P × #3.grad = "' in stepper.html
+    assert '"P.grad += ∂#2/∂P × #2.grad = "' in stepper.html  # out: the 2nd unlabelled node in reading order
 
 
 def test_the_engine_suggests_a_larger_max_nodes_only_when_that_would_not_be_refused():

@@ -141,8 +141,9 @@ def source_has(graph, text):
         (lambda x: x * x, "×"),
         (lambda x: x.exp(), "exp"),
         (lambda x: Value.sum([x, x, 1.5]), "Σ + 1.5"),
-        (lambda x: Value.dot([x], [x], 0.5), "Σ w·x + 0.5"),
-        (lambda x: Value.dot([x], [x]), "Σ w·x"),
+        (lambda x: Value.dot([x], [x], 0.5), "Σ x² + 0.5"),  # the same nodes as weights and inputs: squares
+        (lambda x: Value.dot([x], [x]), "Σ x²"),
+        (lambda x: Value.dot([x], [Value(2.0, "w")]), "Σ w·x"),
     ],
 )
 def test_the_op_is_drawn_with_the_number_it_folded_in(make, expected):

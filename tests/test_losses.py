@@ -154,3 +154,29 @@ def test_l2_is_alpha_times_sum_of_squares():
 def test_reduced_loss_is_labelled():
     assert mse(leaves([[1.0]]), [[0.0]]).label == "loss"
     assert mse(leaves([[1.0]]), [[0.0]], reduction="sum").label == "loss"
+
+
+def test_loss_nodes_are_named_and_a_sum_of_squares_is_drawn_as_one():
+    from autograd_core import Value, draw, topological_order
+    from autograd_core.draw import op_text
+    from nn import MLP, binary_cross_entropy, cross_entropy, hinge, mse
+
+    model = MLP(2, [3, 2], activation="tanh", seed=0)
+    X, Y = [[0.5, -1.0], [1.5, 0.25]], [[1.0, 0.0], [0.0, 2.0]]
+    for half in (False, True):
+        loss = mse([model(x) for x in X], Y, half=half)
+        names = {n.label for n in topological_order(loss)}
+        assert {"C_0", "C_1", "z2[0] − y[0]", "z2[1] − y[1]"} <= names
+        squares = [n for n in topological_order(loss) if n.op == "dot" and not n.label.startswith("z")]
+        assert len(squares) == 2 and {op_text(s) for s in squares} == {"Σ x²"}
+        assert draw(loss).source.count("Σ x²") == 2
+        # the numbers are those of the sum of squares written out, bit for bit
+        outs = [[v.data for v in model(x)] for x in X]
+        per = [sum((a - y) * (a - y) for a, y in zip(o, t)) * (0.5 if half else 1.0) for o, t in zip(outs, Y)]
+        assert loss.data == sum(per) * (1.0 / 2)
+    for make, targets in ((cross_entropy, [0, 1]), (binary_cross_entropy, [1, 0]), (hinge, [1, -1])):
+        width = 2 if make is cross_entropy else 1
+        m = MLP(2, [3, width], seed=0)
+        loss = make([m(x) for x in X], targets)
+        assert [n.label for n in loss.parents[0].parents] == ["C_0", "C_1"], make.__name__
+    assert op_text(Value.dot([Value(1.0, "x")], [Value(2.0, "w")])) == "Σ w·x"  # a weighted sum keeps its symbol
