@@ -2,9 +2,10 @@
 
 1. Train an MLP(2, [16, 16, 1]) on moons with the scalar engine (a progress bar).
 2. Compare its scalar graph with its matrix view on a batch, with finite differences.
-3. Write into the output folder: graph.svg (a neuron's graph, local derivatives on the edges),
-   neuron-view.svg and matrix-view.svg (the trained MLP on one sample), steps.html (the
-   step-through page of the neuron), training.png (loss curve and decision boundary).
+3. Write into the output folder: graph.svg (a single neuron's graph, local derivatives on the
+   edges), neuron-view.svg and matrix-view.svg (the trained MLP on sample 0, its loss box naming
+   the sample, its target and the loss), steps.html (the step-through page of the neuron),
+   training.png (loss curve and decision boundary).
 
 Without Graphviz's ``dot`` it still finishes: the drawings are written as .dot text, the step
 page is skipped, and it says how to install Graphviz. Without matplotlib, training.png is skipped.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import nn
 from autograd_core import GraphvizNotFoundError, Stepper, Value, draw, save
@@ -38,6 +40,20 @@ def neuron() -> Value:
     return o
 
 
+def sample_views(model: nn.MLP, X: Any, y: Any, n: int = 0) -> dict[str, Any]:
+    """The neuron and matrix views of ``model`` on sample n, after backward() on its loss, whose box
+    says what it is: "C = binary cross-entropy of sample 0 (x = [0.82, -0.37], target y = 1)"."""
+    xs = [Value(float(v), labels.input_(k)) for k, v in enumerate(X[n])]
+    sample_loss = nn.binary_cross_entropy([model(xs)], [y[n]])
+    shown = ", ".join(f"{float(v):.3g}" for v in X[n])
+    sample_loss.label = f"C = binary cross-entropy of sample {n} (x = [{shown}], target y = {int(y[n])})"
+    sample_loss.backward()
+    return {
+        "neuron-view": draw_mlp(sample_loss, view="neurons"),
+        "matrix-view": draw_mlp(sample_loss, view="matrix"),
+    }
+
+
 def run_demo(out: Path, progress: bool = True, say: Callable[[str], None] = print) -> tuple[list[Path], bool]:
     """Do the demo, writing into ``out``; returns the files written and whether the views agreed."""
     out.mkdir(parents=True, exist_ok=True)
@@ -54,12 +70,7 @@ def run_demo(out: Path, progress: bool = True, say: Callable[[str], None] = prin
     say(str(report) + "\n")
 
     say(f"3. Pictures, in {out}/")
-    drawings = {"graph": draw(neuron())}
-    xs = [Value(float(v), labels.input_(k)) for k, v in enumerate(X[0])]
-    sample_loss = nn.binary_cross_entropy([model(xs)], [y[0]])
-    sample_loss.backward()
-    drawings["neuron-view"] = draw_mlp(sample_loss, view="neurons")
-    drawings["matrix-view"] = draw_mlp(sample_loss, view="matrix")
+    drawings = {"graph": draw(neuron()), **sample_views(model, X, y)}
     has_dot = True
     for name, drawing in drawings.items():
         try:
@@ -79,6 +90,9 @@ def run_demo(out: Path, progress: bool = True, say: Callable[[str], None] = prin
     for path in written:
         say(f"   wrote {path}")
     say("")
+    say("graph.svg and steps.html show a single neuron, o = tanh(x1*w1 + x2*w2 + b), the example every backprop")
+    say("lesson starts from; neuron-view.svg and matrix-view.svg show the trained MLP on sample 0 of moons, with")
+    say("its binary cross-entropy; training.png shows the whole training run.")
     say("Open the .svg files and steps.html in a web browser (steps.html: ← → or the buttons step through")
     say("backward() one node at a time), training.png in any image viewer.")
     if not has_dot:

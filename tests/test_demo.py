@@ -26,6 +26,7 @@ def test_demo_writes_every_file(tmp_path, needs_dot):
     done = subprocess.run([str(SCRIPT), "demo", "-o", str(out), "--no-progress"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "result: PASS: the views agree" in done.stdout
+    assert "graph.svg and steps.html show a single neuron" in done.stdout
     assert re.search(r"numeric: 60 entries sampled, \d+ kinks", done.stdout)
     accuracy = float(re.search(r"accuracy (\d+\.\d)%", done.stdout).group(1))
     assert accuracy >= 95.0
@@ -39,7 +40,7 @@ def test_demo_writes_every_file(tmp_path, needs_dot):
     for label in ("x1", "w1", "x2", "w2", "b", "n", "o", "tanh", "data 0.7071", "grad 1"):
         assert label in graph
     neurons = svg_text(out / "neuron-view.svg")
-    for label in ("x[0]", "z1[0]", "a1[15]", "z2[15]", "z3[0]", "loss", "δ"):
+    for label in ("x[0]", "z1[0]", "a1[15]", "z2[15]", "z3[0]", "loss", "δ", "binary cross-entropy of sample 0"):
         assert label in neurons
     matrix = svg_text(out / "matrix-view.svg")
     for label in ("layer 1", "layer 3", "W", "16×16", "backward", "δ"):
@@ -70,3 +71,17 @@ def test_demo_without_dot_writes_dot_files_and_says_how_to_install(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["graph.dot", "matrix-view.dot", "neuron-view.dot", "training.png"]
     assert (out / "graph.dot").read_text().startswith("digraph")
     assert "sudo apt-get install graphviz" in done.stdout and "brew install graphviz" in done.stdout
+
+
+def test_the_sample_views_say_which_sample_target_and_loss():
+    import nn
+    from nn.data import moons
+    from nn.demo import sample_views
+
+    X, y = moons(10, seed=0)
+    views = sample_views(nn.MLP(2, [3, 1], seed=0), X, y, n=2)
+    for drawing in views.values():
+        assert (
+            f"binary cross-entropy of sample 2 (x = [{X[2][0]:.3g}, {X[2][1]:.3g}], target y = {y[2]})"
+            in drawing.source
+        )
