@@ -131,12 +131,18 @@ class Report:
     def _head(self) -> list[str]:
         c = self.conventions
         layers = " → ".join([str(self.sizes[0])] + [f"{n} {f}" for n, f in zip(self.sizes[1:], self.activations)])
-        lines = [
-            f"network: {layers}{'' if self.bias else ' (no bias)'}",
-            f"conventions: preset={self.preset or '-'} loss={c.loss} reduction={c.reduction} mse_half={c.mse_half} "
-            f"bias={self.bias} layout={c.layout} w_layout={c.w_layout} relu'(0)={c.relu_grad_at_zero:g} "
-            f"fused={c.fused} l2={c.l2:g}  seed={self.seed}  N={self.n_samples}  float64",
+        essentials = [  # then, on a line of its own, only what differs from the defaults
+            *([f"preset: {self.preset}"] if self.preset else []),
+            f"loss: {c.loss}",
+            f"reduction: {c.reduction}",
+            f"N: {self.n_samples}",
+            f"seed: {self.seed}",
+            "float64",
         ]
+        lines = [f"network: {layers}{'' if self.bias else ' (no bias)'}", "conventions: " + ", ".join(essentials)]
+        others = _non_default(c, self.bias)
+        if others:
+            lines.append("  not the defaults: " + ", ".join(others))
         if self.notation != "ours":
             lines.append(f"notation: {NOTATIONS[self.notation].source}")
         lines.append(f"scalar graph (reference) vs {self.under_test}:")
@@ -185,10 +191,10 @@ class Report:
         body = []
         for r in self.rows:
             style = "" if r.close else ' style="background:#fdd"'
-            cells = _cells(r, notation, len(self.sizes) - 1, marks=True)
+            cells = _cells(r, notation, len(self.sizes) - 1)
             body.append(f"<tr{style}>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
         summary = "<br>".join(html.escape(t) for t in self._head()[:-1])
-        tail = "<br>".join(html.escape(t) for t in self._tail())
+        tail = "<br>".join(html.escape(t) for t in [MATCH_LEGEND, *self._tail()])
         verdict = "#2a2" if self.ok else "#c22"
         return (
             f'<div style="font-family:monospace;font-size:12px"><div>{summary}</div>'
@@ -777,15 +783,43 @@ def _layer(r: Row) -> str:
     return "" if r.layer is None else f"L{r.layer}"
 
 
+MATCH_LEGEND = "match: = bit for bit, ≈ within tolerance, ✘ differs"
+
+
+def _match(r: Row) -> str:
+    return "=" if r.exact else "≈" if r.close else "✘"
+
+
+def _non_default(c: Conventions, bias: bool) -> list[str]:
+    """The conventions that differ from ``Conventions()``, as short "name: value" groups; those that
+    cannot matter here are left out (mse_half for another loss, fused for mse or hinge, l2_on at l2 = 0)."""
+    default = Conventions()
+    groups = []
+    if c.mse_half != default.mse_half and c.loss == "mse":
+        groups.append("mse_half: True (C_n = ½‖a − y‖²)")
+    if c.layout != default.layout:
+        groups.append(f"layout: {c.layout}")
+    if c.w_layout != default.w_layout:
+        groups.append(f"w_layout: {c.w_layout}")
+    if c.relu_grad_at_zero != default.relu_grad_at_zero:
+        groups.append(f"relu'(0): {c.relu_grad_at_zero:g}")
+    if c.fused != default.fused and c.loss in ("cross_entropy", "binary_cross_entropy"):
+        groups.append("fused: False")
+    if c.l2 != default.l2:
+        groups.append(f"l2: {c.l2:g} on {c.l2_on}")
+    if not bias:
+        groups.append("bias: False")
+    return groups
+
+
 def _columns(notation: Any) -> tuple[str, ...]:
-    names = ("shape", "exact", "close", "max|Δ|", "max_rel", "norm_rel", "worst", "note")
+    names = ("shape", "match", "max|Δ|", "max_rel", "norm_rel", "worst", "note")
     return ("layer", "qty", *names) if notation is None else ("quantity", *names)
 
 
-def _cells(r: Row, notation: Any, L: int, marks: bool = False) -> tuple[str, ...]:
+def _cells(r: Row, notation: Any, L: int) -> tuple[str, ...]:
     shape = str(tuple(r.shape)).replace(" ", "")
-    close = ("✔" if r.close else "✘") if marks else str(r.close)
-    numbers = (shape, str(r.exact), close, f"{r.max_abs:.1e}", f"{r.max_rel:.1e}", f"{r.norm_rel:.1e}")
+    numbers = (shape, _match(r), f"{r.max_abs:.1e}", f"{r.max_rel:.1e}", f"{r.norm_rel:.1e}")
     if notation is None:
         worst = "" if r.worst is None else "(" + ",".join(map(str, r.worst)) + ")"
         return (_layer(r), r.quantity, *numbers, worst, r.note)
@@ -796,10 +830,11 @@ def _cells(r: Row, notation: Any, L: int, marks: bool = False) -> tuple[str, ...
 def _table(rows: list[Row], notation: Any = None) -> str:
     L = max((r.layer or 0 for r in rows), default=0)
     widths = [6, 7] if notation is None else [14]
-    widths += [10, 7, 7, 9, 9, 10, 9 if notation is None else 18, 0]
+    widths += [10, 7, 9, 9, 10, 9 if notation is None else 18, 0]
     lines = []
     for cells in [_columns(notation), *(_cells(r, notation, L) for r in rows)]:
         lines.append("".join(f"{c:<{w}}" for c, w in zip(cells, widths)).rstrip())
+    lines.append(MATCH_LEGEND)
     return "\n".join(lines)
 
 

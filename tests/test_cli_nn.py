@@ -85,14 +85,14 @@ def test_check_passes_and_exits_0(capsys):
     ]
     status, out, _ = run(capsys, *argv)
     assert status == 0
-    assert "result: PASS: the views agree" in out and "N=16" in out
+    assert "result: PASS: the views agree" in out and "N: 16" in out
 
 
 @pytest.mark.parametrize("preset", ["nielsen", "no_bias_sigmoid", "udl_relu", "softmax_ce"])
 def test_check_each_preset(capsys, preset):
     status, out, _ = run(capsys, "check", "--preset", preset, "--layers", "3,5,2", "--no-torch")
     assert status == 0, out
-    assert f"preset={preset}" in out
+    assert f"preset: {preset}" in out
 
 
 def test_check_micrograd_preset_and_json(capsys):
@@ -127,7 +127,7 @@ def test_cli_runs_as_an_installed_script(tmp_path):
 def test_every_preset_runs_alone(capsys, preset):
     status, out, _ = run(capsys, "check", "--preset", preset)  # no other flag
     assert status == 0, out
-    assert out.startswith(f"network: {PRESETS[preset].sizes[0]} → ") and f"preset={preset}" in out, out
+    assert out.startswith(f"network: {PRESETS[preset].sizes[0]} → ") and f"preset: {preset}" in out, out
     assert out.count("→") == len(PRESETS[preset].sizes) - 1
 
 

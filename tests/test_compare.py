@@ -114,7 +114,7 @@ def test_every_preset_agrees(preset):
         Y = np.abs(Y) / (1 + np.abs(Y))  # sigmoid-reachable targets
     report = compare_gradients(model, X, Y, preset=preset)
     assert report.ok, str(report)
-    assert f"preset={preset}" in str(report)
+    assert f"preset: {preset}" in str(report)
 
 
 # ---- deliberately wrong conventions are caught, with the right hint --------------------------------
@@ -201,7 +201,10 @@ def test_report_formats():
     report = compare_gradients(model, X, Y, loss="cross_entropy", numeric=30)
     text = str(report)
     assert text.splitlines()[0] == "network: 4 → 8 tanh → 8 tanh → 3 linear"
-    assert "layer qty    shape     exact  close  max|Δ|" in text
+    assert "layer qty    shape     match  max|Δ|" in text
+    assert "False" not in text and "True" not in text  # = (bit for bit) or ≈ (within tolerance), not a column of False
+    assert text.splitlines()[1] == "conventions: loss: cross_entropy, reduction: mean, N: 5, seed: 0, float64"
+    assert all(line[23:30].strip() in ("=", "≈") for line in text.splitlines()[4 : 4 + len(report.rows)])
     order = [(r.layer, r.quantity) for r in report.rows]
     assert order[:2] == [(1, "z"), (1, "a")] and order[6] == (None, "loss")  # forward first
     assert order[7:10] == [(3, "delta"), (3, "dW"), (3, "db")] and order[-1] == (1, "db")  # then output layer back
@@ -211,6 +214,16 @@ def test_report_formats():
     assert d["numeric"]["entries"][0]["parameter"].startswith(("W", "b"))
     page = report._repr_html_()
     assert page.count("<tr") == len(report.rows) + 1 and "PASS" in page
+    assert "<td>False</td>" not in page and "<td>≈</td>" in page and "bit for bit" in page
+
+
+def test_report_lists_only_the_conventions_that_differ_from_the_defaults():
+    model = MLP(3, [4, 2], activation="relu", seed=0)
+    X, Y = data(model, 4, "mse")
+    report = compare_gradients(model, X, Y, loss="mse", mse_half=True, layout="rows", relu_grad_at_zero=1.0)
+    lines = str(report).splitlines()
+    assert lines[2] == "  not the defaults: mse_half: True (C_n = ½‖a − y‖²), layout: rows, relu'(0): 1"
+    assert "w_layout" not in str(report) and "fused" not in str(report)
 
 
 def test_bad_inputs_to_compare():
