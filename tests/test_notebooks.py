@@ -72,6 +72,10 @@ def test_notebook_runs_top_to_bottom_in_under_a_minute(path, monkeypatch, capsys
     with capsys.disabled():  # the wall time, shown even with -q
         print(f"\n{path.name} ran in {seconds:.1f} s", end=" ")
     assert seconds < WALL_TIME, f"{path.name} took {seconds:.1f} s (limit {WALL_TIME:.0f} s)"
+    for cell in nb.cells:  # a table of sizes and counts never shows an unexplained negative number
+        text = "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream")
+        if "bytes/node" in text:  # notebook 04's memory table
+            assert not re.search(r"(?<![\w.])-\d", text), f"{path.name}: a negative number in\n{text}"
 
 
 @pytest.mark.parametrize("path", PATHS, ids=[p.name for p in PATHS])
