@@ -226,6 +226,15 @@ def _write(write: Callable[[], object], path: str) -> None:
     print(f"wrote {path}")
 
 
+_NO_PROGRESS_HELP = "no progress bar (there is none either when stderr is not a terminal)"
+
+
+def _progress(args: argparse.Namespace) -> bool:
+    """A progress bar unless --no-progress, and only on a terminal: redrawn with \\r, it would
+    fill a log or a pipe with frames."""
+    return not args.no_progress and sys.stderr.isatty()
+
+
 # ---- backprop demo ----------------------------------------------------------------------
 
 
@@ -238,7 +247,7 @@ def _add_demo(commands: argparse._SubParsersAction) -> None:
         "page and the training picture into a folder.",
     )
     p.add_argument("-o", "--output", default="demo-output", help="folder to write into (default: %(default)s)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--no-progress", action="store_true", help=_NO_PROGRESS_HELP)
     p.set_defaults(run=demo)
 
 
@@ -248,7 +257,7 @@ def demo(args: argparse.Namespace) -> int:
     from nn.demo import run_demo
 
     try:
-        _, ok = run_demo(Path(args.output), progress=not args.no_progress)
+        _, ok = run_demo(Path(args.output), progress=_progress(args))
     except OSError as e:
         raise CommandError(f"cannot write into {short(args.output)}: {e.strerror or e}", status=1) from None
     return 0 if ok else 1
@@ -285,7 +294,7 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
         "--plot", metavar="FILE", help="write the loss curve and, for 2-D data, the decision boundary (.png/.svg/.pdf)"
     )
     p.add_argument("--save", metavar="FILE", help="save the trained model (.npz or .json)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--no-progress", action="store_true", help=_NO_PROGRESS_HELP)
     p.set_defaults(run=train)
 
 
@@ -319,7 +328,7 @@ def train(args: argparse.Namespace) -> int:
             batch_size=args.batch_size,
             l2=args.l2,
             seed=args.seed,
-            progress=not args.no_progress,
+            progress=_progress(args),
         )
     except ValueError as e:
         raise CommandError(str(e)) from None
