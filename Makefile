@@ -5,7 +5,7 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-EXTRAS := test,lint,digits,plot,notebooks
+EXTRAS := test,lint,digits,plot,notebooks,dist
 DEMO_VENV := $(VENV)-demo
 # Jupyter refuses to run as root (as in containers) unless told to.
 LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root)

@@ -25,7 +25,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from autograd_core import GraphvizNotFoundError, Stepper, Value, draw, save
+from autograd_core import GraphvizNotFoundError, Stepper, Value, __version__, draw, save
 from autograd_core.dot import GraphvizError
 from autograd_core.expr import ExpressionError, parse
 from autograd_core.inputs import short
@@ -82,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Backpropagation made visible and checkable: train an MLP, compare its scalar graph with "
         "its matrix view, draw a computation graph, step through backprop.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(title="commands", dest="command", required=True, metavar="COMMAND")
     for add in SUBCOMMANDS:
         add(commands)
