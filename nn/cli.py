@@ -245,8 +245,8 @@ def _add_demo(commands: argparse._SubParsersAction) -> None:
         help="train on moons, compare the two views, and write every picture (about 4 s)",
         description="Train an MLP on moons, print the scalar-vs-matrix gradient comparison with a "
         "finite-difference check, and write a graph, the neuron and matrix views, the step-through "
-        "page and the training picture into a folder. It takes about 4 s on a 2-core machine; a first "
-        "`make demo` on a fresh clone, which also builds its environment, about 14 s.",
+        "page and the training picture into a folder. It takes about 4 s on an idle 2-core machine; "
+        "a first `make demo` on a fresh clone, which also builds its environment, about 14 s.",
     )
     p.add_argument("-o", "--output", default="demo-output", help="folder to write into (default: %(default)s)")
     p.add_argument("--no-progress", action="store_true", help=_NO_PROGRESS_HELP)
