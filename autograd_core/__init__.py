@@ -37,13 +37,16 @@ __all__ = [
     "zero_grad",
 ]
 
-__version__ = "0.1.0"
-
 _MOVED = {"draw_matrix": "nn", "side_by_side": "nn"}
 
 
-def __getattr__(name: str) -> object:
-    """An old name that moved says where it went (the MLP drawings live in nn, beside the MLP)."""
+def __getattr__(name: str) -> str:
+    """``__version__``, read from the installed metadata when first asked for (autograd_core.metadata);
+    an old name that moved says where it went (the MLP drawings live in nn, beside the MLP)."""
+    if name == "__version__":
+        from autograd_core.metadata import version
+
+        return version()
     if name in _MOVED:
         raise ImportError(f"autograd_core.{name} moved to {_MOVED[name]}: from {_MOVED[name]} import {name}")
     raise AttributeError(f"module 'autograd_core' has no attribute {name!r}")

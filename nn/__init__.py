@@ -54,3 +54,12 @@ __all__ = [
     "save",
     "side_by_side",
 ]
+
+
+def __getattr__(name: str) -> str:
+    """``__version__``: one distribution, so autograd_core's (read from the installed metadata)."""
+    if name == "__version__":
+        from autograd_core.metadata import version
+
+        return version()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

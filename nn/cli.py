@@ -26,7 +26,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from autograd_core import GraphvizNotFoundError, Stepper, Value, draw, save
+from autograd_core import GraphvizNotFoundError, Stepper, Value, __version__, draw, save
 from autograd_core.dot import GraphvizError
 from autograd_core.expr import ExpressionError, parse
 from autograd_core.inputs import short
@@ -129,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(title="commands", dest="command", required=True, metavar="COMMAND")
     for add in SUBCOMMANDS:
         add(commands)
@@ -347,19 +348,29 @@ def _write(write: Callable[[], object], path: str) -> None:
     print(f"wrote {path}")
 
 
+_NO_PROGRESS_HELP = "no progress bar (there is none either when stderr is not a terminal)"
+
+
+def _progress(args: argparse.Namespace) -> bool:
+    """A progress bar unless --no-progress, and only on a terminal: redrawn with \\r, it would
+    fill a log or a pipe with frames."""
+    return not args.no_progress and sys.stderr.isatty()
+
+
 # ---- backprop demo ----------------------------------------------------------------------
 
 
 def _add_demo(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser(
         "demo",
-        help="train on moons, compare the two views, and write every picture (about a minute)",
+        help="train on moons, compare the two views, and write every picture (about 4 s)",
         description="Train an MLP on moons, print the scalar-vs-matrix gradient comparison with a "
         "finite-difference check, and write a graph, the neuron and matrix views, the step-through "
-        "page and the training picture into a folder.",
+        "page and the training picture into a folder. It takes about 4 s on an idle 2-core machine; "
+        "a first `make demo` on a fresh clone, which also builds its environment, about 14 s.",
     )
     p.add_argument("-o", "--output", default="demo-output", help="folder to write into (default: %(default)s)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--no-progress", action="store_true", help=_NO_PROGRESS_HELP)
     p.set_defaults(run=demo)
 
 
@@ -369,7 +380,7 @@ def demo(args: argparse.Namespace) -> int:
     from nn.demo import run_demo
 
     try:
-        _, ok = run_demo(Path(args.output), progress=not args.no_progress)
+        _, ok = run_demo(Path(args.output), progress=_progress(args))
     except OSError as e:
         raise CommandError(f"cannot write into {short(args.output)}: {e.strerror or e}", status=1) from None
     return 0 if ok else 1
@@ -406,7 +417,7 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
         "--plot", metavar="FILE", help="write the loss curve and, for 2-D data, the decision boundary (.png/.svg/.pdf)"
     )
     p.add_argument("--save", metavar="FILE", help="save the trained model (.npz or .json)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--no-progress", action="store_true", help=_NO_PROGRESS_HELP)
     p.set_defaults(run=train)
 
 
@@ -440,7 +451,7 @@ def train(args: argparse.Namespace) -> int:
             batch_size=args.batch_size,
             l2=args.l2,
             seed=args.seed,
-            progress=not args.no_progress,
+            progress=_progress(args),
         )
     except ValueError as e:
         raise CommandError(str(e)) from None

@@ -1,4 +1,4 @@
-"""`backprop demo`: the library's main job in about a minute, with every picture written out.
+"""`backprop demo`: the library's main job in a few seconds, with every picture written out.
 
 1. Train an MLP(2, [16, 16, 1]) on moons with the scalar engine (a progress bar).
 2. Compare its scalar graph with its matrix view on a batch, with finite differences.

@@ -2,6 +2,7 @@
 
 import json
 import re
+import sys
 
 import numpy as np
 import pytest
@@ -271,3 +272,49 @@ def test_check_the_nielsen_and_udl_forms_from_a_file(capsys, tmp_path):
     assert "Σ_i L_i" in out and "∂L_i/∂W_0" in out  # the loss row from the user's cost, UDL's symbols
     status, _, err = run(capsys, *argv)
     assert status == 2 and "--form udl needs --forward" in err
+
+
+def train_argv():
+    """`backprop train` for 3 epochs on a small net, run as a program."""
+    return [sys.executable, "-m", "nn.cli", "train", "--epochs", "3", "--samples", "20", "--hidden", "4"]
+
+
+def test_train_draws_no_progress_bar_when_stderr_is_not_a_terminal():
+    import subprocess
+
+    done = subprocess.run(train_argv(), capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert b"\r" not in done.stderr and b"epoch" not in done.stderr
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal (pty)")
+def test_train_draws_a_progress_bar_on_a_terminal():
+    import fcntl
+    import os
+    import pty
+    import struct
+    import subprocess
+    import termios
+
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # tqdm draws nothing in 0 columns
+    child = subprocess.Popen(train_argv(), stdout=subprocess.DEVNULL, stderr=follower)
+    os.close(follower)  # the child holds the only other end: reading ends when it exits
+    shown = b""
+    try:
+        while chunk := _read(leader):
+            shown += chunk
+    finally:
+        os.close(leader)
+    assert child.wait(timeout=120) == 0
+    assert b"\r" in shown and b"epoch" in shown
+
+
+def _read(fd):
+    """The next bytes from a pty; b"" at its end (Linux raises EIO there)."""
+    import os
+
+    try:
+        return os.read(fd, 4096)
+    except OSError:
+        return b""
