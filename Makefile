@@ -10,7 +10,7 @@ DEMO_VENV := $(VENV)-demo
 # Jupyter refuses to run as root (as in containers) unless told to.
 LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: demo test lint pytest bench lab system-deps system-dot system-chromium clean
+.PHONY: demo test lint pytest bench lab notebooks system-deps system-dot system-chromium clean
 
 demo: $(DEMO_VENV)/.installed system-dot
 	$(DEMO_VENV)/bin/backprop demo
@@ -30,6 +30,10 @@ bench: $(VENV)/.bench-installed
 
 lab: $(VENV)/.installed system-dot
 	$(VENV)/bin/jupyter lab $(LAB_FLAGS) notebooks/
+
+# Execute every notebook and store it with its outputs (the tests fail when a stored one is stale).
+notebooks: $(VENV)/.installed system-dot
+	$(PY) notebooks/store.py
 
 CHECK_PYTHON := $(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "autograd-core needs Python >= 3.10; this is " + sys.version.split()[0] + ". Run: make PYTHON=python3.11 ...")'
 
