@@ -295,9 +295,7 @@ class Value:
         values = tuple(values)
         data, nodes, all_nodes = _unpack(values, "Value.sum")
         c = None if all_nodes else sum(x for x, v in zip(data, values) if not isinstance(v, Value))
-        out = _node(sum(data, 0.0), nodes, (1.0,) * len(nodes), "sum", c)
-        out.label = label
-        return out
+        return _node(sum(data, 0.0), nodes, (1.0,) * len(nodes), "sum", c, label)
 
     @staticmethod
     def dot(
@@ -332,21 +330,22 @@ class Value:
         elif bias is not None:
             c = _real(bias, "Value.dot(bias)")
             d += c
-        out = _node(d, parents, local, "dot", c)
-        out.label = label
-        return out
+        return _node(d, parents, local, "dot", c, label)
 
 
 # ---- helpers ---------------------------------------------------------------------------
 
 
-def _node(data: float, parents: tuple, local_grads: tuple, op: str, const: float | None = None) -> Value:
+def _node(
+    data: float, parents: tuple, local_grads: tuple, op: str, const: float | None = None, label: str = ""
+) -> Value:
     """A new node: the one place that makes nodes, and so the one place that checks the value.
 
     The value must be finite (``data - data`` is nonzero exactly for inf and nan), or the op
     raises, naming itself and its operands. The local derivatives of most ops are their
     operands' values or constants, finite already; the ops whose derivative can overflow on
-    its own use ``_node_checked``.
+    its own use ``_node_checked``. The edges are taken as given: ``parents`` a tuple of Values,
+    ``local_grads`` an aligned tuple of floats.
     """
     if data - data:
         raise _overflow(op, *parents, *(() if const is None else (const,)))
@@ -356,7 +355,7 @@ def _node(data: float, parents: tuple, local_grads: tuple, op: str, const: float
     v.parents = parents
     v.local_grads = local_grads
     v.op = op
-    v.label = ""
+    v.label = label
     v.const = const
     return v
 
@@ -458,3 +457,11 @@ def _edges(parents: Sequence[Value], local_grads: Sequence[Number]) -> tuple[tup
 
 
 _VALUE_TYPE = {Value}
+
+
+# ---- for code that makes many nodes of one shape (nn's layers) ---------------------------
+# A layer makes one dot node per neuron from one shared input. It unpacks the input once
+# (``unpack``, as Value.dot does for each call) and builds each node's edges itself, by the
+# rule of Value.dot; it skips no check of the value: ``make_node`` is ``_node``.
+unpack = _unpack
+make_node = _node

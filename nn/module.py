@@ -18,16 +18,19 @@ import math
 import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import mul
 from typing import Any
 
 import numpy as np
 
 from autograd_core import Value
 from autograd_core.inputs import count, short
+from autograd_core.value import make_node, unpack
 from nn import labels
 from nn.activations import activation_named
 
 Number = int | float
+_ONE = (1.0,)
 INITS = ("auto", "uniform", "xavier", "he")
 
 
@@ -50,7 +53,10 @@ class Module:
 class Neuron(Module):
     """One unit: z = w · x + b as one node, then a = f(z).
 
-    Its weights are labelled W{l}[j,k], its bias b{l}[j], its nodes z{l}[j] and a{l}[j].
+    Its weights are labelled W{l}[j,k], its bias b{l}[j], its nodes z{l}[j] and a{l}[j]; ``w``
+    and ``b`` are Value leaves (a Layer reads their data without checking them).
+    ``forward`` makes the unit's nodes through ``Value.dot``; a Layer makes the same nodes for
+    all its neurons at once, faster (``Layer.forward``).
     """
 
     def __init__(self, weights: Sequence[Number], bias: Number | None, activation: str, layer: int, index: int):
@@ -87,12 +93,50 @@ class Layer(Module):
         self.neurons = neurons
 
     def __call__(self, x: Sequence[Value | Number]) -> list[Value]:
-        return [n.forward(x)[1] for n in self.neurons]
+        return self.forward(x)[1]
 
     def forward(self, x: Sequence[Value | Number]) -> tuple[list[Value], list[Value]]:
-        """(z nodes, a nodes) of the layer."""
-        pairs = [n.forward(x) for n in self.neurons]
-        return [z for z, _ in pairs], [a for _, a in pairs]
+        """(z nodes, a nodes) of the layer: z[j] = W[j] · x + b[j] as one node, a[j] = f(z[j]).
+
+        The same nodes, bit for bit, as calling each neuron (``Neuron.forward``, through
+        ``Value.dot``): the same value, parents (the neuron's weights, the Values among x, its
+        bias) and local derivatives (x[k] for W[j,k], W[j,k] for x[k], 1 for b[j]), labels and
+        ops. But x is unpacked once for the whole layer, not once per neuron, and a neuron's
+        weights are Values by construction, so they need no check (tests/test_fast_path.py
+        holds the two paths equal).
+        """
+        xd, x_nodes, x_all = unpack(x, "Value.dot(inputs)")
+        n_in = len(xd)
+        x_local = tuple(xd)  # d z[j] / d W[j,k] = x[k], the same for every neuron
+        is_node = None if x_all or not x_nodes else [isinstance(v, Value) for v in x]
+        zs, acts = [], []
+        ones: tuple[float, ...]
+        for neuron in self.neurons:
+            w, b = neuron.w, neuron.b
+            wd = [v.data for v in w]
+            if len(wd) != n_in:
+                raise ValueError(f"Value.dot: weights and inputs must have the same length, got {len(wd)} and {n_in}")
+            d = sum(map(mul, wd, xd))
+            if b is None:
+                parents, ones = (*w, *x_nodes), ()
+            else:
+                parents, ones = (*w, *x_nodes, b), _ONE  # d z[j] / d b[j] = 1
+                d += b.data
+            if x_all:  # d z[j] / d x[k] = W[j,k]
+                local = (*x_local, *wd, *ones)
+            elif is_node is None:
+                local = (*x_local, *ones)
+            else:
+                local = (*x_local, *itertools.compress(wd, is_node), *ones)
+            z = make_node(d, parents, local, "dot", None, neuron._z_label)
+            zs.append(z)
+            if neuron._f is None:
+                acts.append(z)
+            else:
+                a = neuron._f(z)
+                a.label = neuron._a_label
+                acts.append(a)
+        return zs, acts
 
     def parameters(self) -> list[Value]:
         return [p for n in self.neurons for p in n.parameters()]
