@@ -20,6 +20,7 @@ from pathlib import Path
 
 CASES = [
     ("demo step (ms)", "nn_bench.py", ["demo", "--repeats", "15"], "median_s", 1e3),
+    ("demo step / floor", "nn_bench.py", ["demo", "--repeats", "15"], "ratio_to_floor", 1),
     ("64-32-10 gradient (ms)", "nn_bench.py", ["gradient", "--repeats", "200"], "median_s", 1e3),
     ("chain, GC off (µs/node)", "engine_bench.py", ["chain", "--links", "100000", "--gc", "off"], "us_per_node", 1),
     ("chain, GC on (µs/node)", "engine_bench.py", ["chain", "--links", "100000", "--gc", "on"], "us_per_node", 1),
@@ -31,7 +32,7 @@ def run(tree: Path, script: str, args: list[str], key: str) -> float:
     out = subprocess.run(
         [sys.executable, str(tree / "bench" / script), *args], capture_output=True, text=True, check=True, env=env
     ).stdout
-    return float(json.loads(out.strip().splitlines()[-1])[key])
+    return float(json.loads(out.strip().splitlines()[-1]).get(key, "nan"))  # nan: a bench too old to have it
 
 
 def main() -> None:

@@ -5,7 +5,9 @@
 
 demo:     micrograd's demo training step: MLP(2, [16, 16, 1]) (ReLU, linear output), 100 moons
           points, max-margin loss + 1e-4 * L2, forward + backward + SGD update. micrograd runs
-          its demo's own code; ours the same step with nn's API.
+          its demo's own code; ours the same step with nn's API. The floor (demo_floor.py: the
+          same step with floats and lists, no graph) is timed in the same process, alternating
+          step by step with the engine's, and reported as the ratio of the two medians.
 gradient: the full gradient of MLP(64, [32, 10]) (ReLU hidden) for one sample of 64 inputs
           under softmax cross-entropy. micrograd 0.1.0 has no exp or log, so they are added to
           its Value here exactly as its lecture version defines them; the cross-entropy is the
@@ -28,20 +30,34 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import demo_floor
 import numpy as np
 from engine_bench import count_nodes
 
 from nn.data import moons
 
 
-def timed(step: Any, repeats: int) -> tuple[list[float], Any]:
+def timed(step: Any, repeats: int, floor: Any = None) -> tuple[list[float], list[float], Any]:
+    """Seconds per step of ``step``, and of ``floor`` timed right after each step; then one more
+    step's root, to count its nodes.
+
+    Each step's result is dropped inside its own timing, so freeing its graph is part of the step
+    (as in a training loop), and nothing of the engine's is alive while the floor runs.
+    """
     step()  # warm-up
-    times, root = [], None
+    if floor is not None:
+        floor()
+    times: list[float] = []
+    floor_times: list[float] = []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        root = step()
+        step()
         times.append(time.perf_counter() - t0)
-    return times, root
+        if floor is not None:
+            t0 = time.perf_counter()
+            floor()
+            floor_times.append(time.perf_counter() - t0)
+    return times, floor_times, step()
 
 
 # ---- micrograd's demo step ---------------------------------------------------------------------
@@ -155,31 +171,33 @@ def main() -> None:
     args = ap.parse_args()
     if args.gc == "off":
         gc.disable()
+    floor = None
     if args.what == "demo":
         X, labels = moons(100, noise=0.1, seed=1337)
         y = (2.0 * labels - 1.0).tolist()
         make = demo_ours if args.engine == "ours" else demo_micrograd
         step = make(X.tolist(), y)
-        repeats = args.repeats or 15
+        repeats = args.repeats or (31 if args.engine == "ours" else 15)
+        floor = demo_floor.step
     else:
         rng = np.random.default_rng(0)
         x = rng.uniform(0.0, 16.0, 64).round().tolist()  # a digits-like sample: pixels 0..16
         step = (gradient_ours if args.engine == "ours" else gradient_micrograd)(x, 3)
         repeats = args.repeats or 200
-    times, root = timed(step, repeats)
-    print(
-        json.dumps(
-            {
-                "bench": args.what,
-                "engine": args.engine,
-                "gc": args.gc,
-                "nodes": count_nodes(root),
-                "median_s": statistics.median(times),
-                "min_s": min(times),
-                "max_s": max(times),
-            }
-        )
-    )
+    times, floor_times, root = timed(step, repeats, floor)
+    result = {
+        "bench": args.what,
+        "engine": args.engine,
+        "gc": args.gc,
+        "nodes": count_nodes(root),
+        "median_s": statistics.median(times),
+        "min_s": min(times),
+        "max_s": max(times),
+    }
+    if floor_times:
+        result["floor_median_s"] = statistics.median(floor_times)
+        result["ratio_to_floor"] = result["median_s"] / result["floor_median_s"]
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":
