@@ -108,6 +108,7 @@ class Layer(Module):
         xd, x_nodes, x_all = unpack(x, "Value.dot(inputs)")
         n_in = len(xd)
         x_local = tuple(xd)  # d z[j] / d W[j,k] = x[k], the same for every neuron
+        x_local_b = (*x_local, 1.0)  # and d z[j] / d b[j] = 1: for an input of numbers, all of them
         is_node = None if x_all or not x_nodes else [isinstance(v, Value) for v in x]
         zs, acts = [], []
         ones: tuple[float, ...]
@@ -124,8 +125,8 @@ class Layer(Module):
                 d += b.data
             if x_all:  # d z[j] / d x[k] = W[j,k]
                 local = (*x_local, *wd, *ones)
-            elif is_node is None:
-                local = (*x_local, *ones)
+            elif is_node is None:  # the neurons share one tuple
+                local = x_local_b if ones else x_local
             else:
                 local = (*x_local, *itertools.compress(wd, is_node), *ones)
             z = make_node(d, parents, local, "dot", None, neuron._z_label)
