@@ -268,7 +268,7 @@ class MLP(Module):
     def _check_input(self, x: Sequence[Value | Number]) -> None:
         if isinstance(x, Value) or not hasattr(x, "__len__"):
             raise TypeError(f"MLP expects a sequence of {self.sizes[0]} numbers or Values, got {type(x).__name__}")
-        if len(x) != self.sizes[0]:
+        if len(x) != len(self.layers[0].neurons[0].w):  # sizes[0], without building the list of sizes
             raise ValueError(f"MLP expects an input of length {self.sizes[0]}, got length {len(x)}")
 
     def __repr__(self) -> str:
