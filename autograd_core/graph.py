@@ -49,8 +49,8 @@ def topological_order(root: N) -> list[N]:
     is. A leaf needs nothing before it, so it is placed as soon as it is met (most nodes of an
     MLP's graph are leaves: its weights), and so is a node whose parents are all placed
     already (most of an MLP's dot nodes: the weights are shared by every sample, and the
-    previous layer's nodes by every neuron); one set operation, in C, tells. Deterministic:
-    the same graph always gives the same order.
+    previous layer's nodes by every neuron). Deterministic: the same graph always gives the
+    same order.
     """
     order: list[N] = []
     seen: set[N] = set()
@@ -65,18 +65,33 @@ def topological_order(root: N) -> list[N]:
             continue
         mark(node)
         parents = node.parents
-        if seen.issuperset(parents):  # every parent is placed (a parent seen is a parent placed)
-            place(node)
-            continue
-        push(node)
-        push(None)
-        for parent in parents:
+        # The same step three ways, all giving the order of the last one alone: a node of one
+        # parent (most nodes of an expression) needs no loop; a node whose parents are all
+        # placed (a parent seen is a parent placed) is placed at once, as one set operation in
+        # C tells (most of an MLP's dot nodes); any other node waits on the stack for its parents.
+        if len(parents) == 1:
+            parent = parents[0]
             if parent not in seen:
                 if parent.parents:
+                    push(node)
+                    push(None)
                     push(parent)
-                else:
-                    mark(parent)
-                    place(parent)
+                    continue
+                mark(parent)
+                place(parent)
+            place(node)
+        elif seen.issuperset(parents):
+            place(node)
+        else:
+            push(node)
+            push(None)
+            for parent in parents:
+                if parent not in seen:
+                    if parent.parents:
+                        push(parent)
+                    else:
+                        mark(parent)
+                        place(parent)
     return order
 
 

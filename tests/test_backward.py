@@ -127,6 +127,36 @@ def test_topological_order_puts_every_node_after_its_parents(ops, n_leaves):
     assert [id(n) for n in topological_order(root)] == [id(n) for n in order]  # deterministic
 
 
+def plain_depth_first_order(root):
+    """topological_order without its shortcuts: push the node, a marker, then every parent not seen."""
+    order, seen, stack = [], set(), [root]
+    while stack:
+        node = stack.pop()
+        if node is None:
+            order.append(stack.pop())
+        elif node not in seen:
+            seen.add(node)
+            stack += [node, None]
+            for parent in node.parents:
+                if parent not in seen:
+                    if parent.parents:
+                        stack.append(parent)
+                    else:
+                        seen.add(parent)
+                        order.append(parent)
+    return order
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 3), st.integers(0, 10**6), st.integers(0, 10**6)), min_size=1, max_size=40),
+    st.integers(1, 5),
+)
+def test_the_shortcuts_of_topological_order_keep_the_order_of_the_plain_search(ops, n_leaves):
+    _, nodes = _random_dag(ops, n_leaves)
+    for root in (nodes[-1], nodes[len(nodes) // 2], Value.sum(nodes[-3:]).tanh()):
+        assert [id(n) for n in topological_order(root)] == [id(n) for n in plain_depth_first_order(root)]
+
+
 @pytest.mark.slow
 def test_a_million_node_chain_at_the_default_recursion_limit():
     assert sys.getrecursionlimit() <= 10_000
