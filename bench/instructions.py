@@ -1,12 +1,14 @@
 """Instruction counts of the demo step and the chain, for comparing two checkouts on a busy machine.
 
-    valgrind --tool=callgrind --callgrind-out-file=/dev/null python bench/instructions.py TREE none|demo|chain
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null python bench/instructions.py TREE none|demo|chain|gradient
 
 Wall-clock timings move by ±20 % when other work shares the two cores; instruction counts under
 callgrind do not (the same count to within 0.1 % run after run). "demo" builds micrograd's demo
 model and runs 3 training steps; "chain" builds and backpropagates the 20,000-link chain twice;
-"none" only imports, and is subtracted from both. Compile the trees' bytecode first
-(``python -m compileall``) so neither pays for compiling.
+"gradient" takes the 64-32-10 one-sample gradient 50 times; "none" only imports, and is
+subtracted from the others. Compile the trees' bytecode first (``python -m compileall``) so
+neither pays for compiling, and set PYTHONHASHSEED=0 and run under ``setarch -R`` (no address
+randomization) for counts that repeat: set and dict lookups depend on hashes and addresses.
 """
 
 import sys
@@ -23,6 +25,11 @@ if what == "demo":
     X, y = moons(100, noise=0.1, seed=0)
     step = nn_bench.demo_ours(X.tolist(), (2 * y - 1).astype(float).tolist())
     for _ in range(3):
+        step()
+elif what == "gradient":
+    x = [float((7 * k) % 17) for k in range(64)]  # a digits-like sample: pixels 0..16
+    step = nn_bench.gradient_ours(x, 3)
+    for _ in range(50):
         step()
 elif what == "chain":
     from autograd_core import Value
