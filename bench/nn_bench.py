@@ -2,12 +2,15 @@
 
     python bench/nn_bench.py demo     --engine ours|micrograd [--gc on|off]
     python bench/nn_bench.py gradient --engine ours|micrograd [--gc on|off]
+    python bench/nn_bench.py parts [--gc on|off]
 
 demo:     micrograd's demo training step: MLP(2, [16, 16, 1]) (ReLU, linear output), 100 moons
           points, max-margin loss + 1e-4 * L2, forward + backward + SGD update. micrograd runs
           its demo's own code; ours the same step with nn's API. The floor (demo_floor.py: the
           same step with floats and lists, no graph) is timed in the same process, alternating
           step by step with the engine's, and reported as the ratio of the two medians.
+parts:    our demo step cut into its parts (forward, losses, zero_grad, topological order, the
+          backward loop, SGD, freeing the graph) and the floor, each in CPU time, one line.
 gradient: the full gradient of MLP(64, [32, 10]) (ReLU hidden) for one sample of 64 inputs
           under softmax cross-entropy. micrograd 0.1.0 has no exp or log, so they are added to
           its Value here exactly as its lecture version defines them; the cross-entropy is the
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import itertools
 import json
 import math
 import random
@@ -109,6 +113,58 @@ def demo_ours(X: list[list[float]], y: list[float]) -> Any:
     return step
 
 
+def demo_parts(X: list[list[float]], y: list[float], repeats: int) -> dict[str, float]:
+    """Our demo step cut into its parts, each timed on its own; median CPU milliseconds per part.
+
+    CPU time (not wall-clock time) because the parts are short and the machine is shared: it
+    leaves out the time the process waits for a core. The garbage collector stays on, so its
+    collections land in the parts that allocate (mostly the forward pass).
+    """
+    from autograd_core import topological_order
+    from nn import MLP, hinge, l2_penalty
+
+    clock = time.process_time
+    model = MLP(2, [16, 16, 1], activation="relu", init="uniform", seed=1337)
+    params = model.parameters()
+    parts: dict[str, list[float]] = {}
+    for k in range(repeats + 1):
+        t = [clock()]
+        scores = [model(x) for x in X]
+        t.append(clock())
+        total_loss = hinge(scores, y) + l2_penalty(params, 1e-4)
+        t.append(clock())
+        model.zero_grad()
+        t.append(clock())
+        topological_order(total_loss)  # timed alone here; backward() sorts again, and is charged for it
+        t.append(clock())
+        total_loss.backward()
+        t.append(clock())
+        learning_rate = 1.0 - 0.9 * k / 100
+        for p in params:
+            p.data -= learning_rate * p.grad
+        t.append(clock())
+        del scores, total_loss
+        t.append(clock())
+        demo_floor.step()
+        t.append(clock())
+        d = [b - a for a, b in itertools.pairwise(t)]
+        sort = d[3]
+        named = {
+            "forward": d[0],
+            "losses": d[1],
+            "zero_grad": d[2],
+            "topological order": sort,
+            "backward loop": d[4] - sort,
+            "SGD": d[5],
+            "freeing the graph": d[6],
+            "step": sum(d[:7]) - sort,
+            "floor": d[7],
+        }
+        for name, seconds in named.items():
+            parts.setdefault(name, []).append(seconds)
+    return {name: statistics.median(times[1:]) * 1e3 for name, times in parts.items()}  # the first: warm-up
+
+
 # ---- the 64-32-10 gradient -------------------------------------------------------------------------
 def gradient_micrograd(x: list[float], label: int) -> Any:
     from micrograd.engine import Value
@@ -164,7 +220,7 @@ def gradient_ours(x: list[float], label: int) -> Any:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["demo", "gradient"])
+    ap.add_argument("what", choices=["demo", "gradient", "parts"])
     ap.add_argument("--engine", choices=["ours", "micrograd"], default="ours")
     ap.add_argument("--gc", choices=["on", "off"], default="on")
     ap.add_argument("--repeats", type=int, default=0)
@@ -172,6 +228,11 @@ def main() -> None:
     if args.gc == "off":
         gc.disable()
     floor = None
+    if args.what == "parts":
+        X, labels = moons(100, noise=0.1, seed=1337)
+        cpu_ms = demo_parts(X.tolist(), (2.0 * labels - 1.0).tolist(), args.repeats or 60)
+        print(json.dumps({"bench": "parts", "gc": args.gc, "cpu_ms": cpu_ms}))
+        return
     if args.what == "demo":
         X, labels = moons(100, noise=0.1, seed=1337)
         y = (2.0 * labels - 1.0).tolist()
