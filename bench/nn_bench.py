@@ -8,7 +8,9 @@ demo:     micrograd's demo training step: MLP(2, [16, 16, 1]) (ReLU, linear outp
           points, max-margin loss + 1e-4 * L2, forward + backward + SGD update. micrograd runs
           its demo's own code; ours the same step with nn's API. The floor (demo_floor.py: the
           same step with floats and lists, no graph) is timed in the same process, alternating
-          step by step with the engine's, and reported as the ratio of the two medians.
+          step by step with the engine's, and reported as the ratio of the two medians, in
+          wall-clock time and in CPU time (on a busy machine, the wall clock also counts the
+          time spent waiting for a core, and the two steps do not wait alike).
 parts:    our demo step cut into its parts (forward, losses, zero_grad, topological order, the
           backward loop, SGD, freeing the graph) and the floor, each in CPU time, one line.
 gradient: the full gradient of MLP(64, [32, 10]) (ReLU hidden) for one sample of 64 inputs
@@ -40,10 +42,13 @@ from engine_bench import count_nodes
 
 from nn.data import moons
 
+Times = dict[str, list[float]]
 
-def timed(step: Any, repeats: int, floor: Any = None) -> tuple[list[float], list[float], Any]:
-    """Seconds per step of ``step``, and of ``floor`` timed right after each step; then one more
-    step's root, to count its nodes.
+
+def timed(step: Any, repeats: int, floor: Any = None) -> tuple[Times, Times, Any]:
+    """Seconds per step of ``step``, and of ``floor`` timed right after each step, on two clocks:
+    "wall" (time.perf_counter) and "cpu" (time.process_time, which leaves out the time the
+    process waits for a core on a busy machine); then one more step's root, to count its nodes.
 
     Each step's result is dropped inside its own timing, so freeing its graph is part of the step
     (as in a training loop), and nothing of the engine's is alive while the floor runs.
@@ -51,16 +56,17 @@ def timed(step: Any, repeats: int, floor: Any = None) -> tuple[list[float], list
     step()  # warm-up
     if floor is not None:
         floor()
-    times: list[float] = []
-    floor_times: list[float] = []
+    times: Times = {"wall": [], "cpu": []}
+    floor_times: Times = {"wall": [], "cpu": []}
     for _ in range(repeats):
-        t0 = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - t0)
-        if floor is not None:
-            t0 = time.perf_counter()
-            floor()
-            floor_times.append(time.perf_counter() - t0)
+        for run, record in ((step, times), (floor, floor_times)):
+            if run is None:
+                continue
+            t0, c0 = time.perf_counter(), time.process_time()
+            run()
+            c1, t1 = time.process_time(), time.perf_counter()
+            record["wall"].append(t1 - t0)
+            record["cpu"].append(c1 - c0)
     return times, floor_times, step()
 
 
@@ -246,18 +252,22 @@ def main() -> None:
         step = (gradient_ours if args.engine == "ours" else gradient_micrograd)(x, 3)
         repeats = args.repeats or 200
     times, floor_times, root = timed(step, repeats, floor)
+    wall = times["wall"]
     result = {
         "bench": args.what,
         "engine": args.engine,
         "gc": args.gc,
         "nodes": count_nodes(root),
-        "median_s": statistics.median(times),
-        "min_s": min(times),
-        "max_s": max(times),
+        "median_s": statistics.median(wall),
+        "min_s": min(wall),
+        "max_s": max(wall),
+        "cpu_median_s": statistics.median(times["cpu"]),
     }
-    if floor_times:
-        result["floor_median_s"] = statistics.median(floor_times)
+    if floor_times["wall"]:
+        result["floor_median_s"] = statistics.median(floor_times["wall"])
         result["ratio_to_floor"] = result["median_s"] / result["floor_median_s"]
+        result["floor_cpu_median_s"] = statistics.median(floor_times["cpu"])
+        result["cpu_ratio_to_floor"] = result["cpu_median_s"] / result["floor_cpu_median_s"]
     print(json.dumps(result))
 
 
