@@ -62,7 +62,36 @@ from autograd_core.value import Value
 _SIMPLE_NAME = re.compile(r"[\w\[\],.#@]+")
 
 
-class Stepper:
+class StepPage:
+    """A self-contained HTML page that steps through something: saved whole, shown inline in Jupyter.
+
+    The pages of ``Stepper`` (node by node) and ``nn.LayerStepper`` (equation by equation) share
+    this and the DOM contract in the module docstring. A subclass sets ``html``.
+    """
+
+    html: str
+
+    def to_html(self) -> str:
+        """The page: a complete, self-contained HTML document."""
+        return self.html
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the page to ``path`` (.html or .htm), whole or not at all. Returns the path."""
+        target = Path(path)
+        if target.suffix.lower() not in (".html", ".htm"):
+            raise ValueError(f"{type(self).__name__}.save: expected a file name ending in .html, got {str(path)!r}")
+        write_atomic(target, self.html.encode("utf-8"))
+        return target
+
+    def iframe(self, height: int) -> str:
+        """The page in a sandboxed iframe ``height`` px tall (several on one notebook never clash)."""
+        return (
+            f'<iframe srcdoc="{html.escape(self.html, quote=True)}" sandbox="allow-scripts" '
+            f'style="width: 100%; height: {height}px; border: 1px solid #e2e8f0"></iframe>'
+        )
+
+
+class Stepper(StepPage):
     """One backward pass of the graph of ``root``, as an interactive page.
 
     The pass starts from zeroed grads and ``root.grad = 1``, exactly as ``backward_steps``
@@ -135,29 +164,13 @@ class Stepper:
             f".save('steps.html') writes the page>"
         )
 
-    def to_html(self) -> str:
-        """The page: a complete, self-contained HTML document."""
-        return self.html
-
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the page to ``path`` (.html or .htm), whole or not at all. Returns the path."""
-        target = Path(path)
-        if target.suffix.lower() not in (".html", ".htm"):
-            raise ValueError(f"Stepper.save: expected a file name ending in .html, got {str(path)!r}")
-        write_atomic(target, self.html.encode("utf-8"))
-        return target
-
     def _repr_html_(self) -> str:
         """Inline in Jupyter: the page in a sandboxed iframe, so several steppers never clash.
 
         The frame is at most 640 px tall, so the controls, the text and the current node all fit
         on a screen; the graph scrolls, zooms and pans inside it.
         """
-        height = max(380, min(640, _svg_height(self.html) + 300))
-        return (
-            f'<iframe srcdoc="{html.escape(self.html, quote=True)}" sandbox="allow-scripts" '
-            f'style="width: 100%; height: {height}px; border: 1px solid #e2e8f0"></iframe>'
-        )
+        return self.iframe(max(380, min(640, _svg_height(self.html) + 300)))
 
 
 def _widest_grads(root: Value, steps: tuple[BackwardStep, ...]) -> dict[Value, float]:

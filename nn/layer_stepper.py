@@ -36,16 +36,14 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from autograd_core.dot import num_text
-from autograd_core.files import write_atomic
+from autograd_core.stepper import StepPage
 from nn import labels
 from nn.activations import ACTIVATIONS
 from nn.compare import _inputs, _scalar_view, _View
@@ -103,7 +101,7 @@ class _Step:
     operands: list[_Picture]
 
 
-class LayerStepper:
+class LayerStepper(StepPage):
     """One backward pass of ``model`` over the batch (X, Y), equation by equation, as a page.
 
     X holds one sample per row, (N, n_in); Y is (N, n_out), or (N,) class labels for
@@ -158,24 +156,9 @@ class LayerStepper:
         heading = title or f"Backprop through {model!r} on {samples}, {_LOSS_NAMES[conv.loss]} ({conv.reduction})"
         self.html = _page(heading, net, raw, self.steps, view, sample)
 
-    def to_html(self) -> str:
-        """The page: a complete, self-contained HTML document."""
-        return self.html
-
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the page to ``path`` (.html or .htm), whole or not at all. Returns the path."""
-        target = Path(path)
-        if target.suffix.lower() not in (".html", ".htm"):
-            raise ValueError(f"LayerStepper.save: expected a file name ending in .html, got {str(path)!r}")
-        write_atomic(target, self.html.encode("utf-8"))
-        return target
-
     def _repr_html_(self) -> str:
-        """Inline in Jupyter: the page in a sandboxed iframe, so several steppers never clash."""
-        return (
-            f'<iframe srcdoc="{html.escape(self.html, quote=True)}" sandbox="allow-scripts" '
-            f'style="width: 100%; height: 820px; border: 1px solid #e2e8f0"></iframe>'
-        )
+        """Inline in Jupyter: the page in a sandboxed iframe."""
+        return self.iframe(820)
 
     def __repr__(self) -> str:
         return f"LayerStepper({len(self.steps)} steps, view={self.view!r})"
