@@ -151,6 +151,9 @@ def too_big_advice(part: Sequence[Value], show_local_grads: bool, what: str) -> 
     return advice
 
 
+_HALVE = ", or leave the numbers off the edges (show_local_grads=False halves the cost)"
+
+
 def check_layout_cost(order: Sequence[Value], show_local_grads: bool, where: str) -> int:
     """``layout_cost``, or a ValueError with advice when it is over dot.LAYOUT_BUDGET."""
     cost = layout_cost(order, show_local_grads)
@@ -160,8 +163,12 @@ def check_layout_cost(order: Sequence[Value], show_local_grads: bool, where: str
         raise ValueError(
             f"{where}: this graph would be costly to lay out (layout cost {cost:,}, more than {LAYOUT_BUDGET:,}: "
             f"{len(order):,} nodes whose edges cross many ranks, e.g. {node_names(order)[hub]!r} feeds nodes at "
-            f"many depths); Graphviz could take minutes. Draw a smaller graph, or leave the numbers off the "
-            f"edges (show_local_grads=False halves the cost)"
+            f"many depths); Graphviz could take minutes. Draw a smaller graph"
+            + (
+                ", or leave the numbers off the edges (show_local_grads=False halves the cost)"
+                if show_local_grads
+                else ""
+            )
         )
     return cost
 

@@ -163,7 +163,8 @@ def graph(args: argparse.Namespace) -> int:
     _backward(out)
     show = not args.no_local_grads
     drawing = _render(
-        lambda: draw(out, rankdir=args.rankdir, show_local_grads=show, parameters=params, max_nodes=MAX_NODES)
+        lambda: draw(out, rankdir=args.rankdir, show_local_grads=show, parameters=params, max_nodes=MAX_NODES),
+        {"show_local_grads=False": "--no-local-grads"},
     )
     _write(lambda: save(drawing, args.output), args.output)
     print(f"{out.label} = {out.data!r}")
@@ -194,7 +195,10 @@ def steps(args: argparse.Namespace) -> int:
     _output_file(args.output, "--output", (".html", ".htm"))
     title = f"backprop steps: {args.expression}"
     params = _parameters(out, args.params)
-    stepper = _render(lambda: Stepper(out, rankdir=args.rankdir, parameters=params, max_nodes=MAX_NODES, title=title))
+    stepper = _render(
+        lambda: Stepper(out, rankdir=args.rankdir, parameters=params, max_nodes=MAX_NODES, title=title),
+        {", or leave the numbers off the edges (show_local_grads=False halves the cost)": ""},
+    )
     _write(lambda: stepper.save(args.output), args.output)
     return 0
 
@@ -327,13 +331,18 @@ def _backward(out: Value) -> None:
         raise CommandError(str(e)) from None
 
 
-def _render(make: Callable[[], T]) -> T:
+def _render(make: Callable[[], T], advice: dict[str, str] | None = None) -> T:
+    """make(), its failures as CommandErrors; ``advice`` rewrites the library's advice (a keyword
+    argument) into what works on this command line (its flag, or nothing where it has none)."""
     try:
         return make()
     except (GraphvizNotFoundError, GraphvizError) as e:
         raise CommandError(str(e), status=1) from None
     except (ValueError, OverflowError) as e:  # too many nodes, too costly a layout; gradients that overflow
-        raise CommandError(str(e)) from None
+        message = str(e)
+        for said, instead in (advice or {}).items():
+            message = message.replace(said, instead)
+        raise CommandError(message) from None
 
 
 def _write(write: Callable[[], object], path: str) -> None:
