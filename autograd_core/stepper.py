@@ -342,12 +342,13 @@ def _attrs(attrs: dict[str, str]) -> str:
 
 def _page(title: str, svg: str, data: dict) -> str:
     svg = svg[svg.index("<svg") :]  # drop the XML declaration and DOCTYPE: the SVG goes inline
-    payload = _script_json(data)
+    payload = script_json(data)
     return _TEMPLATE.format(title=html.escape(title), svg=svg, data=payload, count=len(data["steps"]))
 
 
-def _script_json(data: object) -> str:
-    """JSON that is inert inside a <script> element: no "</script>", no "<!--", whatever the labels."""
+def script_json(data: object) -> str:
+    """JSON that is inert inside a <script> element: no "</script>", no "<!--", whatever it holds
+    (both steppers' pages carry their data this way)."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     for char in "<>&\u2028\u2029":
         text = text.replace(char, f"\\u{ord(char):04x}")

@@ -35,7 +35,6 @@ DOM contract, shared with autograd_core.stepper.Stepper (docs/architecture.md; t
 from __future__ import annotations
 
 import html
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -43,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from autograd_core.dot import num_text
-from autograd_core.stepper import StepPage
+from autograd_core.stepper import StepPage, script_json
 from nn import labels
 from nn.activations import ACTIVATIONS
 from nn.compare import _inputs, _scalar_view, _View
@@ -363,7 +362,7 @@ def _page(title: str, net: _Net, raw: list[_Step], steps: list[LayerStep], view:
         "options": options,
         "diagram": diagram,
         "panels": "\n".join(panels),
-        "data": _script_json(data),
+        "data": script_json(data),
         "hint": _HINTS[view],
     }
     return re.sub(r"@(\w+)@", lambda m: values[m[1]], _TEMPLATE)
@@ -604,14 +603,6 @@ def _neuron_svg(net: _Net, sample: int) -> str:
         parts.append("</g>")
     parts.append("</svg>")
     return "".join(parts)
-
-
-def _script_json(data: object) -> str:
-    """JSON that is inert inside a <script> element: no "</script>", no "<!--", whatever it holds."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    for char in "<>&\u2028\u2029":
-        text = text.replace(char, f"\\u{ord(char):04x}")
-    return text
 
 
 _TEMPLATE = """<!DOCTYPE html>
