@@ -18,7 +18,9 @@ Schedule = Callable[[int], float]
 
 
 @dataclass(frozen=True)
-class linear:
+class _Anneal:
+    """From ``start`` at k = 0 to ``end`` at k = ``steps`` (the curve is the subclass's), then ``end``."""
+
     start: float
     end: float
     steps: int
@@ -27,23 +29,19 @@ class linear:
         _check(self.start, self.end, self.steps)
 
     def __call__(self, k: int) -> float:
-        if k >= self.steps:
-            return float(self.end)
+        return float(self.end) if k >= self.steps else self._at(k)
+
+    def _at(self, k: int) -> float:
+        raise NotImplementedError
+
+
+class linear(_Anneal):
+    def _at(self, k: int) -> float:
         return self.start + (self.end - self.start) * k / self.steps
 
 
-@dataclass(frozen=True)
-class cosine:
-    start: float
-    end: float
-    steps: int
-
-    def __post_init__(self) -> None:
-        _check(self.start, self.end, self.steps)
-
-    def __call__(self, k: int) -> float:
-        if k >= self.steps:
-            return float(self.end)
+class cosine(_Anneal):
+    def _at(self, k: int) -> float:
         return self.end + (self.start - self.end) * (1.0 + math.cos(math.pi * k / self.steps)) / 2.0
 
 

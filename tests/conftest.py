@@ -17,6 +17,17 @@ settings.register_profile(
 settings.load_profile("default")
 
 CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+"""Chromium's flags for the browser tests: headless, and nothing that reaches for the network."""
 
 
 def require(available: bool, what: str) -> None:
@@ -32,3 +43,18 @@ def require(available: bool, what: str) -> None:
 def needs_dot() -> None:
     """For tests that render with Graphviz's dot."""
     require(shutil.which("dot") is not None, "Graphviz's dot")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium (the system's, driven by Playwright), one per test module."""
+    import importlib.util
+
+    require(importlib.util.find_spec("playwright") is not None, "the playwright Python package")
+    require(os.access(CHROMIUM, os.X_OK), f"Chromium at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()

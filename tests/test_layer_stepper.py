@@ -11,6 +11,8 @@ from nn import MLP, LayerStepper
 from nn.losses import LOSSES, l2_penalty
 from nn.matrix import MatrixMLP, conventions_for, preset_mlp
 
+from .test_compare import data
+
 HOSTILE = "</script><script>window.__hacked = 1</script>"
 
 # (sizes, hidden activation, output activation, bias, loss, convention options)
@@ -45,19 +47,6 @@ CASES = {
     "sigmoid-bce-unfused-nobias": ([3, 4, 1], "sigmoid", "linear", False, "binary_cross_entropy", {"fused": False}),
     "linear-mse-one-layer": ([3, 2], "tanh", "linear", True, "mse", {}),
 }
-
-
-def data(model, n, loss, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, model.sizes[0]))
-    k = model.sizes[-1]
-    Y = {
-        "mse": rng.normal(size=(n, k)),
-        "cross_entropy": rng.integers(0, k, n),
-        "binary_cross_entropy": rng.integers(0, 2, (n, 1)).astype(float),
-        "hinge": rng.choice([-1.0, 1.0], (n, 1)),
-    }[loss]
-    return X, Y
 
 
 def network(case, seed=0):

@@ -5,9 +5,6 @@ Graphviz: the neuron diagram is SVG computed in Python. Skipped with a reason wh
 missing, and failing instead when CI=true.
 """
 
-import importlib.util
-import os
-
 import numpy as np
 import pytest
 
@@ -15,23 +12,8 @@ from autograd_core.dot import num_text
 from nn import MLP, LayerStepper
 from nn.data import moons
 
-from .conftest import CHROMIUM, require
-from .test_stepper_browser import ARGS
-
 HOSTILE = "</script><script>window.__hacked = 1</script>"
 WIDTH, HEIGHT = 1280, 800
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require(importlib.util.find_spec("playwright") is not None, "the playwright Python package")
-    require(os.access(CHROMIUM, os.X_OK), f"Chromium at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ Needs Graphviz's dot, the playwright package and Chromium at /usr/bin/chromium (
 system-deps`); skipped with a reason when they are missing, and failing instead when CI=true.
 """
 
-import importlib.util
-import os
 import shutil
 
 import pytest
@@ -14,37 +12,15 @@ from autograd_core import Stepper, Value, backward_steps, topological_order
 from autograd_core.dot import num_text
 from autograd_core.draw import edge_id, node_ids
 
-from .conftest import CHROMIUM, require
+from .conftest import require
 from .test_draw import mlp
 
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 HOSTILE = "</script><script>alert(1)</script>"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require(shutil.which("dot") is not None, "Graphviz's dot")
-    require(importlib.util.find_spec("playwright") is not None, "the playwright Python package")
-    require(os.access(CHROMIUM, os.X_OK), f"Chromium at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
 def page(browser):
+    require(shutil.which("dot") is not None, "Graphviz's dot")
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     problems = []
     page.on("console", lambda m: problems.append(f"console error: {m.text}") if m.type == "error" else None)

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import CHROMIUM, require
-from .test_stepper_browser import ARGS, IN_VIEW, TEXTS_OUTSIDE_THEIR_BOX
+from .conftest import ARGS, CHROMIUM, require
+from .test_stepper_browser import IN_VIEW, TEXTS_OUTSIDE_THEIR_BOX
 
 pytestmark = pytest.mark.slow
 
