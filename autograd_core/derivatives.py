@@ -158,23 +158,25 @@ def _sum(node: Value, k: int, name: Name) -> list[Part]:
 
 
 def _dot(node: Value, k: int, name: Name) -> list[Part]:
-    """Value.dot: parents are the Values among the weights, then among the inputs, then the bias.
+    """Value.dot: each parent's role (weight, input or bias) read from the node's ``terms``.
 
-    When both sides are Values the parents pair up (w_k with x_k) and the partner is named;
-    otherwise the other factor was a plain number.
+    A weight w_i's local derivative is the input x_i it multiplies, named when it is a node; an
+    input's is its weight; the bias's is 1. Nothing is guessed from the numbers: a weight equal
+    to an input is still named a weight.
     """
-    parents, local = node.parents, node.local_grads
-    n = len(parents) // 2
-    paired = n > 0 and all(local[i] == parents[i + n].data and local[i + n] == parents[i].data for i in range(n))
-    bias = paired and len(parents) == 2 * n + 1 and local[-1] == 1.0
-    if paired and (len(parents) == 2 * n or bias):
-        p = name(parents[k])
-        if k == 2 * n:
-            return [f"∂(Σ w·x + {p})/∂{p} = ", local[k]]
-        side, other = ("w", "x") if k < n else ("x", "w")
-        partner = name(parents[k + n] if k < n else parents[k - n])
-        return [f"∂(Σ w·x)/∂{side}_{k % n} = {other}_{k % n} = {partner} = ", local[k]]
-    return [f"∂(Σ w·x + b)/∂{name(parents[k])} = the number it multiplies (1 for a bias) = ", local[k]]
+    terms = getattr(node, "terms", None)
+    local = node.local_grads[k]
+    if terms is None:  # a node built by hand with op "dot": its structure is unknown
+        return [f"∂(Σ w·x + b)/∂{name(node.parents[k])} = the number it multiplies (1 for a bias) = ", local]
+    expr = "Σ w·x + b" if terms.bias or node.const is not None else "Σ w·x"
+    side, i = terms.role(k)
+    if side == "b":
+        return ["∂(Σ w·x + b)/∂b = ", local]
+    other = "x" if side == "w" else "w"
+    index = "" if i is None else f"_{i}"
+    partner = terms.partner(k)
+    what = "" if partner is None else f" = {name(node.parents[partner])}"
+    return [f"∂({expr})/∂{side}{index} = {other}{index}{what} = ", local]
 
 
 RULES: dict[str, Rule] = {

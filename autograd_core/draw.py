@@ -364,9 +364,12 @@ def op_text(node: Value) -> str:
 
 def _squares(node: Value) -> bool:
     """True for a ``Value.dot(xs, xs)``: weights and inputs the same nodes, a sum of squares."""
-    half, odd = divmod(len(node.parents), 2)
+    terms = getattr(node, "terms", None)
+    if terms is None:
+        return False
+    n, w, x, b = terms
     ps = node.parents
-    return half > 0 and not odd and all(ps[i] is ps[i + half] for i in range(half))
+    return n > 0 and w == x == n and not b and all(ps[i] is ps[i + n] for i in range(n))
 
 
 def _roles(order: list[Value], parameters: frozenset[Value]) -> dict[Value, str]:

@@ -14,7 +14,7 @@ Invariant: every node's data and local derivatives are finite floats. An op that
 raises (ValueError for a domain error, ZeroDivisionError, OverflowError) naming the op and its
 operands; the engine never hands back a silent nan or inf. The check lives in ``_node``, the one
 function that makes nodes (and ``_node_checked`` adds the derivative check for the few ops whose
-derivative can overflow when their value does not: /, **, log).
+derivative can overflow when their value does not: /, rdiv, **, rpow, log).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import math
 from collections.abc import Iterable, Sequence
 from numbers import Real
 from operator import mul
+from typing import NamedTuple
 
 from autograd_core.graph import backward as _backward
 from autograd_core.inputs import real as _real
@@ -59,6 +60,9 @@ class Value:
         op: the op that made the node ("+", "*", "tanh", "dot", ...); "" for a leaf.
         label: a name for drawings and reports ("" when unnamed).
         const: the plain number the op folded in (2.0 for ``x * 2``), or None.
+        terms: a dot node's structure (``DotTerms``: which parents are weights, inputs and the
+            bias); only dot nodes have it, so read it as ``getattr(node, "terms", None)``. (The
+            slot costs no memory: a node's 88 bytes take a 96-byte block either way.)
 
     A custom op is a node built directly from its value and its local derivatives::
 
@@ -66,7 +70,7 @@ class Value:
                          local_grads=(1 / (1 + math.exp(-x.data)),), op="softplus")
     """
 
-    __slots__ = ("data", "grad", "parents", "local_grads", "op", "label", "const")
+    __slots__ = ("data", "grad", "parents", "local_grads", "op", "label", "const", "terms")
 
     # numpy defers to our reflected ops, so np.float64(2) * v is a Value, not an object array.
     __array_ufunc__ = None
@@ -78,6 +82,7 @@ class Value:
     op: str
     label: str
     const: float | None
+    terms: DotTerms
 
     def __init__(
         self,
@@ -308,6 +313,8 @@ class Value:
 
         d/dweights[k] = inputs[k], d/dinputs[k] = weights[k], d/dbias = 1. Parents are the
         Values among weights, then among inputs, then the bias; plain numbers are constants.
+        The node's ``terms`` record that structure, so every explanation of
+        it names each parent's role from the structure, never by comparing numbers.
         """
         if len(weights) != len(inputs):
             raise ValueError(
@@ -330,14 +337,21 @@ class Value:
         elif bias is not None:
             c = _real(bias, "Value.dot(bias)")
             d += c
-        return _node(d, parents, local, "dot", c, label)
+        node = _node(d, parents, local, "dot", c, label)
+        node.terms = DotTerms(len(wd), len(w_nodes), len(x_nodes), int(isinstance(bias, Value)))
+        return node
 
 
 # ---- helpers ---------------------------------------------------------------------------
 
 
 def _node(
-    data: float, parents: tuple, local_grads: tuple, op: str, const: float | None = None, label: str = ""
+    data: float,
+    parents: tuple,
+    local_grads: tuple,
+    op: str,
+    const: float | None = None,
+    label: str = "",
 ) -> Value:
     """A new node: the one place that makes nodes, and so the one place that checks the value.
 
@@ -361,7 +375,7 @@ def _node(
 
 
 def _node_checked(data: float, parents: tuple, local_grads: tuple, op: str, const: float | None = None) -> Value:
-    """_node, after making sure every local derivative is finite too (/, **, rpow, log)."""
+    """_node, after making sure every local derivative is finite too (/, rdiv, **, rpow, log)."""
     if any(g - g for g in local_grads):
         raise _overflow(op, *parents, *(() if const is None else (const,)))
     return _node(data, parents, local_grads, op, const)
@@ -456,12 +470,42 @@ def _edges(parents: Sequence[Value], local_grads: Sequence[Number]) -> tuple[tup
     return ps, gs
 
 
+class DotTerms(NamedTuple):
+    """The structure of a dot node: Σ_k w_k·x_k (+ b) over ``products`` terms.
+
+    Its parents are ``weights`` Values among the w_k, then ``inputs`` Values among the x_k, then
+    ``bias`` (0 or 1) Value for b; a plain number among them was folded into its partner's local
+    derivative (or, for b, into ``const``). A side given wholly as Values keeps its order: when
+    weights == products, w_k is parents[k]; when inputs == products, x_k is parents[weights + k].
+    """
+
+    products: int
+    weights: int
+    inputs: int
+    bias: int
+
+    def role(self, k: int) -> tuple[str, int | None]:
+        """("w", i), ("x", i) or ("b", None) for parent k; i is None when its side mixed numbers in."""
+        if k < self.weights:
+            return "w", k if self.weights == self.products else None
+        if k < self.weights + self.inputs:
+            return "x", k - self.weights if self.inputs == self.products else None
+        return "b", None
+
+    def partner(self, k: int) -> int | None:
+        """The parent that parent k is multiplied by (x_i for w_i, w_i for x_i), if it is a Value."""
+        side, i = self.role(k)
+        if i is None or self.weights != self.inputs:
+            return None
+        return k + self.weights if side == "w" else k - self.weights
+
+
 _VALUE_TYPE = {Value}
 
 
 # ---- for code that makes many nodes of one shape (nn's layers) ---------------------------
 # A layer makes one dot node per neuron from one shared input. It unpacks the input once
 # (``unpack``, as Value.dot does for each call) and builds each node's edges itself, by the
-# rule of Value.dot; it skips no check of the value: ``make_node`` is ``_node``.
+# rule of Value.dot (its terms too); it skips no check of the value: ``make_node`` is ``_node``.
 unpack = _unpack
 make_node = _node

@@ -25,7 +25,7 @@ import numpy as np
 
 from autograd_core import Value
 from autograd_core.inputs import count, short
-from autograd_core.value import make_node, unpack
+from autograd_core.value import DotTerms, make_node, unpack
 from nn import labels
 from nn.activations import activation_named
 
@@ -91,9 +91,17 @@ class Layer(Module):
 
     def __init__(self, neurons: list[Neuron]):
         self.neurons = neurons
+        self._dot_terms: dict[tuple[int, int], tuple[DotTerms, DotTerms]] = {}
 
     def __call__(self, x: Sequence[Value | Number]) -> list[Value]:
         return self.forward(x)[1]
+
+    def _terms(self, n_in: int, n_nodes: int) -> tuple[DotTerms, DotTerms]:
+        """The DotTerms of the layer's dot nodes, without and with a bias (made once per input shape)."""
+        key = (n_in, n_nodes)
+        if key not in self._dot_terms:
+            self._dot_terms[key] = (DotTerms(n_in, n_in, n_nodes, 0), DotTerms(n_in, n_in, n_nodes, 1))
+        return self._dot_terms[key]
 
     def forward(self, x: Sequence[Value | Number]) -> tuple[list[Value], list[Value]]:
         """(z nodes, a nodes) of the layer: z[j] = W[j] · x + b[j] as one node, a[j] = f(z[j]).
@@ -112,6 +120,7 @@ class Layer(Module):
         is_node = None if x_all or not x_nodes else [isinstance(v, Value) for v in x]
         zs, acts = [], []
         ones: tuple[float, ...]
+        terms, terms_b = self._terms(n_in, len(x_nodes))  # shared by the layer's nodes
         for neuron in self.neurons:
             w, b = neuron.w, neuron.b
             wd = [v.data for v in w]
@@ -130,6 +139,7 @@ class Layer(Module):
             else:
                 local = (*x_local, *itertools.compress(wd, is_node), *ones)
             z = make_node(d, parents, local, "dot", None, neuron._z_label)
+            z.terms = terms if b is None else terms_b
             zs.append(z)
             if neuron._f is None:
                 acts.append(z)

@@ -6,6 +6,7 @@ import pytest
 
 from autograd_core import Value
 from autograd_core.derivatives import RULES, explain
+from autograd_core.value import DotTerms
 
 
 def name(node):
@@ -80,3 +81,67 @@ def test_a_custom_op_has_no_rule():
     custom = Value(2.0, parents=(x,), local_grads=(3.0,), op="softplus")
     assert explain(custom, 0, name) is None
     assert explain(x * 2, 5, name) is None  # no such edge
+
+
+# ---- a dot node names its operands from its structure, never from their numbers -------------------
+def roles(node: Value) -> list[str]:
+    """Each parent's explanation, as text."""
+    return [
+        "".join(p if isinstance(p, str) else f"{p:g}" for p in explain(node, k, name)) for k in range(len(node.parents))
+    ]
+
+
+def test_a_dot_of_plain_number_inputs_names_weights_and_bias_even_when_values_coincide():
+    # w2 equals the input x_2 = 2... and b equals w_2's neighbour's input: numbers that a guess would pair up
+    w0, w1, w2, b = Value(5.0, label="w0"), Value(1.0, label="w1"), Value(2.0, label="w2"), Value(3.0, label="b")
+    z = Value.dot([w0, w1, w2], [2.0, 3.0, 5.0], bias=b)
+    assert z.terms == DotTerms(3, 3, 0, 1)
+    assert [z.terms.role(k) for k in range(4)] == [("w", 0), ("w", 1), ("w", 2), ("b", None)]
+    assert roles(z) == [
+        "∂(Σ w·x + b)/∂w_0 = x_0 = 2",
+        "∂(Σ w·x + b)/∂w_1 = x_1 = 3",
+        "∂(Σ w·x + b)/∂w_2 = x_2 = 5",
+        "∂(Σ w·x + b)/∂b = 1",
+    ]
+
+
+def test_a_dot_of_values_names_every_partner_when_weights_equal_inputs_and_the_bias_a_weight():
+    w, x0, x1 = Value(5.0, label="w"), Value(5.0, label="x0"), Value(5.0, label="x1")
+    z = Value.dot([w, w], [x0, x1], bias=w)  # every number is 5; w is both weights and the bias
+    assert z.terms == DotTerms(2, 2, 2, 1)
+    assert [z.terms.role(k) for k in range(5)] == [("w", 0), ("w", 1), ("x", 0), ("x", 1), ("b", None)]
+    assert [z.terms.partner(k) for k in range(5)] == [2, 3, 0, 1, None]
+    assert roles(z) == [
+        "∂(Σ w·x + b)/∂w_0 = x_0 = x0 = 5",
+        "∂(Σ w·x + b)/∂w_1 = x_1 = x1 = 5",
+        "∂(Σ w·x + b)/∂x_0 = w_0 = w = 5",
+        "∂(Σ w·x + b)/∂x_1 = w_1 = w = 5",
+        "∂(Σ w·x + b)/∂b = 1",
+    ]
+    assert z.backward() is None and w.grad == 5.0 + 5.0 + 1.0
+
+
+def test_a_dot_of_plain_number_weights_names_the_inputs_and_a_number_bias_is_a_constant():
+    x0, x1 = Value(2.0, label="x0"), Value(2.0, label="x1")
+    z = Value.dot([2.0, 2.0], [x0, x1], bias=2.0)
+    assert z.terms == DotTerms(2, 0, 2, 0) and z.const == 2.0
+    assert roles(z) == ["∂(Σ w·x + b)/∂x_0 = w_0 = 2", "∂(Σ w·x + b)/∂x_1 = w_1 = 2"]
+
+
+def test_a_dot_mixing_values_and_numbers_on_one_side_does_not_invent_an_index():
+    w0, x0, x1 = Value(3.0, label="w0"), Value(3.0, label="x0"), Value(1.0, label="x1")
+    z = Value.dot([w0, 1.0], [x0, x1])  # w0 is a weight, but its index among the Values is not w's index
+    assert z.terms == DotTerms(2, 1, 2, 0)
+    assert [z.terms.role(k) for k in range(3)] == [("w", None), ("x", 0), ("x", 1)]
+    assert roles(z) == ["∂(Σ w·x)/∂w = x = 3", "∂(Σ w·x)/∂x_0 = w_0 = 3", "∂(Σ w·x)/∂x_1 = w_1 = 1"]
+
+
+def test_an_mlp_layer_records_the_same_terms_as_value_dot():
+    from nn import MLP
+
+    model = MLP(2, [3, 1], seed=0)
+    x = [Value(0.5, label="x0"), Value(-1.0, label="x1")]
+    z = model.forward(x).z[0][0]
+    assert z.terms == DotTerms(2, 2, 2, 1)
+    assert roles(z)[0] == f"∂(Σ w·x + b)/∂w_0 = x_0 = x0 = {0.5:g}"
+    assert roles(z)[-1] == "∂(Σ w·x + b)/∂b = 1"

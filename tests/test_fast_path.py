@@ -78,6 +78,7 @@ def assert_same_graph(fast_root: Value, slow_root: Value) -> tuple[list[Value], 
         else:
             assert f is not s
             assert (f.op, f.label, f.const) == (s.op, s.label, s.const)
+            assert getattr(f, "terms", None) == getattr(s, "terms", None)
             assert bits(f.data) == bits(s.data) and type(f.data) is type(s.data) is float
             assert [bits(g) for g in f.local_grads] == [bits(g) for g in s.local_grads]
             assert all(type(g) is float for g in (*f.local_grads, *s.local_grads))
