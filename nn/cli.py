@@ -500,10 +500,10 @@ def _output_units(loss: str, classes: int, dataset: str) -> int:
 
 def _plotting_available() -> None:
     """Say that matplotlib is missing before training, not after."""
-    from nn.plot import _figure_class
+    from nn.plot import figure_class
 
     try:
-        _figure_class()
+        figure_class()
     except ImportError as e:
         raise CommandError(str(e), status=1) from None
 
@@ -539,8 +539,8 @@ def _dataset(make: Callable[..., tuple], args: argparse.Namespace) -> tuple:
 
 
 def _add_check(commands: argparse._SubParsersAction) -> None:
+    from nn.conventions import PRESETS
     from nn.losses import LOSSES
-    from nn.matrix import PRESETS
     from nn.notation import NOTATIONS
 
     p = commands.add_parser(
@@ -593,7 +593,7 @@ def check(args: argparse.Namespace) -> int:
 
     import nn
     from nn.compare import compare_gradients
-    from nn.matrix import PRESETS
+    from nn.conventions import PRESETS
 
     preset = PRESETS.get(args.preset) if args.preset else None
     sizes = args.layers or (list(preset.sizes) if preset else [4, 8, 8, 3])

@@ -27,21 +27,20 @@ from __future__ import annotations
 import html
 import math
 import re
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
-from autograd_core import Value
 from autograd_core.inputs import count
 from nn import handwritten, labels
 from nn.activations import ACTIVATIONS
-from nn.losses import LOSSES, l2_penalty
-from nn.matrix import Conventions, MatrixMLP, _check_network, conventions_for
+from nn.conventions import Conventions, check_network, conventions_for
+from nn.matrix import MatrixMLP
 from nn.mistakes import Forward, diagnose
 from nn.module import MLP
 from nn.notation import NOTATIONS, notation_named
+from nn.passes import Pass, check_batch, matrix_pass, scalar_pass, target_columns
 
 ABS_TOL = 1e-12
 REL_TOL = 1e-9
@@ -222,7 +221,7 @@ def compare_gradients(
 ) -> Report:
     """Compare the scalar graph of ``mlp`` on (X, Y) with its matrix view, layer by layer.
 
-    ``preset`` picks a source's conventions (see ``nn.matrix.PRESETS``) and checks the network
+    ``preset`` picks a source's conventions (see ``nn.conventions.PRESETS``) and checks the network
     fits it; ``loss``, ``reduction`` and other convention keywords (mse_half, layout, w_layout,
     relu_grad_at_zero, fused, l2, l2_on) override it. ``numeric`` is how many parameter entries
     to check by central differences (0 or False: none; True: 60); ``torch`` adds a PyTorch column (None:
@@ -242,7 +241,7 @@ def compare_gradients(
     """
     conv = conventions_for(preset, loss=loss, reduction=reduction, **conventions)
     if preset is not None:
-        _check_network(mlp, preset)
+        check_network(mlp, preset)
     if matrix is not None and backprop is not None:
         raise TypeError("compare_gradients: give matrix= or backprop=, not both")
     if cost is not None and backprop is None:
@@ -252,8 +251,8 @@ def compare_gradients(
     seed = count(seed, "seed")
     if matrix is not None:
         _check_matrix(matrix, mlp, conv)
-    Xa, Ya = _inputs(mlp, X, Y, conv)
-    scalar = _scalar_view(mlp, Xa, Ya, conv)
+    Xa, Ya = check_batch(mlp, X, Y, conv)
+    scalar = scalar_pass(mlp, Xa, Ya, conv)
     notes: dict[tuple[str, int], str] = {}
     user_cost = None
     if backprop is not None:
@@ -265,7 +264,7 @@ def compare_gradients(
             other.loss = user_cost(*mlp.matrices())
     else:
         mm = matrix if matrix is not None else MatrixMLP.from_mlp(mlp, conventions=conv)
-        other = _matrix_view(mm, Xa, Ya)
+        other = matrix_pass(mm, Xa, Ya)
         under_test = "matrix view" if matrix is None else "your matrix view"
     with np.errstate(all="ignore"):  # a nan or inf under test fails its row; numpy need not warn too
         rows = _rows(scalar, other, conv, notes, under_test)
@@ -296,87 +295,10 @@ def compare_gradients(
     return report
 
 
-# ---- the views, in one canonical orientation: columns, W as (n_out, n_in) ----------------------
-@dataclass
-class _View:
-    z: list[np.ndarray] | None
-    a: list[np.ndarray] | None  # a^1..a^L
-    loss: float | None
-    delta: list[np.ndarray | None]
-    dW: list[np.ndarray]
-    db: list[np.ndarray] | None
-
-
-def _scalar_view(mlp: MLP, X: np.ndarray, Y: np.ndarray, conv: Conventions) -> _View:
-    traces = [mlp.forward(x) for x in X.tolist()]
-    if conv.relu_grad_at_zero:
-        _relu_grad_at_zero(mlp, traces, conv.relu_grad_at_zero)
-    C = _scalar_loss(mlp, [t.outputs for t in traces], Y, conv)
-    mlp.zero_grad()
-    C.backward()
-    L = len(mlp.layers)
-    z = [np.array([[v.data for v in t.z[l]] for t in traces]).T for l in range(L)]
-    a = [np.array([[v.data for v in t.a[l]] for t in traces]).T for l in range(L)]
-    delta: list[np.ndarray | None] = [np.array([[v.grad for v in t.z[l]] for t in traces]).T for l in range(L)]
-    dW, db = mlp.matrices(grad=True)
-    return _View(z, a, C.data, delta, dW, db)
-
-
-def _relu_grad_at_zero(mlp: MLP, traces: list[Any], value: float) -> None:
-    """Give each ReLU node whose input is exactly 0 the conventions' ReLU'(0) as its local
-    derivative (the engine's relu uses 0 there), so both views use the same convention."""
-    for t in traces:
-        for l, f in enumerate(mlp.activations):
-            if f != "relu":
-                continue
-            for z, a in zip(t.z[l], t.a[l]):
-                if z.data == 0.0 and a is not z:
-                    a.local_grads = (float(value),)
-
-
-def _scalar_loss(mlp: MLP, outputs: Sequence[Sequence[Value]], Y: np.ndarray, conv: Conventions) -> Value:
-    kwargs = {"half": conv.mse_half} if conv.loss == "mse" else {}
-    C = LOSSES[conv.loss](outputs, Y, reduction=conv.reduction, **kwargs)
-    if conv.l2:
-        C = C + l2_penalty(mlp.parameters() if conv.l2_on == "all" else mlp.weights(), conv.l2)
-    return C
-
-
-def _matrix_view(mm: MatrixMLP, X: np.ndarray, Y: np.ndarray) -> _View:
-    rows = mm.conventions.layout == "rows"
-    targets = Y if (Y.ndim == 1 or rows) else Y.T
-    mm.forward(X if rows else X.T)
-    g = mm.backward(targets)
-
-    def col(M: np.ndarray) -> np.ndarray:
-        return M.T if rows else M
-
-    def out_in(W: np.ndarray) -> np.ndarray:
-        return W.T if mm.conventions.w_layout == "in_out" else W
-
-    return _View(
-        [col(z) for z in mm.z],
-        [col(a) for a in mm.a[1:]],
-        g.loss,
-        [col(d) for d in g.delta],
-        [out_in(W) for W in g.dW],
-        g.db,
-    )
-
-
-def _targets(mlp: MLP, Y: np.ndarray, conv: Conventions) -> np.ndarray:
-    """Targets as (n_out, N) columns: one-hot for class labels, ±1 for the hinge."""
-    if conv.loss == "cross_entropy" and Y.ndim == 1:
-        return np.eye(mlp.sizes[-1])[Y].T
-    T = Y.T.astype(np.float64)
-    if conv.loss == "hinge" and set(np.unique(T).tolist()) <= {0.0, 1.0} and not set(np.unique(T).tolist()) <= {1.0}:
-        T = 2.0 * T - 1.0
-    return T
-
-
+# ---- your backprop's view, in the column convention ------------------------------------------
 def _user_view(
     mlp: MLP, X: np.ndarray, Y: np.ndarray, conv: Conventions, fn: Any
-) -> tuple[_View, dict[tuple[str, int], str]]:
+) -> tuple[Pass, dict[tuple[str, int], str]]:
     """Call the user's backprop and bring what it returns into the canonical orientation; what
     does not fit gets a note for its row (the row then fails), never an exception."""
     Ws, bs = mlp.matrices()
@@ -385,7 +307,7 @@ def _user_view(
         Ws,
         bs,
         X.T,
-        _targets(mlp, Y, conv),
+        target_columns(mlp, Y, conv),
         conv.layout,
         conv.w_layout,
         conv.reduction == "mean",
@@ -414,7 +336,7 @@ def _user_view(
             want = (N, W.shape[0]) if rows else (W.shape[0], N)
             arr = _user_array(result.deltas[l], ("delta", l + 1), want, notes, f"{result.layout} layout")
             delta[l] = arr.T if rows and arr.ndim == 2 else arr
-    return _View(None, None, None, delta, dW, db), notes
+    return Pass(None, None, None, delta, dW, db), notes
 
 
 def _user_array(
@@ -438,7 +360,7 @@ def _user_array(
 
 def _user_cost(fn: Any, cost: Any, mlp: MLP, X: np.ndarray, Y: np.ndarray, conv: Conventions) -> Any:
     """The user's batch cost as a function of canonical (Ws, bs), or None when there is none."""
-    T = _targets(mlp, Y, conv)
+    T = target_columns(mlp, Y, conv)
     mean = conv.reduction == "mean"
     if cost is not None:
         if isinstance(fn, handwritten.PerSample):
@@ -459,13 +381,13 @@ def _penalty_value(conv: Conventions) -> Any:
 
 
 def _mistakes(
-    mlp: MLP, s: _View, other: _View, rows: list[Row], conv: Conventions, X: np.ndarray, Y: np.ndarray
+    mlp: MLP, s: Pass, other: Pass, rows: list[Row], conv: Conventions, X: np.ndarray, Y: np.ndarray
 ) -> list[Any]:
     if all(r.close for r in rows):
         return []
     assert s.z is not None and s.a is not None
     Ws, bs = mlp.matrices()
-    fw = Forward(Ws, bs, s.z, [X.T, *s.a], mlp.activations, _targets(mlp, Y, conv), s.delta[-1], conv)  # type: ignore[arg-type]
+    fw = Forward(Ws, bs, s.z, [X.T, *s.a], mlp.activations, target_columns(mlp, Y, conv), s.delta[-1], conv)  # type: ignore[arg-type]
     tensors = {("dW", l + 1): np.asarray(W) for l, W in enumerate(other.dW)}
     if other.db is not None:
         tensors.update({("db", l + 1): np.asarray(b) for l, b in enumerate(other.db)})
@@ -474,7 +396,7 @@ def _mistakes(
 
 
 # ---- rows ---------------------------------------------------------------------------------------
-def _rows(s: _View, m: _View, conv: Conventions, notes: dict[tuple[str, int], str], name: str) -> list[Row]:
+def _rows(s: Pass, m: Pass, conv: Conventions, notes: dict[tuple[str, int], str], name: str) -> list[Row]:
     """Forward rows (when the view under test has a forward pass), the loss, then δ, dW, db from
     the output layer back; a quantity the view does not give (a user's δ, say) has no row."""
     assert s.z is not None and s.a is not None
@@ -563,7 +485,7 @@ def _disagreements(report: Report) -> list[str]:
 
 
 # ---- hints: what a failing row most likely means ------------------------------------------------
-def _hints(rows: list[Row], s: _View, m: _View, conv: Conventions, n: int) -> list[str]:
+def _hints(rows: list[Row], s: Pass, m: Pass, conv: Conventions, n: int) -> list[str]:
     hints: list[str] = []
     L = len(s.dW)
     for row in rows:
@@ -605,7 +527,7 @@ def _hints(rows: list[Row], s: _View, m: _View, conv: Conventions, n: int) -> li
     return hints
 
 
-def _arrays(row: Row, s: _View, m: _View) -> tuple[np.ndarray, np.ndarray | None]:
+def _arrays(row: Row, s: Pass, m: Pass) -> tuple[np.ndarray, np.ndarray | None]:
     l = (row.layer or 1) - 1
     pick = {"z": (s.z, m.z), "a": (s.a, m.a), "delta": (s.delta, m.delta), "dW": (s.dW, m.dW), "db": (s.db, m.db)}
     ref_list, other_list = pick[row.quantity]
@@ -625,7 +547,7 @@ def _near(x: float, target: float) -> bool:
     return abs(x - target) <= 1e-6 * abs(target)
 
 
-def _off_by_output_derivative(ref: np.ndarray, other: np.ndarray, s: _View, conv: Conventions) -> bool:
+def _off_by_output_derivative(ref: np.ndarray, other: np.ndarray, s: Pass, conv: Conventions) -> bool:
     assert s.z is not None
     Z = s.z[-1]
     P = np.exp(Z - Z.max(axis=0))
@@ -636,7 +558,7 @@ def _off_by_output_derivative(ref: np.ndarray, other: np.ndarray, s: _View, conv
 
 # ---- finite differences on a sample of parameters ------------------------------------------------
 def _numeric(
-    mlp: MLP, X: np.ndarray, Y: np.ndarray, conv: Conventions, g: _View, count: int, seed: int, cost: Any = None
+    mlp: MLP, X: np.ndarray, Y: np.ndarray, conv: Conventions, g: Pass, count: int, seed: int, cost: Any = None
 ) -> NumericCheck:
     """Central differences of the cost (the user's ``cost`` if given, else the conventions') on
     ``count`` sampled entries, against the gradients of ``g``; a tensor of the wrong shape in
@@ -663,7 +585,7 @@ def _numeric(
         value = oracle.loss(targets) if cost is None else cost(oracle.weights, oracle.biases)
         signs = [z > 0 for z, f in zip(oracle.z, oracle.activations) if f == "relu"]
         if conv.loss == "hinge":
-            signs.append(1.0 - oracle._targets(targets) * oracle.z[-1] > 0)
+            signs.append(1.0 - oracle.targets(targets) * oracle.z[-1] > 0)
         return value, np.concatenate([m.ravel() for m in signs]) if signs else np.zeros(0, bool)
 
     entries: list[NumericEntry] = []
@@ -707,7 +629,7 @@ def _tensor_name(kind: str, l: int) -> str:
 
 # ---- PyTorch, when it is installed ---------------------------------------------------------------
 def _torch_rows(
-    mlp: MLP, X: np.ndarray, Y: np.ndarray, conv: Conventions, s: _View, wanted: bool | None, kinks: bool
+    mlp: MLP, X: np.ndarray, Y: np.ndarray, conv: Conventions, s: Pass, wanted: bool | None, kinks: bool
 ) -> tuple[list[Row] | None, str]:
     if wanted is False:
         return None, "not requested"
@@ -738,7 +660,7 @@ def _torch_rows(
     return rows, ""
 
 
-def _relu_zeros(mlp: MLP, s: _View) -> bool:
+def _relu_zeros(mlp: MLP, s: Pass) -> bool:
     return any(f == "relu" and np.any(z == 0.0) for f, z in zip(mlp.activations, s.z or []))
 
 
@@ -757,26 +679,6 @@ def _check_matrix(mm: Any, mlp: MLP, conv: Conventions) -> None:
             f"matrix: its conventions have loss={mm.conventions.loss!r} and this call has loss={conv.loss!r}; "
             "give both the same loss (other conventions may differ: the report shows where)"
         )
-
-
-def _inputs(mlp: MLP, X: Any, Y: Any, conv: Conventions) -> tuple[np.ndarray, np.ndarray]:
-    Xa = np.asarray(X, dtype=np.float64)
-    n_in, n_out = mlp.sizes[0], mlp.sizes[-1]
-    if Xa.ndim != 2 or Xa.shape[1] != n_in or len(Xa) == 0:
-        raise ValueError(f"X: expected shape (N, {n_in}), one sample per row, got {Xa.shape}")
-    Ya = np.asarray(Y)
-    N = len(Xa)
-    if conv.loss == "cross_entropy" and Ya.ndim == 1:
-        if Ya.shape != (N,):
-            raise ValueError(
-                f"Y: expected {N} class labels (shape ({N},)) or one-hot rows ({N}, {n_out}), got {Ya.shape}"
-            )
-        return Xa, Ya.astype(np.int64)
-    if Ya.shape == (N,) and n_out == 1:  # one target per sample, as the losses and fit accept
-        Ya = Ya.reshape(N, 1)
-    if Ya.shape != (N, n_out):
-        raise ValueError(f"Y: expected shape ({N}, {n_out}), got {Ya.shape}")
-    return Xa, Ya.astype(np.float64)
 
 
 def _layer(r: Row) -> str:

@@ -36,7 +36,7 @@ from numpy.lib import format as npy
 from autograd_core.files import open_regular, write_atomic
 from nn import labels
 from nn.activations import ACTIVATIONS
-from nn.module import MLP, _array
+from nn.module import MLP, checked_array
 
 FORMAT = "autograd-core.mlp"
 VERSION = 1
@@ -88,8 +88,8 @@ def from_state_dict(state: dict[str, Any], source: str = "state") -> MLP:
         )
     layers = range(1, len(sizes))
     W, b = labels.weight_matrix, labels.bias_vector
-    Ws = [_array(state[W(l)], (sizes[l], sizes[l - 1]), f"{source}: {W(l)}") for l in layers]
-    bs = [_array(state[b(l)], (sizes[l],), f"{source}: {b(l)}") for l in layers] if bias else None
+    Ws = [checked_array(state[W(l)], (sizes[l], sizes[l - 1]), f"{source}: {W(l)}") for l in layers]
+    bs = [checked_array(state[b(l)], (sizes[l],), f"{source}: {b(l)}") for l in layers] if bias else None
     hidden = acts[0] if len(acts) > 1 else "linear"
     model = MLP(sizes[0], sizes[1:], activation=hidden, output_activation=acts[-1], bias=bias)
     model.set_matrices(Ws, bs)

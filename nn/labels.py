@@ -51,6 +51,18 @@ class Label:
         return _WRITERS[self.kind](self)
 
 
+_SUPERSCRIPTS = str.maketrans("0123456789T", "⁰¹²³⁴⁵⁶⁷⁸⁹ᵀ")
+
+
+def sup(text: object) -> str:
+    """Superscript digits (and T) as Unicode characters, for the matrix names: ``"δ" + sup(2)`` is δ².
+
+    Unicode, not markup: Graphviz's <SUP> becomes a separate SVG <text> with a baseline-shift
+    that browsers ignore, so "z<sup>1</sup>" would show as a misplaced "z 1".
+    """
+    return str(text).translate(_SUPERSCRIPTS)
+
+
 def weight(l: int, j: int, k: int) -> str:
     """The label of W^l[j,k]: ``W{l}[j,k]``."""
     return f"{weight_matrix(l)}[{j},{k}]"

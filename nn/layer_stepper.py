@@ -45,10 +45,11 @@ from autograd_core.dot import num_text
 from autograd_core.stepper import StepPage, script_json
 from nn import labels
 from nn.activations import ACTIVATIONS
-from nn.compare import _inputs, _scalar_view, _View
-from nn.matrix import MatrixMLP, _check_network, conventions_for
+from nn.conventions import check_network, conventions_for
+from nn.labels import sup as _sup
+from nn.matrix import MatrixMLP, Operand, Step
 from nn.module import MLP
-from nn.views import _sup
+from nn.passes import Pass, check_batch, scalar_pass
 
 VIEWS = ("neurons", "matrix")
 MAX_UNITS = 64
@@ -82,22 +83,6 @@ class LayerStep:
     def quantity(self) -> str:
         """What the step computes: "delta" (δ^l), "db" (∂C/∂b^l) or "dW" (∂C/∂W^l)."""
         return {"BP1": "delta", "BP2": "delta", "BP3": "db", "BP4": "dW"}[self.equation]
-
-
-@dataclass
-class _Picture:
-    symbol: str
-    array: np.ndarray  # in the layout shown
-    sample_axis: int | None  # which axis counts samples, if any
-
-
-@dataclass
-class _Step:
-    equation: str
-    layer: int
-    column: np.ndarray  # the result in the column convention, W as (out, in)
-    formula: str
-    operands: list[_Picture]
 
 
 class LayerStepper(StepPage):
@@ -134,8 +119,8 @@ class LayerStepper(StepPage):
             raise ValueError(f"view: expected one of {', '.join(map(repr, VIEWS))}, got {view!r}")
         conv = conventions_for(preset, loss=loss, reduction=reduction, **conventions)
         if preset is not None:
-            _check_network(model, preset)
-        Xa, Ya = _inputs(model, X, Y, conv)
+            check_network(model, preset)
+        Xa, Ya = check_batch(model, X, Y, conv)
         _check_size(model.sizes, len(Xa))
         if not (isinstance(sample, int) and not isinstance(sample, bool) and 0 <= sample < len(Xa)):
             raise ValueError(f"sample: expected an index in 0..{len(Xa) - 1}, got {sample!r}")
@@ -143,13 +128,14 @@ class LayerStepper(StepPage):
         self.view = view
         saved = [p.grad for p in model.parameters()]
         try:
-            scalar = _scalar_view(model, Xa, Ya, conv)
+            scalar = scalar_pass(model, Xa, Ya, conv)
         finally:
             for p, g in zip(model.parameters(), saved):
                 p.grad = g
         mm = MatrixMLP.from_mlp(model, conventions=conv)
         net = _Net(mm, Xa, Ya, scalar)
-        raw = _equations(net)
+        raw = list(mm.backward_steps(net.targets))
+        net.remember(raw)
         self.steps = [_public(net, s) for s in raw]
         samples = f"{len(Xa)} sample{'s' if len(Xa) > 1 else ''}"
         heading = title or f"Backprop through {model!r} on {samples}, {_LOSS_NAMES[conv.loss]} ({conv.reduction})"
@@ -177,141 +163,52 @@ def _check_size(sizes: list[int], n: int) -> None:
 class _Net:
     """The matrix view after its forward pass, the scalar graph's view, and how to show them."""
 
-    def __init__(self, mm: MatrixMLP, X: np.ndarray, Y: np.ndarray, scalar: _View) -> None:
+    def __init__(self, mm: MatrixMLP, X: np.ndarray, Y: np.ndarray, scalar: Pass) -> None:
         c = mm.conventions
         self.mm, self.c, self.scalar = mm, c, scalar
         self.rows = c.layout == "rows"
         self.in_out = c.w_layout == "in_out"
-        self.targets = Y if (Y.ndim == 1 or self.rows) else Y.T
-        mm.forward(X if self.rows else X.T)
-        self.T = mm._targets(self.targets)  # (n_L, N): one-hot for cross-entropy, ±1 for hinge
-        self.A = [mm._column(a) for a in mm.a]  # a^0 = x, ..., a^L
-        self.Z = [mm._column(z) for z in mm.z]  # z^1, ..., z^L
+        self.targets = Y if Y.ndim == 1 else c.columns(Y.T)
+        mm.forward(c.columns(X.T))
+        self.T = mm.targets(self.targets)  # (n_L, N): one-hot for cross-entropy, ±1 for hinge
+        self.A = [c.columns(a) for a in mm.a]  # a^0 = x, ..., a^L
+        self.Z = [c.columns(z) for z in mm.z]  # z^1, ..., z^L
         self.L = len(mm.weights)
         self.N = X.shape[0]
         self.sizes = mm.sizes
         self.activations = mm.activations
-        self.fp = [mm._f_prime(l) for l in range(self.L)]  # f'(z^l), l = 1..L
+        self.fp = [mm.f_prime(l) for l in range(1, self.L + 1)]  # f'(z^l), l = 1..L
         self.loss = mm.loss(self.targets)
-        self.delta_of: dict[int, np.ndarray] = {}  # δ^l and ∂C/∂W^l as the steps compute them
+        self.delta_of: dict[int, np.ndarray] = {}  # δ^l and ∂C/∂W^l as the steps compute them (columns)
         self.dW_of: dict[int, np.ndarray] = {}
+
+    def remember(self, steps: list[Step]) -> None:
+        """Keep each δ^l and ∂C/∂W^l of the steps, in the column convention, for the diagram."""
+        for s in steps:
+            if s.quantity == "delta":
+                self.delta_of[s.layer] = s.column
+            elif s.quantity == "dW":
+                self.dW_of[s.layer] = s.column
 
     def W(self, l: int) -> np.ndarray:
         """W^l as (n_l, n_{l-1})."""
-        return self.mm._W(l - 1)
+        return self.mm.weight(l)
 
-    def batch(self, M: np.ndarray, symbol: str) -> _Picture:
-        """A (units, N) column-convention array as the conventions lay it out."""
-        return _Picture(symbol, M.T if self.rows else M, 0 if self.rows else 1)
-
-    def weights(self, M: np.ndarray, symbol: str) -> _Picture:
-        return _Picture(symbol, M.T if self.in_out else M, None)
-
-    def shown(self, equation: str, column: np.ndarray) -> np.ndarray:
-        if equation in ("BP1", "BP2"):
-            return column.T if self.rows else column
-        if equation == "BP4":
-            return column.T if self.in_out else column
-        return column
-
-    def scalar_of(self, equation: str, layer: int) -> np.ndarray:
-        s = self.scalar
-        if equation in ("BP1", "BP2"):
-            return np.asarray(s.delta[layer - 1])
-        if equation == "BP4":
-            return s.dW[layer - 1]
+    def scalar_of(self, step: Step) -> np.ndarray:
+        """The step's quantity read from the scalar graph, laid out as the step's result."""
+        s, l = self.scalar, step.layer
+        if step.quantity == "delta":
+            return self.c.columns(np.asarray(s.delta[l - 1]))
+        if step.quantity == "dW":
+            return self.c.out_in(s.dW[l - 1])
         assert s.db is not None
-        return s.db[layer - 1]
+        return s.db[l - 1]
 
 
-def _equations(net: _Net) -> list[_Step]:
-    """The backward pass, as MatrixMLP.backward computes it (same operations, same numbers)."""
-    c, mm, L = net.c, net.mm, net.L
-    D = mm.output_delta(net.targets)  # BP1
-    steps = [_Step("BP1", L, D, *_output_formula(net))]
-    for l in range(L, 0, -1):
-        net.delta_of[l] = D
-        d, a = net.batch(D, f"δ{_sup(l)}"), net.batch(net.A[l - 1], f"a{_sup(l - 1)}")
-        if mm.biases is not None:
-            db = D.sum(axis=1)
-            if c.l2 and c.l2_on == "all":
-                db = db + 2.0 * c.l2 * mm.biases[l - 1]
-            steps.append(_Step("BP3", l, db, _bias_formula(net, l), [d]))
-        dW = D @ net.A[l - 1].T
-        if c.l2:
-            dW = dW + 2.0 * c.l2 * net.W(l)
-        net.dW_of[l] = dW
-        steps.append(_Step("BP4", l, dW, _weight_formula(net, l), [d, a]))
-        if l > 1:
-            D = (net.W(l).T @ D) * net.fp[l - 2]
-            operands = [net.weights(net.W(l), f"W{_sup(l)}"), d, net.batch(net.fp[l - 2], f"f′(z{_sup(l - 1)})")]
-            steps.append(_Step("BP2", l - 1, D, _error_formula(net, l - 1), operands))
-    return steps
-
-
-def _public(net: _Net, step: _Step) -> LayerStep:
-    result = net.shown(step.equation, step.column)
-    scalar = net.shown(step.equation, net.scalar_of(step.equation, step.layer))
-    diff = float(np.max(np.abs(result - scalar), initial=0.0))
-    return LayerStep(step.equation, step.layer, result, scalar, diff, step.formula)
-
-
-def _mean(net: _Net) -> str:
-    return f" / N (N = {net.N})" if net.c.reduction == "mean" else ""
-
-
-def _output_formula(net: _Net) -> tuple[str, list[_Picture]]:
-    c, sL = net.c, _sup(net.L)
-    z, y = net.Z[-1], net.batch(net.T, "y")
-    fp = net.batch(net.fp[-1], f"f′(z{sL})")
-    if c.loss == "mse":
-        two = "" if c.mse_half else "2 "
-        text = f"δ{sL} = {two}(a{sL} − y) ⊙ f′(z{sL}){_mean(net)}"
-        return text, [net.batch(net.A[-1], f"a{sL}"), y, fp]
-    if c.loss == "hinge":
-        margin = net.batch(1.0 - net.T * z, f"1 − y ⊙ z{sL}")
-        return f"δ{sL} = −y ⊙ [1 − y ⊙ z{sL} > 0] ⊙ f′(z{sL}){_mean(net)}", [y, margin, fp]
-    if c.loss == "cross_entropy":
-        P = np.exp(z - z.max(axis=0))
-        P /= P.sum(axis=0)
-        p = net.batch(P, f"softmax(z{sL})")
-        if c.fused:
-            return f"δ{sL} = (softmax(z{sL}) − y){_mean(net)}", [p, y]
-        return f"δ{sL} = p ⊙ (g − pᵀg), g = −y ⊘ p, p = softmax(z{sL}){_mean(net)}", [p, y]
-    s = net.batch(ACTIVATIONS["sigmoid"].f(z), f"σ(z{sL})")
-    if c.fused:
-        return f"δ{sL} = (σ(z{sL}) − y){_mean(net)}", [s, y]
-    return f"δ{sL} = (σ − y) ⊘ (σ(1 − σ)) ⊙ σ′(z{sL}){_mean(net)}", [s, y]
-
-
-def _error_formula(net: _Net, l: int) -> str:
-    s, t = _sup(l), _sup(l + 1)
-    product = {
-        (False, False): f"(W{t})ᵀ δ{t}",
-        (False, True): f"W{t} δ{t}",
-        (True, False): f"δ{t} W{t}",
-        (True, True): f"δ{t} (W{t})ᵀ",
-    }[(net.rows, net.in_out)]
-    return f"δ{s} = ({product}) ⊙ f′(z{s})"
-
-
-def _bias_formula(net: _Net, l: int) -> str:
-    s = _sup(l)
-    total = f"Σₙ δ{s}[n, :]" if net.rows else f"Σₙ δ{s}[:, n]"
-    penalty = f" + 2λ b{s}" if net.c.l2 and net.c.l2_on == "all" else ""
-    return f"∂C/∂b{s} = {total}{penalty}"
-
-
-def _weight_formula(net: _Net, l: int) -> str:
-    s, p = _sup(l), _sup(l - 1)
-    product = {
-        (False, False): f"δ{s} (a{p})ᵀ",
-        (False, True): f"a{p} (δ{s})ᵀ",
-        (True, False): f"(δ{s})ᵀ a{p}",
-        (True, True): f"(a{p})ᵀ δ{s}",
-    }[(net.rows, net.in_out)]
-    penalty = f" + 2λ W{s}" if net.c.l2 else ""
-    return f"∂C/∂W{s} = {product}{penalty}"
+def _public(net: _Net, step: Step) -> LayerStep:
+    scalar = net.scalar_of(step)
+    diff = float(np.max(np.abs(step.result - scalar), initial=0.0))
+    return LayerStep(step.equation, step.layer, step.result, scalar, diff, step.formula)
 
 
 # ---- the page -----------------------------------------------------------------------------------
@@ -333,13 +230,13 @@ _HEADINGS = {
 }
 
 
-def _page(title: str, net: _Net, raw: list[_Step], steps: list[LayerStep], view: str, sample: int) -> str:
+def _page(title: str, net: _Net, raw: list[Step], steps: list[LayerStep], view: str, sample: int) -> str:
     step_of = {(p.quantity, p.layer): k for k, p in enumerate(steps, start=1)}
     delta_step = [0] + [step_of[("delta", l)] for l in range(1, net.L + 1)]  # when each δ^l is known
     dw_step = [0] + [step_of[("dW", l)] for l in range(1, net.L + 1)]
     records = [_record(k, s, view) for k, s in enumerate(raw, start=1)]
     panels = [_overview(net, raw)] + [_panel(k, len(raw), net, s, p) for k, (s, p) in enumerate(zip(raw, steps), 1)]
-    diagram = _neuron_svg(net, sample) if view == "neurons" else _matrix_diagram(net, raw, steps)
+    diagram = _neuron_svg(net, sample) if view == "neurons" else _matrix_diagram(net, raw)
     data = {
         "N": net.N,
         "rows": net.rows,
@@ -368,7 +265,7 @@ def _page(title: str, net: _Net, raw: list[_Step], steps: list[LayerStep], view:
     return re.sub(r"@(\w+)@", lambda m: values[m[1]], _TEMPLATE)
 
 
-def _record(k: int, s: _Step, view: str) -> dict[str, Any]:
+def _record(k: int, s: Step, view: str) -> dict[str, Any]:
     l = s.layer
     if view == "matrix":
         return {"eq": s.equation, "layer": l, "current": f"ag-r{k}", "source": "", "edges": 0}
@@ -419,7 +316,7 @@ def _layer_data(net: _Net, l: int) -> dict[str, Any]:
     return out
 
 
-def _overview(net: _Net, raw: list[_Step]) -> str:
+def _overview(net: _Net, raw: list[Step]) -> str:
     axis = "rows" if net.rows else "columns"
     items = "".join(f"<li><b>{s.equation}</b> {html.escape(s.formula)}</li>" for s in raw)
     return (
@@ -433,12 +330,10 @@ def _overview(net: _Net, raw: list[_Step]) -> str:
     )
 
 
-def _panel(k: int, n: int, net: _Net, s: _Step, public: LayerStep) -> str:
-    l, sup = s.layer, _sup(s.layer)
-    heading = _HEADINGS[s.equation].format(l=l, s=sup, u=l + 1)
-    result_symbol = {"BP1": f"δ{sup}", "BP2": f"δ{sup}", "BP3": f"∂C/∂b{sup}", "BP4": f"∂C/∂W{sup}"}[s.equation]
-    sample_axis = (0 if net.rows else 1) if public.quantity == "delta" else None
-    result = _Picture(result_symbol, public.result, sample_axis)
+def _panel(k: int, n: int, net: _Net, s: Step, public: LayerStep) -> str:
+    l = s.layer
+    heading = _HEADINGS[s.equation].format(l=l, s=_sup(l), u=l + 1)
+    result = _result(net, s)
     pictures = "".join(_figure(p) for p in s.operands)
     side = _scalar_side(net, public.quantity, l)
     scale = max(1.0, float(np.max(np.abs(public.scalar), initial=0.0)))
@@ -474,7 +369,7 @@ def _some(names: list[str], total: int) -> str:
     return ", ".join(names) + (", …" if total > len(names) else "")
 
 
-def _grads_table(net: _Net, s: _Step, public: LayerStep) -> str:
+def _grads_table(net: _Net, s: Step, public: LayerStep) -> str:
     """The scalar graph's grads beside the matrix view's numbers (δ steps: filled in per sample)."""
     if public.quantity == "delta":
         return f'<table class="ag-grads" data-layer="{s.layer}"></table>'
@@ -492,7 +387,7 @@ def _num_td(x: float) -> str:
     return f'<td title="{x!r}">{num_text(x)}</td>'
 
 
-def _figure(p: _Picture, extra: str = "", numbers: bool = True) -> str:
+def _figure(p: Operand, extra: str = "", numbers: bool = True) -> str:
     """A heatmap with its symbol and shape; the numbers are written in when they fit."""
     M = p.array.reshape(-1, 1) if p.array.ndim == 1 else p.array
     rows, cols = M.shape
@@ -503,7 +398,7 @@ def _figure(p: _Picture, extra: str = "", numbers: bool = True) -> str:
     for i, row in enumerate(M.tolist()):
         cells = []
         for j, v in enumerate(row):
-            n = (j if p.sample_axis == 1 else i) if p.sample_axis is not None else None
+            n = (j if p.samples == 1 else i) if p.samples is not None else None
             cls = f' class="n{n}"' if n is not None else ""
             text = num_text(v) if numbers else ""
             where = f"{i}" if p.array.ndim == 1 else f"{i},{j}"
@@ -528,13 +423,16 @@ def _color(v: float, scale: float) -> str:
     return "#{:02x}{:02x}{:02x}".format(*(round(255 + (c - 255) * t) for c in (r, g, b)))
 
 
-def _matrix_diagram(net: _Net, raw: list[_Step], steps: list[LayerStep]) -> str:
+def _result(net: _Net, s: Step) -> Operand:
+    """A step's result as a picture: its symbol, its array; for δ, the axis of the samples."""
+    return Operand(s.symbol, s.result, (0 if net.rows else 1) if s.quantity == "delta" else None)
+
+
+def _matrix_diagram(net: _Net, raw: list[Step]) -> str:
     """Every layer's δ, ∂C/∂b and ∂C/∂W, output layer first, each filled in by its step."""
     by_layer: dict[int, list[str]] = {}
-    for k, (s, public) in enumerate(zip(raw, steps), start=1):
-        symbol = {"BP1": "δ", "BP2": "δ", "BP3": "∂C/∂b", "BP4": "∂C/∂W"}[s.equation] + _sup(s.layer)
-        axis = (0 if net.rows else 1) if public.quantity == "delta" else None
-        figure = _figure(_Picture(symbol, public.result, axis), numbers=False)  # the panel has the numbers
+    for k, s in enumerate(raw, start=1):
+        figure = _figure(_result(net, s), numbers=False)  # the panel has the numbers
         holder = f'<div class="ag-holder ag-pending" id="ag-r{k}" data-done="{k}">{figure}</div>'
         by_layer.setdefault(s.layer, []).append(holder)
     rows = [

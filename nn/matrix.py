@@ -21,183 +21,18 @@ and the (n_in, n_out) weight layout are exact transposes at the boundary.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from functools import cached_property, partial
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from autograd_core.inputs import short
 from nn import labels
 from nn.activations import ACTIVATIONS, activation_named
-from nn.losses import LOSSES, l2_coefficient
+from nn.conventions import Conventions, check_network, conventions_for
+from nn.labels import sup
 from nn.module import MLP
-
-LAYOUTS = ("columns", "rows")
-W_LAYOUTS = ("out_in", "in_out")
-L2_ON = ("weights", "all")
-
-
-def _choice(value: Any, allowed: tuple, name: str) -> None:
-    if value not in allowed:
-        raise ValueError(f"{name}: expected one of {', '.join(map(repr, allowed))}, got {short(value)}")
-
-
-@dataclass(frozen=True)
-class Conventions:
-    """The choices on which sources differ (docs/conventions.md explains each).
-
-    loss: "mse", "cross_entropy" (softmax on logits), "binary_cross_entropy" (sigmoid on a
-        logit) or "hinge"; reduction: "mean" or "sum" of the per-sample costs over the batch;
-    mse_half: C_n = ½‖a - y‖² (Nielsen) instead of ‖a - y‖² (UDL);
-    layout: samples in "columns" (d, N) (Nielsen, UDL) or "rows" (N, d) (X @ W style code);
-    w_layout: weights[l-1] of shape (n_out, n_in) ("out_in") or (n_in, n_out) ("in_out");
-    relu_grad_at_zero: ReLU'(0): 0 (PyTorch, micrograd, UDL), 1 (I[z ≥ 0]) or 0.5;
-    fused: output error of softmax+CE and sigmoid+BCE as a - y (else through ∇_a C and f');
-    l2, l2_on: a penalty l2 * Σ w² on the "weights" only or on "all" parameters.
-    """
-
-    loss: str = "mse"
-    reduction: str = "mean"
-    mse_half: bool = False
-    layout: str = "columns"
-    w_layout: str = "out_in"
-    relu_grad_at_zero: float = 0.0
-    fused: bool = True
-    l2: float = 0.0
-    l2_on: str = "weights"
-
-    def __post_init__(self) -> None:
-        _choice(self.loss, tuple(LOSSES), "loss")
-        _choice(self.reduction, ("mean", "sum"), "reduction")
-        _choice(self.layout, LAYOUTS, "layout")
-        _choice(self.w_layout, W_LAYOUTS, "w_layout")
-        _choice(self.l2_on, L2_ON, "l2_on")
-        _choice(self.relu_grad_at_zero, (0.0, 0.5, 1.0), "relu_grad_at_zero")
-        l2_coefficient(self.l2)
-
-
-@dataclass(frozen=True)
-class Preset:
-    """A source's formulation: the network it uses, its conventions, its default layer sizes
-    (so a preset runs on its own), and the notation its text uses (``nn.notation``)."""
-
-    description: str
-    hidden: str | None  # None: any hidden activation
-    output: str
-    bias: bool
-    conventions: Conventions
-    sizes: tuple[int, ...]
-    notation: str = "ours"
-    activation: str = "tanh"  # the hidden activation used when ``hidden`` is None
-
-
-PRESETS: dict[str, Preset] = {
-    "nielsen": Preset(
-        "Nielsen, ch. 2: sigmoid everywhere, biases, ½ quadratic cost averaged over the batch (BP1-BP4)",
-        "sigmoid",
-        "sigmoid",
-        True,
-        Conventions(loss="mse", reduction="mean", mse_half=True),
-        (2, 3, 1),
-        "nielsen",
-    ),
-    "no_bias_sigmoid": Preset(
-        "the matrix-perspective article: sigmoid, no biases, squared error; gradients δ^l (a^{l-1})^T",
-        "sigmoid",
-        "sigmoid",
-        False,
-        Conventions(loss="mse", reduction="mean", mse_half=False),
-        (3, 4, 4, 2),
-    ),
-    "no_bias_linear": Preset(
-        "the matrix-perspective article's network without activation functions: linear layers, no biases, "
-        "squared error",
-        "linear",
-        "linear",
-        False,
-        Conventions(loss="mse", reduction="mean", mse_half=False),
-        (3, 4, 4, 2),
-    ),
-    "neuron_chain": Preset(
-        "one neuron per layer (3Blue1Brown's chain): sigmoid, biases, C₀ = (a^(L) − y)², averaged over the examples",
-        "sigmoid",
-        "sigmoid",
-        True,
-        Conventions(loss="mse", reduction="mean", mse_half=False),
-        (1, 1, 1, 1),
-        "chain",
-    ),
-    "udl_relu": Preset(
-        "Understanding Deep Learning, 7.4: ReLU hidden, linear output, sum of squares, per-sample gradients "
-        "summed, I[z > 0]",
-        "relu",
-        "linear",
-        True,
-        Conventions(loss="mse", reduction="sum", mse_half=False, relu_grad_at_zero=0.0),
-        (1, 6, 6, 6, 6, 6, 1),
-        "udl",
-    ),
-    "udl_notebook": Preset(
-        "the UDL notebook 7.2 as stored upstream (commit 259f34e): udl_relu with indicator_function "
-        "I[z ≥ 0], that is ReLU'(0) = 1",
-        "relu",
-        "linear",
-        True,
-        Conventions(loss="mse", reduction="sum", mse_half=False, relu_grad_at_zero=1.0),
-        (1, 6, 6, 6, 6, 6, 1),
-        "udl_book",
-    ),
-    "softmax_ce": Preset(
-        "softmax output with cross-entropy, the batch loss a sum over its samples: δ^L = softmax(z^L) - onehot(y)",
-        None,
-        "linear",
-        True,
-        Conventions(loss="cross_entropy", reduction="sum", fused=True),
-        (2, 2, 2),
-        "primes",
-        "sigmoid",
-    ),
-    "micrograd": Preset(
-        "micrograd's demo: ReLU hidden, linear output, max-margin loss + 1e-4 L2 on all parameters",
-        "relu",
-        "linear",
-        True,
-        Conventions(loss="hinge", reduction="mean", l2=1e-4, l2_on="all"),
-        (2, 16, 16, 1),
-        "micrograd",
-    ),
-}
-
-
-def conventions_for(preset: str | None = None, **overrides: Any) -> Conventions:
-    """A preset's conventions (or the defaults), with some fields replaced."""
-    base = Conventions() if preset is None else preset_named(preset).conventions
-    unknown = set(overrides) - {f.name for f in fields(Conventions)}
-    if unknown:
-        raise TypeError(f"unknown convention(s) {sorted(unknown)}; known: {[f.name for f in fields(Conventions)]}")
-    return replace(base, **{k: v for k, v in overrides.items() if v is not None})
-
-
-def preset_named(name: str) -> Preset:
-    if name not in PRESETS:
-        raise ValueError(f"preset: expected one of {', '.join(PRESETS)}, got {short(name)}")
-    return PRESETS[name]
-
-
-def preset_mlp(name: str, sizes: Sequence[int] | None = None, activation: str | None = None, seed: int = 0) -> MLP:
-    """An MLP with the network a preset needs, of the preset's default sizes unless ``sizes`` are
-    given (``activation`` is used where the preset allows any hidden activation)."""
-    p = preset_named(name)
-    sizes = p.sizes if sizes is None else sizes
-    return MLP(
-        sizes[0],
-        list(sizes[1:]),
-        activation=p.hidden or activation or p.activation,
-        output_activation=p.output,
-        bias=p.bias,
-        seed=seed,
-    )
 
 
 @dataclass
@@ -243,7 +78,7 @@ class MatrixMLP:
         self.biases = None if biases is None else self._check_biases(biases)
         self.z: list[np.ndarray] = []
         self.a: list[np.ndarray] = []
-        self._targets_in_backward: tuple[Any, np.ndarray] | None = None
+        self._targets_memo: tuple[Any, np.ndarray] | None = None  # (Y, its columns) within one backward
 
     # ---- construction ----------------------------------------------------------------------
     @classmethod
@@ -259,7 +94,7 @@ class MatrixMLP:
             raise TypeError("from_mlp: give a preset or conventions, not both")
         conv = replace(conventions, **overrides) if conventions is not None else conventions_for(preset, **overrides)
         if preset is not None:
-            _check_network(mlp, preset)
+            check_network(mlp, preset)
         Ws, bs = mlp.matrices()
         if conv.w_layout == "in_out":
             Ws = [W.T.copy() for W in Ws]
@@ -277,7 +112,7 @@ class MatrixMLP:
             output_activation=self.activations[-1],
             bias=self.biases is not None,
         )
-        mlp.set_matrices([self._W(l) for l in range(len(self.weights))], self.biases)
+        mlp.set_matrices([self.weight(l) for l in range(1, len(self.weights) + 1)], self.biases)
         return mlp
 
     def parameters(self) -> list[Param]:
@@ -304,7 +139,7 @@ class MatrixMLP:
         self.a, self.z = [A], []
         for l, f in enumerate(self.activations):
             with np.errstate(over="ignore", invalid="ignore"):  # checked just below, by name
-                Z = self._W(l) @ A
+                Z = self.weight(l + 1) @ A
                 if self.biases is not None:
                     Z += self.biases[l][:, None]
             if not _finite(Z):
@@ -329,11 +164,11 @@ class MatrixMLP:
         return total
 
     def _loss(self, Y: Any) -> float:
-        Z, T = self._column(self.z[-1]), self._targets(Y)
         c = self.conventions
+        Z, T = c.columns(self.z[-1]), self.targets(Y)
         n = Z.shape[1]
         if c.loss == "mse":
-            per = np.sum((self._column(self.a[-1]) - T) ** 2, axis=0) * (0.5 if c.mse_half else 1.0)
+            per = np.sum((c.columns(self.a[-1]) - T) ** 2, axis=0) * (0.5 if c.mse_half else 1.0)
         elif c.loss == "cross_entropy":
             m = Z.max(axis=0)
             per = m + np.log(np.exp(Z - m).sum(axis=0)) - np.sum(T * Z, axis=0)
@@ -345,88 +180,148 @@ class MatrixMLP:
         return total + c.l2 * sum(float(np.sum(p.data * p.data)) for p in self._penalized())
 
     # ---- the backward pass: the four equations ---------------------------------------------
-    def backward(self, Y: Any) -> Gradients:
-        """δ^l, ∂C/∂W^l and ∂C/∂b^l for every layer, from the last forward pass and targets Y.
+    def backward_steps(self, Y: Any) -> Iterator[Step]:
+        """The backward pass of the last forward() against targets Y, one equation at a time.
 
-        BP1  δ^L = ∇_a C ⊙ f_L'(z^L)             (fused for softmax+CE, sigmoid+BCE: a - y)
-        BP2  δ^l = ((W^{l+1})^T δ^{l+1}) ⊙ f_l'(z^l)
-        BP3  ∂C/∂b^l = Σ_n δ^l[:, n]
-        BP4  ∂C/∂W^l = δ^l (a^{l-1})^T
-        With an L2 penalty λ Σ w², ∂C/∂W^l also gets 2λ W^l (and ∂C/∂b^l 2λ b^l on "all").
+        BP1  δ^L = ∂C/∂a^L ⊙ f_L'(z^L)        (fused for softmax+CE, sigmoid+BCE: (a^L - y) / N)
+        BP3  ∂C/∂b^l = Σ_n δ^l[:, n]            (+ 2λ b^l with an L2 penalty on "all" parameters)
+        BP4  ∂C/∂W^l = δ^l (a^{l-1})^T          (+ 2λ W^l with an L2 penalty)
+        BP2  δ^{l-1} = ((W^l)^T δ^l) ⊙ f_{l-1}'(z^{l-1})
+        In this order: BP1 at the output layer L, then BP3, BP4 and BP2 for l = L, ..., 1 (no BP3
+        without biases, no BP2 below layer 1). This is the one place the equations are written:
+        ``backward`` runs these steps, and the layer stepper and the comparison report show them.
+
+        The equations are computed in the column convention; each step's ``result`` (and its
+        ``operands``, computed when first asked for) are in the layout of the conventions. A
+        quantity that leaves the float range raises OverflowError naming it and its layer.
         """
         if not self.z:
             raise RuntimeError("backward() needs a forward() first")
-        self._targets_in_backward = (Y, self._convert_targets(Y))
+        c, L = self.conventions, len(self.weights)
+        mine = self._targets_memo is None or self._targets_memo[0] is not Y
+        if mine:  # BP1 (and backward's loss) read Y: convert it once
+            self._targets_memo = (Y, self._convert_targets(Y))
         try:
-            return self._backward(Y)
-        finally:
-            self._targets_in_backward = None
-
-    def _backward(self, Y: Any) -> Gradients:
-        c = self.conventions
-        L = len(self.weights)
-        delta: list[np.ndarray] = [np.empty(0)] * L
-        dW: list[np.ndarray] = [np.empty(0)] * L
-        db: list[np.ndarray] = [np.empty(0)] * L
-        with np.errstate(over="ignore", invalid="ignore"):  # each result is checked, by name
+            Z, A = c.columns(self.z[-1]), c.columns(self.a[-1])
             D = self.output_delta(Y)  # BP1
-            for l in range(L - 1, -1, -1):
-                delta[l] = _checked(D, l, "δ")
-                dW[l] = D @ self._column(self.a[l]).T  # BP4
-                db[l] = D.sum(axis=1)  # BP3
-                if l > 0:
-                    D = (self._W(l).T @ D) * self._f_prime(l - 1)  # BP2
-            if c.l2:
-                for l in range(L):
-                    dW[l] = dW[l] + 2.0 * c.l2 * self._W(l)
-                    if c.l2_on == "all" and self.biases is not None:
-                        db[l] = db[l] + 2.0 * c.l2 * self.biases[l]
-        for l in range(L):
-            _checked(dW[l], l, "∂C/∂W")
-            _checked(db[l], l, "∂C/∂b")
+            steps = [self._step("BP1", L, D, self.targets(Y), Z, A)]
+            with _quiet():  # each result is checked, by name, as its step is made
+                for l in range(L, 0, -1):
+                    A = c.columns(self.a[l - 1])
+                    if self.biases is not None:
+                        db = D.sum(axis=1)  # BP3
+                        if c.l2 and c.l2_on == "all":
+                            db = db + 2.0 * c.l2 * self.biases[l - 1]
+                        steps.append(self._step("BP3", l, db, D))
+                    dW = D @ A.T  # BP4
+                    if c.l2:
+                        dW = dW + 2.0 * c.l2 * self.weight(l)
+                    steps.append(self._step("BP4", l, dW, D, A))
+                    if l > 1:
+                        back = self.weight(l).T @ D  # (W^l)^T δ^l, that is ∂C/∂a^{l-1}
+                        fp = self.f_prime(l - 1)
+                        steps.append(self._step("BP2", l - 1, back * fp, self.weight(l), D, back, fp))
+                        D = steps[-1].column
+        finally:
+            if mine:
+                self._targets_memo = None
+        yield from steps
+
+    def backward(self, Y: Any) -> Gradients:
+        """δ^l, ∂C/∂W^l and ∂C/∂b^l for every layer, from the last forward pass and targets Y:
+        the steps of ``backward_steps``, run. The grads also land on ``parameters()``."""
+        if not self.z:
+            raise RuntimeError("backward() needs a forward() first")
+        found: dict[tuple[str, int], np.ndarray] = {}
+        self._targets_memo = (Y, self._convert_targets(Y))
+        try:
+            for step in self.backward_steps(Y):
+                found[step.quantity, step.layer] = step.result
+            loss = self.loss(Y)
+        finally:
+            self._targets_memo = None
+        layers = range(1, len(self.weights) + 1)
         grads = Gradients(
-            self.loss(Y),
-            [d.T if c.layout == "rows" else d for d in delta],
-            [g.T if c.w_layout == "in_out" else g for g in dW],
-            db if self.biases is not None else None,
+            loss,
+            [found["delta", l] for l in layers],
+            [found["dW", l] for l in layers],
+            None if self.biases is None else [found["db", l] for l in layers],
         )
         self._store_grads(grads)
         return grads
 
     def output_delta(self, Y: Any) -> np.ndarray:
-        """BP1, in the column convention: δ^L = ∂C/∂z^L for the batch (shape (n_L, N))."""
+        """BP1 in the column convention: δ^L = ∂C/∂z^L for the batch, shape (n_L, N).
+
+        ``backward_steps`` takes BP1 from here, so a subclass can change it (to reproduce a
+        mistake, say).
+        """
         c = self.conventions
-        Z, A, T = self._column(self.z[-1]), self._column(self.a[-1]), self._targets(Y)
+        return self._output_error(self.targets(Y), c.columns(self.z[-1]), c.columns(self.a[-1]))[0]
+
+    def _output_error(
+        self, T: np.ndarray, Z: np.ndarray, A: np.ndarray
+    ) -> tuple[np.ndarray, list[tuple[str, np.ndarray]]]:
+        """δ^L from targets T, z^L and a^L (columns), and what it is computed from, by name."""
+        c, L = self.conventions, len(self.weights)
+        s = sup(L)
         scale = 1.0 / Z.shape[1] if c.reduction == "mean" else 1.0
-        if c.loss == "mse":
-            grad_a = (A - T) * (1.0 if c.mse_half else 2.0)
-            return grad_a * self._f_prime(len(self.z) - 1) * scale
-        if c.loss == "hinge":
-            return np.where(1.0 - T * Z > 0, -T, 0.0) * self._f_prime(len(self.z) - 1) * scale
-        if c.loss == "cross_entropy":
-            P = np.exp(Z - Z.max(axis=0))
-            P /= P.sum(axis=0)
+        with _quiet():
+            if c.loss in ("mse", "hinge"):
+                fp = ACTIVATIONS[self.activations[-1]].df(Z, c.relu_grad_at_zero)
+                if c.loss == "mse":
+                    grad_a = (A - T) * ((1.0 if c.mse_half else 2.0) * scale)
+                    named = [(f"a{s}", A), ("y", T)]
+                else:
+                    margin = 1.0 - T * Z
+                    grad_a = np.where(margin > 0, -T, 0.0) * scale
+                    named = [("y", T), (f"1 − y ⊙ z{s}", margin)]
+                return grad_a * fp, [*named, (f"∂C/∂a{s}", grad_a), (f"f′(z{s})", fp)]
+            if c.loss == "cross_entropy":
+                P = np.exp(Z - Z.max(axis=0))
+                P /= P.sum(axis=0)
+                named = [(f"softmax(z{s})", P), ("y", T)]
+                if c.fused:
+                    return (P - T) * scale, named
+                grad_p = _divide(-T * scale, P, "the unfused softmax δ divides by softmax(z), which underflowed to 0")
+                return P * (grad_p - np.sum(P * grad_p, axis=0)), [*named, (f"∂C/∂p{s}", grad_p)]  # J^T g
+            S = ACTIVATIONS["sigmoid"].f(Z)  # binary cross-entropy on the logit
+            named = [(f"σ(z{s})", S), ("y", T)]
             if c.fused:
-                return (P - T) * scale
-            with np.errstate(divide="raise", invalid="raise"):
-                try:
-                    grad_p = -T / P  # ∇_p C; then the softmax Jacobian: J^T g = p ⊙ (g - p·g)
-                except FloatingPointError:
-                    raise FloatingPointError(
-                        "the unfused softmax δ divides by softmax(z), which underflowed to 0; use fused=True"
-                    ) from None
-            return P * (grad_p - np.sum(P * grad_p, axis=0)) * scale
-        S = ACTIVATIONS["sigmoid"].f(Z)  # binary cross-entropy on the logit
-        if c.fused:
-            return (S - T) * scale
-        with np.errstate(divide="raise", invalid="raise"):
-            try:
-                grad_s = (S - T) / (S * (1.0 - S))  # ∇_σ C, then times σ'(z) = σ(1 - σ)
-            except FloatingPointError:
-                raise FloatingPointError(
-                    "the unfused sigmoid δ divides by σ(1 - σ), which underflowed; use fused=True"
-                ) from None
-        return grad_s * (S * (1.0 - S)) * scale
+                return (S - T) * scale, named
+            slope = S * (1.0 - S)
+            grad_s = _divide((S - T) * scale, slope, "the unfused sigmoid δ divides by σ(1 - σ), which underflowed")
+            return grad_s * slope, [*named, (f"∂C/∂σ{s}", grad_s), (f"σ′(z{s})", slope)]
+
+    def _step(self, equation: str, layer: int, column: np.ndarray, *arrays: np.ndarray) -> Step:
+        """A step from its result in the column convention (checked to be finite, laid out as the
+        conventions say), and the arrays it was computed from, to be named when they are asked for."""
+        c = self.conventions
+        quantity = QUANTITIES[equation]
+        _checked(column, layer, {"delta": "δ", "db": "∂C/∂b", "dW": "∂C/∂W"}[quantity])
+        result = c.columns(column) if quantity == "delta" else c.out_in(column) if quantity == "dW" else column
+        return Step(equation, layer, result, column, partial(self._explain, equation, layer, arrays))
+
+    def _explain(self, equation: str, l: int, arrays: tuple[np.ndarray, ...]) -> tuple[tuple[Operand, ...], str]:
+        """The operands of a step, by name and laid out as the conventions say, and its formula."""
+        c = self.conventions
+        if equation == "BP1":
+            named = self._output_error(*arrays)[1]
+        else:
+            s, above, below = sup(l), sup(l + 1), sup(l - 1)
+            names = {
+                "BP3": [f"δ{s}"],
+                "BP4": [f"δ{s}", f"a{below}"],
+                "BP2": [f"W{above}", f"δ{above}", _back_symbol(l + 1, c), f"f′(z{s})"],
+            }[equation]
+            named = list(zip(names, arrays))
+        samples = 0 if c.layout == "rows" else 1
+        operands = tuple(
+            Operand(name, c.out_in(M), None) if name.startswith("W") else Operand(name, c.columns(M), samples)
+            for name, M in named
+        )
+        N = c.columns(self.z[-1]).shape[1]
+        return operands, _formula(equation, l, c, N)
 
     # ---- helpers ---------------------------------------------------------------------------------
     def _overflow(self, l: int, quantity: str, where: str) -> Exception:
@@ -440,16 +335,14 @@ class MatrixMLP:
                 )
         return OverflowError(f"{quantity}^{l + 1} overflowed the float range in the {where} pass")
 
-    def _W(self, l: int) -> np.ndarray:
-        """W^{l+1} in (n_out, n_in) orientation, whatever the storage layout."""
-        return self.weights[l].T if self.conventions.w_layout == "in_out" else self.weights[l]
+    def weight(self, l: int) -> np.ndarray:
+        """W^l (l from 1) as (n_l, n_{l-1}), whatever the layout it is stored in."""
+        return self.conventions.out_in(self.weights[l - 1])
 
-    def _f_prime(self, l: int) -> np.ndarray:
-        """f'(z^{l+1}), in the column convention."""
-        return ACTIVATIONS[self.activations[l]].df(self._column(self.z[l]), self.conventions.relu_grad_at_zero)
-
-    def _column(self, M: np.ndarray) -> np.ndarray:
-        return M.T if self.conventions.layout == "rows" else M
+    def f_prime(self, l: int) -> np.ndarray:
+        """f_l'(z^l) of the last forward pass (l from 1), in the column convention."""
+        z = self.conventions.columns(self.z[l - 1])
+        return ACTIVATIONS[self.activations[l - 1]].df(z, self.conventions.relu_grad_at_zero)
 
     def _penalized(self) -> list[Param]:
         ps = self.parameters()
@@ -476,32 +369,25 @@ class MatrixMLP:
             raise ValueError(f"{name}: expected shape {expected} ({self.conventions.layout} layout), got {X.shape}")
         return X.T if rows else X
 
-    def _targets(self, Y: Any) -> np.ndarray:
-        """Targets as (n_L, N) columns; class labels (N,) become one-hot columns for cross-entropy.
-
-        Within one backward(), which reads Y for δ^L and again for the loss, it is converted once.
-        """
-        if self._targets_in_backward is not None and self._targets_in_backward[0] is Y:
-            return self._targets_in_backward[1]
+    def targets(self, Y: Any) -> np.ndarray:
+        """Targets Y (in the layout of the conventions) as (n_L, N) columns: class labels (N,)
+        become one-hot columns for cross-entropy, 0/1 become ±1 for the hinge."""
+        if self._targets_memo is not None and self._targets_memo[0] is Y:
+            return self._targets_memo[1]
         return self._convert_targets(Y)
 
     def _convert_targets(self, Y: Any) -> np.ndarray:
-        n_out, N = self.sizes[-1], self._column(self.z[-1]).shape[1]
+        n_out, N = self.sizes[-1], self.conventions.columns(self.z[-1]).shape[1]
         Y = np.asarray(Y)
-        c = self.conventions
-        if c.loss == "cross_entropy" and Y.ndim == 1:
+        if self.conventions.loss == "cross_entropy" and Y.ndim == 1:
             valid = (Y >= 0) & (Y < n_out) & np.equal(np.round(Y), Y)
             if Y.shape != (N,) or not np.all(valid):
                 raise ValueError(f"Y: expected {N} class labels in 0..{n_out - 1}, got shape {Y.shape}")
-            return np.eye(n_out)[Y.astype(np.int64)].T
+            return self.conventions.encode_targets(Y, n_out)
         T = self._samples(Y, n_out, "Y")
         if T.shape[1] != N:
             raise ValueError(f"Y: expected {N} samples (as in the last forward), got {T.shape[1]}")
-        if c.loss == "hinge":
-            labels = set(np.unique(T).tolist())
-            if labels <= {0.0, 1.0} and not labels <= {1.0}:
-                T = 2.0 * T - 1.0
-        return T
+        return self.conventions.encode_targets(T, n_out)
 
     def _check_weights(self) -> list[int]:
         sizes: list[int] = []
@@ -537,23 +423,117 @@ def _finite(M: np.ndarray) -> bool:
 
 
 def _checked(M: np.ndarray, l: int, quantity: str) -> np.ndarray:
-    """M, after making sure the backward pass kept layer l+1's ``quantity`` in the float range."""
+    """M, after making sure the backward pass kept layer l's ``quantity`` in the float range."""
     if not _finite(M):
-        raise OverflowError(f"{quantity}^{l + 1} overflowed the float range in the backward pass")
+        raise OverflowError(f"{quantity}^{l} overflowed the float range in the backward pass")
     return M
 
 
-def _check_network(mlp: MLP, preset: str) -> None:
-    p = preset_named(preset)
-    hidden = mlp.activations[:-1]
-    problems = []
-    if p.hidden is not None and any(f != p.hidden for f in hidden):
-        problems.append(f"hidden activation {p.hidden} (this MLP has {mlp.activation})")
-    if mlp.activations[-1] != p.output:
-        problems.append(f"output activation {p.output} (this MLP has {mlp.activations[-1]})")
-    if mlp.bias != p.bias:
-        problems.append("biases" if p.bias else "no biases")
-    if problems:
-        raise ValueError(
-            f"preset {preset!r} needs {', '.join(problems)}; build one with nn.matrix.preset_mlp({preset!r}, sizes)"
-        )
+def _quiet() -> np.errstate:
+    """Overflow and invalid operations pass silently: each result is checked by name just after."""
+    return np.errstate(over="ignore", invalid="ignore")
+
+
+def _divide(numerator: np.ndarray, denominator: np.ndarray, why: str) -> np.ndarray:
+    """numerator / denominator, or FloatingPointError(why + "; use fused=True") on a zero."""
+    with np.errstate(divide="raise", invalid="raise"):
+        try:
+            return numerator / denominator
+        except FloatingPointError:
+            raise FloatingPointError(f"{why}; use fused=True") from None
+
+
+# ---- the steps, and their equations as written -----------------------------------------------
+QUANTITIES = {"BP1": "delta", "BP2": "delta", "BP3": "db", "BP4": "dW"}
+"""What each equation computes: δ^l, ∂C/∂b^l or ∂C/∂W^l."""
+
+
+class Operand(NamedTuple):
+    """An array a step reads (or an intermediate it forms), with its symbol as written."""
+
+    symbol: str  # "δ³", "a²", "W³", "(W³)ᵀ δ³", "f′(z²)", "y", ...
+    array: np.ndarray  # as the conventions lay it out
+    samples: int | None  # the axis that counts the samples of the batch; None for a parameter
+
+
+@dataclass(eq=False)
+class Step:
+    """One equation of the backward pass, as ``MatrixMLP.backward_steps`` computes it.
+
+    equation: "BP1".."BP4"; layer: the l of what it computes (from 1); result: that array in the
+    layout of the conventions; column: the same in the column convention (W as (n_l, n_{l-1})).
+    ``operands`` and ``formula`` are worked out when first read (a training loop never reads them).
+    """
+
+    equation: str
+    layer: int
+    result: np.ndarray
+    column: np.ndarray = field(repr=False)
+    _explain: Callable[[], tuple[tuple[Operand, ...], str]] = field(repr=False)
+
+    @property
+    def quantity(self) -> str:
+        """"delta" (δ^l), "db" (∂C/∂b^l) or "dW" (∂C/∂W^l)."""
+        return QUANTITIES[self.equation]
+
+    @property
+    def symbol(self) -> str:
+        """The result's symbol: δ², ∂C/∂b², ∂C/∂W²."""
+        return {"delta": "δ", "db": "∂C/∂b", "dW": "∂C/∂W"}[self.quantity] + sup(self.layer)
+
+    @cached_property
+    def _explained(self) -> tuple[tuple[Operand, ...], str]:
+        return self._explain()
+
+    @property
+    def operands(self) -> tuple[Operand, ...]:
+        """What the step computes its result from, and the intermediates, in the order of the formula."""
+        return self._explained[0]
+
+    @property
+    def formula(self) -> str:
+        """The equation with this layer's symbols, in the layout of the conventions."""
+        return self._explained[1]
+
+
+def _back_symbol(l: int, c: Conventions) -> str:
+    """(W^l)ᵀ δ^l as written in the conventions' layouts: the error sent back to layer l - 1."""
+    s = sup(l)
+    return {
+        (False, False): f"(W{s})ᵀ δ{s}",
+        (False, True): f"W{s} δ{s}",
+        (True, False): f"δ{s} W{s}",
+        (True, True): f"δ{s} (W{s})ᵀ",
+    }[(c.layout == "rows", c.w_layout == "in_out")]
+
+
+def _formula(equation: str, l: int, c: Conventions, N: int) -> str:
+    """The step's equation as written on a page, with the layer's symbols and the conventions' layouts."""
+    s, rows = sup(l), c.layout == "rows"
+    if equation == "BP2":
+        return f"δ{s} = ({_back_symbol(l + 1, c)}) ⊙ f′(z{s})"
+    if equation == "BP3":
+        total = f"Σₙ δ{s}[n, :]" if rows else f"Σₙ δ{s}[:, n]"
+        return f"∂C/∂b{s} = {total}" + (f" + 2λ b{s}" if c.l2 and c.l2_on == "all" else "")
+    if equation == "BP4":
+        p = sup(l - 1)
+        product = {
+            (False, False): f"δ{s} (a{p})ᵀ",
+            (False, True): f"a{p} (δ{s})ᵀ",
+            (True, False): f"(δ{s})ᵀ a{p}",
+            (True, True): f"(a{p})ᵀ δ{s}",
+        }[(rows, c.w_layout == "in_out")]
+        return f"∂C/∂W{s} = {product}" + (f" + 2λ W{s}" if c.l2 else "")
+    mean = f" / N (N = {N})" if c.reduction == "mean" else ""
+    if c.loss == "mse":
+        two = "" if c.mse_half else "2 "
+        return f"δ{s} = ∂C/∂a{s} ⊙ f′(z{s}),  ∂C/∂a{s} = {two}(a{s} − y){mean}"
+    if c.loss == "hinge":
+        return f"δ{s} = ∂C/∂a{s} ⊙ f′(z{s}),  ∂C/∂a{s} = −y ⊙ [1 − y ⊙ z{s} > 0]{mean}"
+    if c.loss == "cross_entropy":
+        if c.fused:
+            return f"δ{s} = (softmax(z{s}) − y){mean}"
+        return f"δ{s} = p ⊙ (g − pᵀg),  g = ∂C/∂p{s} = −y ⊘ p{mean},  p = softmax(z{s})"
+    if c.fused:
+        return f"δ{s} = (σ(z{s}) − y){mean}"
+    return f"δ{s} = ∂C/∂σ{s} ⊙ σ′(z{s}),  ∂C/∂σ{s} = (σ − y) ⊘ (σ(1 − σ)){mean}"

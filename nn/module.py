@@ -267,8 +267,8 @@ class MLP(Module):
             want = f"{len(self.layers)} weight matrices" + (" and as many bias vectors" if self.bias else ", no biases")
             raise ValueError(f"set_matrices: this {self!r} needs {want}")
         for l, layer in enumerate(self.layers):
-            W = _array(weights[l], (len(layer.neurons), len(layer.neurons[0].w)), f"weights[{l}]")
-            b = None if biases is None else _array(biases[l], (len(layer.neurons),), f"biases[{l}]")
+            W = checked_array(weights[l], (len(layer.neurons), len(layer.neurons[0].w)), f"weights[{l}]")
+            b = None if biases is None else checked_array(biases[l], (len(layer.neurons),), f"biases[{l}]")
             for j, neuron in enumerate(layer.neurons):
                 for w, value in zip(neuron.w, W[j].tolist()):
                     w.data = value
@@ -286,7 +286,8 @@ class MLP(Module):
         return f"MLP({self.sizes[0]}{layers}{'' if self.bias else ', no bias'})"
 
 
-def _array(value: Any, shape: tuple[int, ...], name: str) -> np.ndarray:
+def checked_array(value: Any, shape: tuple[int, ...], name: str) -> np.ndarray:
+    """``value`` as a float64 array of exactly ``shape``, all finite; else ValueError naming ``name``."""
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):

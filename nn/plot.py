@@ -22,7 +22,9 @@ from nn.train import History
 
 
 @functools.cache
-def _figure_class() -> Any:
+def figure_class() -> Any:
+    """The Figure class of this module's plots (shows itself inline in Jupyter); ImportError saying
+    what to install when matplotlib is missing."""
     try:
         from matplotlib.figure import Figure
     except ImportError:
@@ -45,7 +47,7 @@ def _figure_class() -> Any:
 def training_figure(history: History, model: MLP | MatrixMLP | None = None, X: Any = None, y: Any = None) -> Any:
     """A matplotlib Figure: the loss per epoch (accuracy on a second axis), and, for a model with
     two inputs given its data, the decision boundary with the points on top."""
-    Figure = _figure_class()
+    Figure = figure_class()
     boundary = model is not None and X is not None and np.asarray(X).ndim == 2 and np.asarray(X).shape[1] == 2
     fig = Figure(figsize=(10 if boundary else 5.5, 4), layout="constrained")
     ax = fig.add_subplot(1, 2 if boundary else 1, 1)

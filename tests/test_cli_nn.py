@@ -9,7 +9,8 @@ import pytest
 
 import nn
 from nn.cli import main
-from nn.matrix import PRESETS, MatrixMLP
+from nn.conventions import PRESETS
+from nn.matrix import MatrixMLP
 
 
 def run(capsys, *argv):

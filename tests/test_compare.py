@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from nn import MLP
 from nn.compare import compare_gradients
-from nn.matrix import MatrixMLP, preset_mlp
+from nn.conventions import preset_mlp
+from nn.matrix import MatrixMLP
 
 try:
     import torch

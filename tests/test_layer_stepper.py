@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from nn import MLP, LayerStepper
+from nn.conventions import conventions_for, preset_mlp
 from nn.losses import LOSSES, l2_penalty
-from nn.matrix import MatrixMLP, conventions_for, preset_mlp
+from nn.matrix import MatrixMLP
 
 from .test_compare import data
 

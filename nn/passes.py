@@ -1,0 +1,131 @@
+"""One MLP over one batch, both ways: the numbers each view computes, in one orientation.
+
+    X, Y = check_batch(model, X, Y, conv)       # one sample per row; the checks every caller needs
+    s = scalar_pass(model, X, Y, conv)          # the scalar graph: one graph for the batch, backward()
+    m = matrix_pass(MatrixMLP.from_mlp(model, conventions=conv), X, Y)   # backward_steps, run
+    s.delta[l - 1][:, n]                        # δ^l of sample n: the grads of its nodes z{l}[j]
+
+A ``Pass`` holds z^l, a^l, the loss, δ^l, ∂C/∂W^l and ∂C/∂b^l in the column convention of the
+textbooks (one sample per column, W^l of shape (n_l, n_{l-1})), whatever layouts the conventions
+choose, so the comparison report and the layer stepper read both views the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from autograd_core import Value
+from nn.conventions import Conventions
+from nn.losses import LOSSES, l2_penalty
+from nn.matrix import MatrixMLP
+from nn.module import MLP, Trace
+
+
+@dataclass
+class Pass:
+    """The numbers of one forward and backward pass over a batch, in the column convention.
+
+    Lists are indexed from layer 1 (``z[0]`` is z^1). A view that does not compute a quantity
+    (a user's backprop gives no forward pass, and δ only if it wants) has None there.
+    """
+
+    z: list[np.ndarray] | None  # z^1..z^L, (n_l, N)
+    a: list[np.ndarray] | None  # a^1..a^L, (n_l, N)
+    loss: float | None
+    delta: list[np.ndarray | None]  # δ^1..δ^L, (n_l, N)
+    dW: list[np.ndarray]  # ∂C/∂W^l, (n_l, n_{l-1})
+    db: list[np.ndarray] | None  # ∂C/∂b^l, (n_l,); None without biases
+
+
+def check_batch(mlp: MLP, X: Any, Y: Any, conv: Conventions) -> tuple[np.ndarray, np.ndarray]:
+    """X as (N, n_in) float64 rows, and Y as (N, n_out) rows or, for cross-entropy, (N,) class labels.
+
+    Raises ValueError naming the shape expected and the shape given.
+    """
+    Xa = np.asarray(X, dtype=np.float64)
+    n_in, n_out = mlp.sizes[0], mlp.sizes[-1]
+    if Xa.ndim != 2 or Xa.shape[1] != n_in or len(Xa) == 0:
+        raise ValueError(f"X: expected shape (N, {n_in}), one sample per row, got {Xa.shape}")
+    Ya = np.asarray(Y)
+    N = len(Xa)
+    if conv.loss == "cross_entropy" and Ya.ndim == 1:
+        if Ya.shape != (N,):
+            raise ValueError(
+                f"Y: expected {N} class labels (shape ({N},)) or one-hot rows ({N}, {n_out}), got {Ya.shape}"
+            )
+        return Xa, Ya.astype(np.int64)
+    if Ya.shape == (N,) and n_out == 1:  # one target per sample, as the losses and fit accept
+        Ya = Ya.reshape(N, 1)
+    if Ya.shape != (N, n_out):
+        raise ValueError(f"Y: expected shape ({N}, {n_out}), got {Ya.shape}")
+    return Xa, Ya.astype(np.float64)
+
+
+def target_columns(mlp: MLP, Y: np.ndarray, conv: Conventions) -> np.ndarray:
+    """Checked targets (rows, or class labels) as the loss reads them: (n_out, N) columns."""
+    return conv.encode_targets(Y if Y.ndim == 1 else Y.T, mlp.sizes[-1])
+
+
+def scalar_pass(mlp: MLP, X: np.ndarray, Y: np.ndarray, conv: Conventions) -> Pass:
+    """The scalar graph of the batch (one per-sample graph each, the loss reduced over them),
+    after one ``backward()``: δ^l[:, n] are the grads of sample n's nodes z{l}[j].
+
+    The model's grads are left holding the batch's gradient.
+    """
+    traces = [mlp.forward(x) for x in X.tolist()]
+    if conv.relu_grad_at_zero:
+        _relu_grad_at_zero(mlp, traces, conv.relu_grad_at_zero)
+    C = scalar_loss(mlp, [t.outputs for t in traces], Y, conv)
+    mlp.zero_grad()
+    C.backward()
+    L = len(mlp.layers)
+    z = [_columns(traces, "z", l) for l in range(L)]
+    a = [_columns(traces, "a", l) for l in range(L)]
+    delta: list[np.ndarray | None] = [np.array([[v.grad for v in t.z[l]] for t in traces]).T for l in range(L)]
+    dW, db = mlp.matrices(grad=True)
+    return Pass(z, a, C.data, delta, dW, db)
+
+
+def scalar_loss(mlp: MLP, outputs: Sequence[Sequence[Value]], Y: np.ndarray, conv: Conventions) -> Value:
+    """The cost C of the conventions (loss, reduction, the ½, L2) as one node over the outputs."""
+    kwargs = {"half": conv.mse_half} if conv.loss == "mse" else {}
+    C = LOSSES[conv.loss](outputs, Y, reduction=conv.reduction, **kwargs)
+    if conv.l2:
+        C = C + l2_penalty(mlp.parameters() if conv.l2_on == "all" else mlp.weights(), conv.l2)
+    return C
+
+
+def matrix_pass(mm: MatrixMLP, X: np.ndarray, Y: np.ndarray) -> Pass:
+    """The matrix view's forward pass and ``backward`` (its ``backward_steps``, run) on the batch
+    of rows X and targets Y (as ``check_batch`` gives them), turned into the column convention."""
+    c = mm.conventions
+    mm.forward(c.columns(X.T))
+    g = mm.backward(Y if Y.ndim == 1 else c.columns(Y.T))
+    return Pass(
+        [c.columns(z) for z in mm.z],
+        [c.columns(a) for a in mm.a[1:]],
+        g.loss,
+        [c.columns(d) for d in g.delta],
+        [c.out_in(W) for W in g.dW],
+        g.db,
+    )
+
+
+def _columns(traces: list[Trace], kind: str, l: int) -> np.ndarray:
+    return np.array([[v.data for v in getattr(t, kind)[l]] for t in traces]).T
+
+
+def _relu_grad_at_zero(mlp: MLP, traces: list[Trace], value: float) -> None:
+    """Give each ReLU node whose input is exactly 0 the conventions' ReLU'(0) as its local
+    derivative (the engine's relu uses 0 there), so both views use the same convention."""
+    for t in traces:
+        for l, f in enumerate(mlp.activations):
+            if f != "relu":
+                continue
+            for z, a in zip(t.z[l], t.a[l]):
+                if z.data == 0.0 and a is not z:
+                    a.local_grads = (float(value),)
