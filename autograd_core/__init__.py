@@ -10,7 +10,7 @@ Standard library only at import time.
 """
 
 from autograd_core.check import GradcheckEntry, GradcheckReport, gradcheck, numerical_grad
-from autograd_core.dot import GraphvizError, GraphvizNotFoundError, save
+from autograd_core.dot import GraphvizError, GraphvizNotFoundError, save_drawing
 from autograd_core.draw import draw
 from autograd_core.graph import BackwardStep, EdgeStep, Node, backward_steps, topological_order, zero_grad
 from autograd_core.micrograd import from_micrograd
@@ -32,21 +32,16 @@ __all__ = [
     "from_micrograd",
     "gradcheck",
     "numerical_grad",
-    "save",
+    "save_drawing",
     "topological_order",
     "zero_grad",
 ]
 
-_MOVED = {"draw_matrix": "nn", "side_by_side": "nn"}
-
 
 def __getattr__(name: str) -> str:
-    """``__version__``, read from the installed metadata when first asked for (autograd_core.metadata);
-    an old name that moved says where it went (the MLP drawings live in nn, beside the MLP)."""
+    """``__version__``, read from the installed metadata when first asked for (autograd_core.metadata)."""
     if name == "__version__":
         from autograd_core.metadata import version
 
         return version()
-    if name in _MOVED:
-        raise ImportError(f"autograd_core.{name} moved to {_MOVED[name]}: from {_MOVED[name]} import {name}")
     raise AttributeError(f"module 'autograd_core' has no attribute {name!r}")

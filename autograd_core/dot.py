@@ -64,14 +64,14 @@ class GraphvizError(RuntimeError):
     """Graphviz's ``dot`` failed on a drawing, or did not finish it within DOT_TIME_LIMIT seconds."""
 
 
-def save(graph: graphviz.Graph | graphviz.Digraph | graphviz.Source, path: str | os.PathLike[str]) -> Path:
+def save_drawing(graph: graphviz.Graph | graphviz.Digraph | graphviz.Source, path: str | os.PathLike[str]) -> Path:
     """Write a drawing to ``path``, in the format its extension names: .svg, .png, .pdf or .dot (.gv).
 
     The file is written whole or not at all (a temporary file in the same directory, then
     renamed). Rendering needs Graphviz's ``dot``; a .dot file does not. Returns the path.
 
-        >>> from autograd_core import Value, draw, save
-        >>> save(draw(Value(1.0, label="x")), "x.dot")  # doctest: +SKIP
+        >>> from autograd_core import Value, draw, save_drawing
+        >>> save_drawing(draw(Value(1.0, label="x")), "x.dot")  # doctest: +SKIP
         PosixPath('x.dot')
     """
     target = Path(path)
@@ -109,7 +109,7 @@ def run_dot(source: str, fmt: str, name: str) -> bytes:
         raise GraphvizNotFoundError(
             "rendering a drawing needs Graphviz's dot program, which was not found on PATH. Install it: "
             + INSTALL_GRAPHVIZ
-            + ". The DOT text (drawing.source, or save(drawing, 'graph.dot')) works without it."
+            + ". The DOT text (drawing.source, or save_drawing(drawing, 'graph.dot')) works without it."
         )
     try:
         done = subprocess.run(
@@ -227,7 +227,7 @@ def _drawing_class() -> type[graphviz.Digraph]:
 
         def __repr__(self) -> str:
             edges = sum("->" in line for line in self.body)
-            return f"<drawing: {edges} edges; .source is the DOT text, save(drawing, 'graph.svg') writes it>"
+            return f"<drawing: {edges} edges; .source is the DOT text, save_drawing(drawing, 'graph.svg') writes it>"
 
         def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **_: Any) -> dict[str, Any]:
             """In Jupyter: the picture in the format ``graphviz.set_jupyter_format`` chose (SVG, scaled to
@@ -253,6 +253,8 @@ def _drawing_class() -> type[graphviz.Digraph]:
             return data.decode(encoding) if encoding else data
 
         def render(self, *args: Any, **kwargs: Any) -> Any:
-            raise NotImplementedError("use autograd_core.save(drawing, 'graph.svg'): it renders within a time limit")
+            raise NotImplementedError(
+                "use autograd_core.save_drawing(drawing, 'graph.svg'): it renders within a time limit"
+            )
 
     return Drawing

@@ -1,12 +1,12 @@
 """Drawings of computation graphs: DOT text built in pure Python, rendered by Graphviz.
 
-    from autograd_core import Value, draw, save
+    from autograd_core import Value, draw, save_drawing
     a, b = Value(2.0, label="a"), Value(-3.0, label="b")
     out = (a * b + 1).tanh()
     out.backward()
     g = draw(out)              # a graphviz.Digraph: shows inline in Jupyter
     print(g.source)            # the DOT text (no Graphviz needed for this)
-    save(g, "out.svg")         # .svg, .png, .pdf or .dot, from the extension
+    save_drawing(g, "out.svg")         # .svg, .png, .pdf or .dot, from the extension
 
 Every node is drawn with its label, op (and the number it folded in: ``× 2``), data and grad;
 each edge parent -> child carries the local derivative d(child)/d(parent). The engine knows
@@ -60,7 +60,6 @@ Names = Callable[[Value], str | None]
 def draw(
     root: Value,
     *,
-    view: str = "graph",
     rankdir: str = "LR",
     show_local_grads: bool = True,
     highlight: Iterable[Value | tuple[Value, Value]] = (),
@@ -73,8 +72,6 @@ def draw(
     """A drawing of the graph that ``root`` depends on, as a ``graphviz.Digraph``.
 
     Args:
-        view: "graph", the only view of a plain graph. The neuron and matrix views of an MLP
-            live with the MLP: ``nn.draw_mlp(root, view="neurons")``.
         rankdir: "LR" (inputs on the left) or "TB" (inputs on top).
         show_local_grads: write d(child)/d(parent) on every edge.
         highlight: nodes, and (parent, child) pairs for edges, to draw in red.
@@ -101,11 +98,6 @@ def draw(
     """
     if not isinstance(root, Value):
         raise TypeError(f"draw: expected a Value as the root, got {type(root).__name__}: {root!r}")
-    if view in ("neurons", "matrix"):
-        raise ValueError(
-            f"draw(view={view!r}) moved to nn, beside the MLP: from nn import draw_mlp; draw_mlp(root, view={view!r})"
-        )
-    check_choice("view", view, ("graph",))
     check_choice("rankdir", rankdir, RANKDIRS)
     order = topological_order(root)
     kept = kept_nodes(order, keep, "draw")

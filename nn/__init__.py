@@ -8,34 +8,36 @@ Every neuron's pre-activation is one node named z{l}[j], its activation a{l}[j],
 parameters W{l}[j,k] and b{l}[j] (layers from 1): the names of the matrix view's entries
 (nn.labels writes and reads them). The drawings of an MLP live here too: ``draw_mlp`` (the
 graph grouped into layers, the neuron view, the matrix view; ``sample=n`` for one sample of a
-batch), ``draw_matrix``, ``side_by_side``, and ``mlp_stepper`` (the node-by-node stepper of an MLP).
+batch), ``draw_matrix``, ``side_by_side``, and ``MLPStepper`` (the node-by-node stepper of an MLP).
 """
 
-from nn.compare import Report, compare_gradients
+from nn.compare import GradientComparison, compare_gradients
 from nn.conventions import Conventions
 from nn.io import load, save
 from nn.layer_stepper import LayerStep, LayerStepper
 from nn.losses import binary_cross_entropy, cross_entropy, hinge, l2_penalty, mse
 from nn.matrix import MatrixMLP
+from nn.matrix_picture import draw_matrix
 from nn.module import MLP, Layer, Module, Neuron, Trace
 from nn.optim import SGD, Adam, Optimizer
 from nn.train import History, accuracy, evaluate, fit, predict
-from nn.views import draw_matrix, draw_mlp, layer_group, mlp_stepper, side_by_side
+from nn.views import MLPStepper, draw_mlp, layer_group, side_by_side
 
 __all__ = [
     "MLP",
     "SGD",
     "Adam",
     "Conventions",
+    "GradientComparison",
     "History",
     "Layer",
     "LayerStep",
     "LayerStepper",
+    "MLPStepper",
     "MatrixMLP",
     "Module",
     "Neuron",
     "Optimizer",
-    "Report",
     "Trace",
     "accuracy",
     "binary_cross_entropy",
@@ -49,7 +51,6 @@ __all__ = [
     "l2_penalty",
     "layer_group",
     "load",
-    "mlp_stepper",
     "mse",
     "predict",
     "save",

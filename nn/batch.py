@@ -11,7 +11,7 @@ that structure alone, and then the part of each sample:
 The costs of different samples share leaves only (parameters, and inputs given as Values); a
 sum whose terms share computed nodes (the squared errors of one sample's outputs) is not a batch.
 
-The drawings and the stepper use it (``draw_mlp(loss, sample=n)``, ``mlp_stepper(loss,
+The drawings and the stepper use it (``draw_mlp(loss, sample=n)``, ``MLPStepper(loss,
 sample=n)``) to keep one sample's part, and to show each per-sample node with its sample:
 ``z1[0]@2`` is z1[0] of sample 2 (``labels.in_sample``). The engine knows nothing of samples;
 it gets the part as ``keep=`` and the names as ``names=``.

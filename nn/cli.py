@@ -26,7 +26,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from autograd_core import GraphvizNotFoundError, Stepper, Value, __version__, draw, save
+from autograd_core import GraphvizNotFoundError, Stepper, Value, __version__, draw, save_drawing
 from autograd_core.dot import GraphvizError
 from autograd_core.expr import ExpressionError, parse
 from autograd_core.inputs import short
@@ -166,7 +166,7 @@ def graph(args: argparse.Namespace) -> int:
         lambda: draw(out, rankdir=args.rankdir, show_local_grads=show, parameters=params, max_nodes=MAX_NODES),
         {"show_local_grads=False": "--no-local-grads"},
     )
-    _write(lambda: save(drawing, args.output), args.output)
+    _write(lambda: save_drawing(drawing, args.output), args.output)
     print(f"{out.label} = {out.data!r}")
     for leaf in _inputs(out):
         print(f"{leaf.label}.grad = {leaf.grad!r}")

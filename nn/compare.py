@@ -85,9 +85,11 @@ class NumericCheck:
     failing: list[str] = field(default_factory=list)
 
 
-@dataclass
-class Report:
-    """The comparison; ``ok`` is True when every row (and the numeric and torch checks) pass."""
+@dataclass(repr=False)
+class GradientComparison:
+    """What ``compare_gradients`` found: the gradients of the scalar graph (the reference) against
+    those of the side under test (the matrix view, yours, or your backprop), row by row, with
+    central differences and PyTorch. ``ok`` is True when every row and both checks pass."""
 
     conventions: Conventions
     preset: str | None
@@ -123,6 +125,14 @@ class Report:
 
     def __str__(self) -> str:
         return "\n".join([*self._head(), _table(self.rows, self._notation()), *self._tail()])
+
+    def __repr__(self) -> str:
+        failing = sum(not r.close for r in self.rows)
+        rows = f"{len(self.rows)} rows" + (f", {failing} failing" if failing else "")
+        return (
+            f"<GradientComparison: {'PASS' if self.ok else 'FAIL'}, scalar graph vs {self.under_test}, {rows}; "
+            "print(report) for the table>"
+        )
 
     def _notation(self) -> Any:
         return notation_named(self.notation) if self.notation != "ours" else None
@@ -218,7 +228,7 @@ def compare_gradients(
     notation: str | None = None,
     seed: int = 0,
     **conventions: Any,
-) -> Report:
+) -> GradientComparison:
     """Compare the scalar graph of ``mlp`` on (X, Y) with its matrix view, layer by layer.
 
     ``preset`` picks a source's conventions (see ``nn.conventions.PRESETS``) and checks the network
@@ -273,7 +283,7 @@ def compare_gradients(
     checked = scalar if under_test == "matrix view" else other
     check = _numeric(mlp, Xa, Ya, conv, checked, entries, seed, user_cost) if entries else None
     torch_rows, torch_note = _torch_rows(mlp, Xa, Ya, conv, checked, torch, _relu_zeros(mlp, scalar))
-    report = Report(
+    report = GradientComparison(
         conv,
         preset,
         mlp.sizes,
@@ -461,7 +471,7 @@ def _compare(ref: np.ndarray, other: np.ndarray | None, layer: int | None, qty: 
     )
 
 
-def _disagreements(report: Report) -> list[str]:
+def _disagreements(report: GradientComparison) -> list[str]:
     """Per failing tensor, which oracles disagree with the gradients under test."""
     if report.under_test == "matrix view":
         return []

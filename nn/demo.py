@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import nn
-from autograd_core import GraphvizNotFoundError, Stepper, Value, draw, save
+from autograd_core import GraphvizNotFoundError, Stepper, Value, draw, save_drawing
 from nn import labels
 from nn.compare import compare_gradients
 from nn.data import moons
@@ -74,10 +74,10 @@ def run_demo(out: Path, progress: bool = True, say: Callable[[str], None] = prin
     has_dot = True
     for name, drawing in drawings.items():
         try:
-            written.append(save(drawing, out / f"{name}.svg"))
+            written.append(save_drawing(drawing, out / f"{name}.svg"))
         except GraphvizNotFoundError:
             has_dot = False
-            written.append(save(drawing, out / f"{name}.dot"))
+            written.append(save_drawing(drawing, out / f"{name}.dot"))
     if has_dot:
         written.append(Stepper(neuron(), title="backprop through o = tanh(x1*w1 + x2*w2 + b)").save(out / "steps.html"))
     try:

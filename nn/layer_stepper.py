@@ -48,6 +48,7 @@ from nn.activations import ACTIVATIONS
 from nn.conventions import check_network, conventions_for
 from nn.labels import sup as _sup
 from nn.matrix import MatrixMLP, Operand, Step
+from nn.matrix_picture import SIGN_LEGEND, signed_color
 from nn.module import MLP
 from nn.passes import Pass, check_batch, scalar_pass
 
@@ -215,12 +216,11 @@ def _public(net: _Net, step: Step) -> LayerStep:
 
 _HINTS = {
     "neurons": "← → step · Home/End first/last · boxes: δ of the chosen sample, filled in as its step "
-    "completes · edges: ∂C/∂W over the batch, red positive, blue negative, thicker when larger; click one "
+    "completes · edges: ∂C/∂W over the batch, red > 0, blue < 0, thicker when larger; click one "
     "for its chain rule · amber box: saturated unit (f′(z) below 0.1 f′(0)) · grey dashed box: dead ReLU "
     "(f′(z) = 0; darker: for every sample) · orange outline: the step's layer; dashed: the layer it reads",
     "matrix": "← → step · Home/End first/last · each layer's δ, ∂C/∂b and ∂C/∂W, filled in as their steps "
-    "complete (orange: this step's result; hover a cell for its value) · red positive, blue negative · "
-    "outlined: the chosen sample",
+    "complete (orange: this step's result; hover a cell for its value) · outlined: the chosen sample",
 }
 _HEADINGS = {
     "BP1": "BP1 at the output layer {l}: the output error δ{s}",
@@ -260,7 +260,7 @@ def _page(title: str, net: _Net, raw: list[Step], steps: list[LayerStep], view: 
         "diagram": diagram,
         "panels": "\n".join(panels),
         "data": script_json(data),
-        "hint": _HINTS[view],
+        "hint": f"{_HINTS[view]} · cells: {SIGN_LEGEND}",
     }
     return re.sub(r"@(\w+)@", lambda m: values[m[1]], _TEMPLATE)
 
@@ -325,8 +325,8 @@ def _overview(net: _Net, raw: list[Step]) -> str:
         f"<p>{net.N} sample{'s' if net.N > 1 else ''}, one per {axis[:-1]} (sample n is {axis[:-1]} n); "
         f"the loss C = {html.escape(num_text(net.loss))} ({html.escape(net.c.reduction)} over the batch). "
         f'The matrix view computes, in this order:</p><ol class="ag-plan">{items}</ol>'
-        "<p>Each step shows its operands and result (red: positive, blue: negative; hover a cell for "
-        "its full value) beside the same numbers read from the scalar graph's grads.</p></section>"
+        "<p>Each step shows its operands and result (hover a cell for its full value; "
+        f"{html.escape(SIGN_LEGEND)}) beside the same numbers read from the scalar graph's grads.</p></section>"
     )
 
 
@@ -403,7 +403,7 @@ def _figure(p: Operand, extra: str = "", numbers: bool = True) -> str:
             text = num_text(v) if numbers else ""
             where = f"{i}" if p.array.ndim == 1 else f"{i},{j}"
             cells.append(
-                f'<td{cls} style="background:{_color(v, scale)}" title="{symbol}[{where}] = {v!r}">{text}</td>'
+                f'<td{cls} style="background:{signed_color(v, scale)}" title="{symbol}[{where}] = {v!r}">{text}</td>'
             )
         body.append("<tr>" + "".join(cells) + "</tr>")
     shape = "(" + ", ".join(map(str, p.array.shape)) + ("," if p.array.ndim == 1 else "") + ")"
@@ -412,15 +412,6 @@ def _figure(p: Operand, extra: str = "", numbers: bool = True) -> str:
         f'<figure class="ag-pic {extra}"><figcaption>{symbol} <span class="ag-shape">{shape}</span></figcaption>'
         f'<table class="ag-mat {kind}">{"".join(body)}</table></figure>'
     )
-
-
-def _color(v: float, scale: float) -> str:
-    """A diverging colour: white at 0, red for positive and blue for negative values at ±scale."""
-    if scale == 0 or v == 0:
-        return "#fff"
-    t = min(1.0, abs(v) / scale)
-    r, g, b = (214, 96, 77) if v > 0 else (67, 147, 195)
-    return "#{:02x}{:02x}{:02x}".format(*(round(255 + (c - 255) * t) for c in (r, g, b)))
 
 
 def _result(net: _Net, s: Step) -> Operand:
@@ -470,7 +461,7 @@ def _neuron_svg(net: _Net, sample: int) -> str:
             for k in range(net.sizes[l - 1]):
                 x1, y1 = _unit_xy(net, l - 1, k)
                 g = float(dW[j, k])
-                color = "#dc2626" if g > 0 else "#2563eb" if g < 0 else "#94a3b8"
+                color = signed_color(g, abs(g)) if g else "#94a3b8"
                 w = 0.6 + 4.4 * abs(g) / largest if largest else 0.6
                 line = f'x1="{x1 + _BOX_W:g}" y1="{y1 + _BOX_H / 2:g}" x2="{x2:g}" y2="{y2 + _BOX_H / 2:g}"'
                 label = html.escape(labels.weight(l, j, k))

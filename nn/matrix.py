@@ -473,7 +473,7 @@ class Step:
 
     @property
     def quantity(self) -> str:
-        """"delta" (δ^l), "db" (∂C/∂b^l) or "dW" (∂C/∂W^l)."""
+        """ "delta" (δ^l), "db" (∂C/∂b^l) or "dW" (∂C/∂W^l)."""
         return QUANTITIES[self.equation]
 
     @property

@@ -1,5 +1,5 @@
 """The samples of a batch loss (nn.batch), and one sample drawn and stepped (draw_mlp(sample=),
-mlp_stepper): the engine gets the part through keep= and the names through names=."""
+MLPStepper): the engine gets the part through keep= and the names through names=."""
 
 import re
 
@@ -74,8 +74,8 @@ def test_the_advice_for_a_graph_too_big_works_when_followed():
         nn.draw_mlp(loss, max_nodes=limit)
     assert "view='neurons'" not in str(refused.value)  # which would refuse a batch
     nn.draw_mlp(loss, sample=0, max_nodes=limit)
-    with pytest.raises(ValueError, match=r"mlp_stepper\(loss, sample=0\)") as refused:
-        nn.mlp_stepper(loss, max_nodes=limit)
+    with pytest.raises(ValueError, match=r"MLPStepper\(loss, sample=0\)") as refused:
+        nn.MLPStepper(loss, max_nodes=limit)
     assert "LayerStepper" in str(refused.value)
     with pytest.raises(ValueError) as refused:  # not even one sample fits: no sample= advice
         nn.draw_mlp(loss, max_nodes=part - 1)
@@ -89,7 +89,7 @@ def test_the_advice_for_a_graph_too_big_works_when_followed():
 def test_mlp_stepper_of_one_sample_steps_its_part_with_sample_names(needs_dot):
     _, loss = batch_loss(3)
     batch = Batch.of(loss)
-    stepper = nn.mlp_stepper(loss, sample=2)
+    stepper = nn.MLPStepper(loss, sample=2)
     part = batch.part(2)
     assert all(step.node in part for step in stepper.steps)
     assert len(stepper.steps) == sum(1 for node in part if node.parents)
@@ -97,7 +97,7 @@ def test_mlp_stepper_of_one_sample_steps_its_part_with_sample_names(needs_dot):
     assert "z1[0]@2" in page and "@1" not in page and "@0" not in page
     assert "the part of sample 2 of 3" in page
     assert "Only part of the graph is shown" in page
-    whole = nn.mlp_stepper(loss)
+    whole = nn.MLPStepper(loss)
     assert "z1[0]@0" in whole.html and "z1[0]@2" in whole.html
 
 

@@ -1,4 +1,4 @@
-"""draw() and save(): the graph view's DOT text, its hooks (parameters=, group=), escaping, rendering, saving.
+"""draw() and save_drawing(): the graph view's DOT text, its hooks (parameters=, group=), escaping, rendering, saving.
 
 The drawings of an MLP (nn.draw_mlp, the neuron and matrix views) are tested in test_views.py."""
 
@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from autograd_core import GraphvizNotFoundError, Value, dot, draw, save
+from autograd_core import GraphvizNotFoundError, Value, dot, draw, save_drawing
 from autograd_core.dot import COLORS, INSTALL_GRAPHVIZ, GraphvizError, render_svg
 from autograd_core.draw import layout_cost, op_text
 
@@ -183,7 +183,6 @@ def test_rankdir_and_highlight():
     "kwargs, message",
     [
         ({"rankdir": "RL"}, "rankdir must be one of 'LR', 'TB', got 'RL'"),
-        ({"view": "table"}, "view must be one of 'graph', got 'table'"),
     ],
 )
 def test_bad_choices_are_named(kwargs, message):
@@ -301,7 +300,7 @@ def test_displays_inline_in_jupyter_scaled_to_the_width(needs_dot):
     "extension, magic", [("svg", b"<?xml"), ("png", b"\x89PNG"), ("pdf", b"%PDF"), ("dot", b"digraph")]
 )
 def test_save_picks_the_format_from_the_extension(tmp_path, extension, magic, needs_dot):
-    path = save(draw(neuron()), tmp_path / f"graph.{extension.upper()}")
+    path = save_drawing(draw(neuron()), tmp_path / f"graph.{extension.upper()}")
     assert path.read_bytes().startswith(magic)
     assert os.listdir(tmp_path) == [path.name]  # no temporary file left behind
 
@@ -309,21 +308,21 @@ def test_save_picks_the_format_from_the_extension(tmp_path, extension, magic, ne
 def test_save_refuses_unknown_extensions_and_missing_directories(tmp_path):
     g = draw(neuron())
     with pytest.raises(ValueError, match=r"expected a file name ending in .svg, .png, .pdf, .dot or .gv, got .jpeg"):
-        save(g, tmp_path / "graph.jpeg")
+        save_drawing(g, tmp_path / "graph.jpeg")
     with pytest.raises(ValueError, match="got no extension"):
-        save(g, tmp_path / "graph")
+        save_drawing(g, tmp_path / "graph")
     with pytest.raises(FileNotFoundError, match="does not exist"):
-        save(g, tmp_path / "missing" / "graph.dot")
+        save_drawing(g, tmp_path / "missing" / "graph.dot")
     assert os.listdir(tmp_path) == []
 
 
 def test_save_replaces_a_file_whole_and_keeps_it_when_rendering_fails(tmp_path, monkeypatch):
     path = tmp_path / "graph.svg"
     path.write_text("old")
-    save(draw(neuron()), path.with_suffix(".dot"))
+    save_drawing(draw(neuron()), path.with_suffix(".dot"))
     monkeypatch.setenv("PATH", str(tmp_path))  # no dot on PATH: rendering fails
     with pytest.raises(GraphvizNotFoundError):
-        save(draw(neuron()), path)
+        save_drawing(draw(neuron()), path)
     assert path.read_text() == "old"
     assert sorted(os.listdir(tmp_path)) == ["graph.dot", "graph.svg"]
 
@@ -332,9 +331,9 @@ def test_without_dot_the_text_works_and_rendering_says_how_to_install(tmp_path, 
     monkeypatch.setenv("PATH", str(tmp_path))
     g = draw(neuron())
     assert g.source.startswith("digraph")
-    save(g, tmp_path / "graph.dot")
+    save_drawing(g, tmp_path / "graph.dot")
     assert "brew install graphviz" in g._repr_mimebundle_()["text/plain"]  # in Jupyter: the text, no error
-    for render in (lambda: save(g, tmp_path / "graph.svg"), lambda: g.pipe(format="svg")):
+    for render in (lambda: save_drawing(g, tmp_path / "graph.svg"), lambda: g.pipe(format="svg")):
         with pytest.raises(GraphvizNotFoundError) as e:
             render()
         for command in (
@@ -364,15 +363,6 @@ def test_a_million_node_chain_hits_the_cap_without_recursion():
 
 
 # ---- the hooks: parameters= and group= -------------------------------------------------
-
-
-def test_the_mlp_views_moved_to_nn_and_the_old_spellings_say_where():
-    for view in ("neurons", "matrix"):
-        with pytest.raises(ValueError, match=rf"moved to nn.*from nn import draw_mlp; draw_mlp\(root, view='{view}'\)"):
-            draw(neuron(), view=view)
-    for name in ("draw_matrix", "side_by_side"):
-        with pytest.raises(ImportError, match=f"autograd_core.{name} moved to nn: from nn import {name}"):
-            exec(f"from autograd_core import {name}")
 
 
 def test_group_nests_clusters_in_natural_order_and_parameters_are_coloured():

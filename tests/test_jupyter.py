@@ -101,3 +101,17 @@ def test_in_a_fresh_kernel_everything_displays(tmp_path, monkeypatch):
     assert shown[2]["text/html"].startswith("<table>") and shown[2]["text/plain"].startswith("<GradcheckReport: PASS")
     assert "<iframe" in shown[3]["text/html"] and shown[3]["text/plain"].startswith("<Stepper: 2 steps")
     assert "image/png" in shown[4] and shown[4]["text/plain"].startswith("<drawing:")
+
+
+def test_gradient_comparison_repr_is_one_line():
+    import numpy as np
+
+    from nn import MLP, GradientComparison, compare_gradients
+
+    model = MLP(2, [3, 1], seed=0)
+    X = np.random.default_rng(0).normal(size=(4, 2))
+    report = compare_gradients(model, X, np.zeros((4, 1)), loss="mse", numeric=5, torch=False)
+    assert isinstance(report, GradientComparison)
+    assert repr(report) == (
+        "<GradientComparison: PASS, scalar graph vs matrix view, 11 rows; print(report) for the table>"
+    )

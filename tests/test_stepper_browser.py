@@ -212,7 +212,7 @@ def test_a_batch_graph_keeps_the_current_node_and_the_controls_in_view(tmp_path,
     import nn
 
     page.set_viewport_size({"width": 1280, "height": 800})
-    stepper = nn.mlp_stepper(batch_loss(), max_nodes=1000)
+    stepper = nn.MLPStepper(batch_loss(), max_nodes=1000)
     page.goto(stepper.save(tmp_path / "batch.html").resolve().as_uri())
     assert_laid_out(page, 10)
     assert "@" in page.inner_text(".ag-heading")  # a per-sample node says its sample
@@ -227,7 +227,7 @@ def test_zoom_pan_fit_and_full_digits(tmp_path, page):
     import nn
 
     page.set_viewport_size({"width": 1280, "height": 800})
-    page.goto(nn.mlp_stepper(batch_loss(), max_nodes=1000).save(tmp_path / "b.html").resolve().as_uri())
+    page.goto(nn.MLPStepper(batch_loss(), max_nodes=1000).save(tmp_path / "b.html").resolve().as_uri())
     assert page.get_attribute(".ag-fit-toggle", "aria-pressed") == "false"  # too large to fit readably
     width = lambda: page.eval_on_selector(".ag-graph svg", "s => s.getBoundingClientRect().width")  # noqa: E731
     before = width()
@@ -269,7 +269,7 @@ def test_a_page_shown_late_in_an_iframe_lays_out_when_shown(tmp_path, page):
     import nn
 
     page.set_viewport_size({"width": 1280, "height": 800})
-    stepper = nn.mlp_stepper(batch_loss(), max_nodes=1000)
+    stepper = nn.MLPStepper(batch_loss(), max_nodes=1000)
     host = tmp_path / "host.html"
     host.write_text(
         "<!DOCTYPE html><html><body><h2>a notebook</h2><div id=cell style='display:none'>"

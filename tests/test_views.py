@@ -118,9 +118,9 @@ def test_draw_matrix_shows_matrices_as_heatmaps_with_numbers_while_readable():
     cells = dict(re.findall(r'<td align="right" bgcolor="(#[0-9a-f]{6})">(?:<font color="white">)?([^<]+)<', source))
     by_number = {number: color for color, number in cells.items()}
     assert by_number["0"] == "#ffffff"  # zero is white
-    blue, red = by_number["1"], by_number["-2"]  # sign: blue > 0, red < 0; size: -2 is the darkest
+    red, blue = by_number["1"], by_number["-2"]  # sign: red > 0, blue < 0; size: -2 is the darkest
     assert int(blue[5:7], 16) > int(blue[1:3], 16) and int(red[1:3], 16) > int(red[5:7], 16)
-    assert '<font color="white">-2<' in source and "blue > 0, red < 0" in source
+    assert '<font color="white">-2<' in source and "red > 0, blue < 0" in source
 
     big = draw_matrix([np.ones((20, 30))], None, [np.zeros(30), np.zeros(20)], activations=["tanh"]).source
     assert 'width="7" height="7" fixedsize="true"' in big and ">1<" not in big  # a heatmap, no numbers
@@ -192,3 +192,18 @@ def test_an_mlp_graph_drawn_plainly_has_no_clusters_and_no_parameter_colour():
     loss = mlp()
     assert "subgraph" not in draw(loss).source and COLORS["parameter"] not in draw(loss).source
     assert COLORS["parameter"] in draw_mlp(loss).source
+
+
+def test_signed_numbers_have_one_colour_rule_in_every_picture():
+    from nn import MLP, LayerStepper
+    from nn.matrix_picture import NEGATIVE, POSITIVE, SIGN_LEGEND, signed_color
+
+    hexed = ["#{:02x}{:02x}{:02x}".format(*rgb) for rgb in (POSITIVE, NEGATIVE)]
+    assert [signed_color(v, 1.0) for v in (1.0, -1.0)] == hexed and signed_color(0.0, 1.0) == "#ffffff"
+    assert POSITIVE[0] > POSITIVE[2] and NEGATIVE[2] > NEGATIVE[0]  # red > 0, blue < 0
+    drawing = draw_matrix([np.array([[1.0, -1.0]])], None, [np.zeros(2), np.zeros(1)], activations=["tanh"]).source
+    model = MLP(2, [2, 1], seed=0)
+    page = LayerStepper(model, np.array([[1.0, -1.0]]), np.array([[0.5]]), loss="mse").html
+    for picture in (drawing, page):
+        assert SIGN_LEGEND in picture  # stated where users see it
+        assert all(color in picture for color in hexed)  # and drawn with the same two colours
