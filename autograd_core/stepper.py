@@ -22,23 +22,16 @@ centred on the box in Python, from the SVG's own coordinates, and each box is la
 widest grad it will show. (When the browser's font is wider than Graphviz assumed, the page
 narrows the text to its box, whenever the graph is shown or resized.)
 
-The DOM contract, shared with ``nn.LayerStepper`` so that pages can be embedded and tested:
-
-- the root element has the class ``ag-stepper`` and the attributes ``data-step`` (0 = the
-  start) and ``data-current`` (the id of the current element, "" at the start);
-- the current element (here the SVG group of the current node) has the class ``ag-current``;
-- the buttons have the classes ``ag-next`` and ``ag-prev``; the right and left arrow keys (and
-  Home/End) step too, anywhere on the page (when several steppers share a page, the focused one).
+The page is built by ``autograd_core.page`` from the files in ``autograd_core/assets`` (the
+template, stylesheet and controls shared with ``nn.LayerStepper``, and this page's graph.css and
+graph.js), and keeps the DOM contract of docs/architecture.md: here the current element (class
+``ag-current``) is the SVG group of the current node.
 """
 
 from __future__ import annotations
 
-import html
-import json
-import os
 import re
 from collections.abc import Callable, Iterable
-from pathlib import Path
 
 from autograd_core.derivatives import Part, explain
 from autograd_core.dot import check_choice, check_size, digraph, num_text, render_svg
@@ -55,40 +48,11 @@ from autograd_core.draw import (
     node_names,
     too_big_advice,
 )
-from autograd_core.files import write_atomic
 from autograd_core.graph import BackwardStep, backward_steps, topological_order
+from autograd_core.page import StepPage, asset, build_page
 from autograd_core.value import Value
 
 _SIMPLE_NAME = re.compile(r"[\w\[\],.#@]+")
-
-
-class StepPage:
-    """A self-contained HTML page that steps through something: saved whole, shown inline in Jupyter.
-
-    The pages of ``Stepper`` (node by node) and ``nn.LayerStepper`` (equation by equation) share
-    this and the DOM contract in the module docstring. A subclass sets ``html``.
-    """
-
-    html: str
-
-    def to_html(self) -> str:
-        """The page: a complete, self-contained HTML document."""
-        return self.html
-
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the page to ``path`` (.html or .htm), whole or not at all. Returns the path."""
-        target = Path(path)
-        if target.suffix.lower() not in (".html", ".htm"):
-            raise ValueError(f"{type(self).__name__}.save: expected a file name ending in .html, got {str(path)!r}")
-        write_atomic(target, self.html.encode("utf-8"))
-        return target
-
-    def iframe(self, height: int) -> str:
-        """The page in a sandboxed iframe ``height`` px tall (several on one notebook never clash)."""
-        return (
-            f'<iframe srcdoc="{html.escape(self.html, quote=True)}" sandbox="allow-scripts" '
-            f'style="width: 100%; height: {height}px; border: 1px solid #e2e8f0"></iframe>'
-        )
 
 
 class Stepper(StepPage):
@@ -340,316 +304,33 @@ def _attrs(attrs: dict[str, str]) -> str:
 # ---- the page ---------------------------------------------------------------------------
 
 
-def _page(title: str, svg: str, data: dict) -> str:
-    svg = svg[svg.index("<svg") :]  # drop the XML declaration and DOCTYPE: the SVG goes inline
-    payload = script_json(data)
-    return _TEMPLATE.format(title=html.escape(title), svg=svg, data=payload, count=len(data["steps"]))
-
-
-def script_json(data: object) -> str:
-    """JSON that is inert inside a <script> element: no "</script>", no "<!--", whatever it holds
-    (both steppers' pages carry their data this way)."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    for char in "<>&\u2028\u2029":
-        text = text.replace(char, f"\\u{ord(char):04x}")
-    return text
-
-
-_TEMPLATE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-<style>
-  html, body {{ margin: 0; }}
-  body {{ font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #0f172a;
-    background: #fff; }}
-  .ag-stepper {{ display: flex; flex-direction: column; min-height: 100vh; box-sizing: border-box;
-    padding: 0 16px 8px; outline: none; }}
-  .ag-top {{ position: sticky; top: 0; z-index: 2; background: #fff; padding-top: 10px; flex: none; }}
-  .ag-stepper h1 {{ font-size: 16px; margin: 0 0 6px; white-space: nowrap; overflow: hidden;
-    text-overflow: ellipsis; }}
-  .ag-controls {{ display: flex; gap: 6px; align-items: center; flex-wrap: wrap; }}
-  .ag-controls button {{ font: inherit; padding: 3px 10px; border: 1px solid #94a3b8; border-radius: 6px;
-    background: #f8fafc; color: inherit; cursor: pointer; }}
-  .ag-controls button:disabled {{ opacity: 0.4; cursor: default; }}
-  .ag-controls button[aria-pressed="true"] {{ background: #1e293b; border-color: #1e293b; color: #fff; }}
-  .ag-slider {{ flex: 1; min-width: 120px; max-width: 420px; }}
-  .ag-position, .ag-zoom-level {{ font-variant-numeric: tabular-nums; min-width: 56px; }}
-  .ag-zoom-level {{ min-width: 44px; text-align: center; color: #475569; }}
-  .ag-gap {{ width: 10px; }}
-  .ag-detail {{ margin: 8px 0; padding: 6px 10px; background: #f8fafc; border-left: 4px solid #dc2626;
-    height: 10.5em; overflow: auto; box-sizing: border-box; }}
-  .ag-heading {{ font-weight: 600; }}
-  .ag-lines {{ margin: 4px 0 0; font: 13px/1.45 ui-monospace, Menlo, Consolas, monospace; white-space: pre-wrap; }}
-  .ag-num {{ text-decoration: underline dotted #94a3b8; }}
-  .ag-graph {{ flex: 1 1 0; min-height: 220px; overflow: auto; border: 1px solid #e2e8f0; border-radius: 6px;
-    cursor: grab; user-select: none; -webkit-user-select: none; touch-action: none; }}
-  .ag-graph.ag-dragging {{ cursor: grabbing; }}
-  .ag-graph svg {{ display: block; margin: 0 auto; }}
-  .ag-hint {{ color: #64748b; font-size: 12px; margin-top: 6px; flex: none; }}
-  .ag-stepper g.node.ag-done > path, .ag-stepper g.node.ag-done > polygon {{ stroke: #16a34a; stroke-width: 2px; }}
-  .ag-stepper g.node.ag-parent > path, .ag-stepper g.node.ag-parent > polygon {{ stroke: #f59e0b;
-    stroke-width: 3px; }}
-  .ag-stepper g.node.ag-current > path, .ag-stepper g.node.ag-current > polygon {{ stroke: #dc2626;
-    stroke-width: 4px; }}
-  .ag-stepper g.edge.ag-active > path {{ stroke: #dc2626; stroke-width: 2.5px; }}
-  .ag-stepper g.edge.ag-active > polygon {{ fill: #dc2626; stroke: #dc2626; }}
-  .ag-stepper g.edge.ag-active > text {{ fill: #dc2626; font-weight: bold; }}
-  .ag-stepper text.ag-pending {{ fill: #94a3b8; }}
-  .ag-stepper text.ag-changed {{ fill: #dc2626; font-weight: bold; }}
-</style>
-</head>
-<body>
-<div class="ag-stepper" tabindex="0" data-step="0" data-current="">
-<div class="ag-top">
-<h1>{title}</h1>
-<div class="ag-controls">
-  <button type="button" class="ag-prev" title="previous step (←)">◀ Prev</button>
-  <button type="button" class="ag-play" title="play / pause">▶ Play</button>
-  <button type="button" class="ag-next" title="next step (→)">Next ▶</button>
-  <input type="range" class="ag-slider" min="0" max="{count}" value="0" aria-label="step">
-  <span class="ag-position">0 / {count}</span>
-  <span class="ag-gap"></span>
+_CONTROLS = """  <span class="ag-gap"></span>
   <button type="button" class="ag-zoom-out" title="zoom out (−, or Ctrl + wheel)">−</button>
   <span class="ag-zoom-level">100%</span>
   <button type="button" class="ag-zoom-in" title="zoom in (+, or Ctrl + wheel)">+</button>
   <button type="button" class="ag-fit-toggle" aria-pressed="false"
     title="fit the whole graph in view (on), or keep the zoom (off)">Fit</button>
   <button type="button" class="ag-digits" aria-pressed="false"
-    title="numbers with all their digits (or hover over one)">Full digits</button>
-</div>
-<div class="ag-detail"><div class="ag-heading"></div><div class="ag-lines"></div></div>
-</div>
-<div class="ag-graph">
-{svg}
-</div>
-<div class="ag-hint">← → step · Home/End first/last · drag or scroll to pan, Ctrl + wheel or − + to zoom ·
-red: the node whose grad is passed on, and its edges · orange: its parents, whose grads grow · green: done ·
-grey grads: not reached yet</div>
-<script type="application/json" class="ag-data">{data}</script>
-<script>
-(function () {{
-  "use strict";
-  var root = document.currentScript.closest(".ag-stepper");
-  var data = JSON.parse(root.querySelector(".ag-data").textContent);
-  var steps = data.steps, n = steps.length, position = 0, timer = null, full = false;
-  var $ = function (selector) {{ return root.querySelector(selector); }};
-  var byId = function (id) {{ return root.querySelector('[id="' + id + '"]'); }};
-  var slider = $(".ag-slider"), box = $(".ag-graph"), svg = box.querySelector("svg");
+    title="numbers with all their digits (or hover over one)">Full digits</button>"""
 
-  // Each node's grad is the last text of its box (centred on the box by the Python side).
-  var gradText = {{}};
-  Object.keys(data.start.grads).forEach(function (id) {{
-    var g = byId(id), texts = g ? g.querySelectorAll("text") : [];
-    if (texts.length) gradText[id] = texts[texts.length - 1];
-  }});
+_HINT = (
+    "← → step · Home/End first/last · drag or scroll to pan, Ctrl + wheel or − + to zoom · "
+    "red: the node whose grad is passed on, and its edges · orange: its parents, whose grads grow · "
+    "green: done · grey grads: not reached yet"
+)
 
-  // Text as parts: a string, or a number [as drawn, in full] shown short with the full value on hover.
-  function render(el, parts) {{
-    el.textContent = "";
-    parts.forEach(function (part) {{
-      if (typeof part === "string") {{ el.appendChild(document.createTextNode(part)); return; }}
-      var span = document.createElement("span");
-      span.className = "ag-num";
-      span.title = part[1];
-      span.textContent = full ? part[1] : part[0];
-      el.appendChild(span);
-    }});
-  }}
 
-  // Narrow a text to its box when the browser's font is wider than Graphviz assumed. Needs
-  // layout, so it runs when the graph is shown or resized, and for the grads that change.
-  function boxWidth(text) {{
-    var shape = text.parentNode.querySelector("path, polygon");
-    return shape ? shape.getBBox().width - 6 : 0;
-  }}
-  function fitText(text) {{
-    text.removeAttribute("textLength");
-    text.removeAttribute("lengthAdjust");
-    var width = boxWidth(text), length = text.getComputedTextLength();
-    if (width > 0 && length > width) {{
-      text.setAttribute("textLength", String(width));
-      text.setAttribute("lengthAdjust", "spacingAndGlyphs");
-    }}
-  }}
-  function fitAllText() {{
-    if (!box.clientWidth) return;
-    root.querySelectorAll("g.node text").forEach(fitText);
-  }}
-
-  function mark(ids, cls) {{
-    ids.forEach(function (id) {{ var el = byId(id); if (el) el.classList.add(cls); }});
-  }}
-
-  function show(k) {{
-    position = Math.max(0, Math.min(n, k));
-    var grads = Object.assign({{}}, data.start.grads), reached = {{}}, done = [];
-    reached[data.root] = true;
-    for (var i = 0; i < position; i++) {{
-      done.push(steps[i].node);
-      steps[i].parents.forEach(function (p, j) {{ grads[p] = steps[i].grads[j]; reached[p] = true; }});
-    }}
-    var marks = ["ag-current", "ag-parent", "ag-done", "ag-active", "ag-changed", "ag-pending"];
-    root.querySelectorAll("." + marks.join(", ."))
-      .forEach(function (el) {{ el.classList.remove.apply(el.classList, marks); }});
-    var measurable = box.clientWidth > 0;
-    Object.keys(gradText).forEach(function (id) {{
-      var t = gradText[id], text = "grad " + grads[id][full ? 1 : 0];
-      if (t.textContent !== text) {{ t.textContent = text; if (measurable) fitText(t); }}
-      t.setAttribute("data-full", grads[id][1]);
-      if (!reached[id]) t.classList.add("ag-pending");
-    }});
-    var record = position ? steps[position - 1] : data.start;
-    mark(done.slice(0, -1), "ag-done");
-    if (position) {{
-      mark([record.node], "ag-current");
-      mark(record.parents, "ag-parent");
-      mark(record.edges, "ag-active");
-      record.parents.forEach(function (p) {{ if (gradText[p]) gradText[p].classList.add("ag-changed"); }});
-    }}
-    render($(".ag-heading"), record.heading);
-    var lines = $(".ag-lines");
-    lines.textContent = "";
-    record.lines.forEach(function (parts) {{
-      var line = document.createElement("div");
-      render(line, parts);
-      lines.appendChild(line);
-    }});
-    $(".ag-position").textContent = position + " / " + n;
-    slider.value = String(position);
-    root.setAttribute("data-step", String(position));
-    root.setAttribute("data-current", position ? record.node : "");
-    $(".ag-prev").disabled = position === 0;
-    $(".ag-next").disabled = position === n;
-    reveal();
-  }}
-
-  // ---- zoom and pan: the SVG drawn at scale × its natural size, inside a scroll box ----
-  var natural = {{ w: parseFloat(svg.getAttribute("width")) * 4 / 3,
-                  h: parseFloat(svg.getAttribute("height")) * 4 / 3 }};  // pt to px
-  var scale = 1, fitting = false;
-  function fitScale() {{
-    if (!box.clientWidth || !box.clientHeight) return 0;
-    return Math.min(1.25, (box.clientWidth - 4) / natural.w, (box.clientHeight - 4) / natural.h);
-  }}
-  function setScale(s, anchor) {{
-    s = Math.max(0.05, Math.min(4, s));
-    var b = box.getBoundingClientRect(), ax = anchor ? anchor.x - b.left : box.clientWidth / 2,
-        ay = anchor ? anchor.y - b.top : box.clientHeight / 2;
-    var fx = (box.scrollLeft + ax) / (natural.w * scale), fy = (box.scrollTop + ay) / (natural.h * scale);
-    scale = s;
-    svg.setAttribute("width", (natural.w * scale).toFixed(1) + "px");
-    svg.setAttribute("height", (natural.h * scale).toFixed(1) + "px");
-    box.scrollLeft = fx * natural.w * scale - ax;
-    box.scrollTop = fy * natural.h * scale - ay;
-    $(".ag-zoom-level").textContent = Math.round(scale * 100) + "%";
-  }}
-  function setFitting(on) {{
-    fitting = on;
-    $(".ag-fit-toggle").setAttribute("aria-pressed", on ? "true" : "false");
-    if (on && fitScale()) setScale(fitScale());
-  }}
-  function zoom(factor, anchor) {{ setFitting(false); setScale(scale * factor, anchor); reveal(); }}
-
-  // The current node (at the start, the root, where the pass begins) in view: inside the graph's
-  // scroll box, then inside the window.
-  function reveal() {{
-    var el = byId(position ? steps[position - 1].node : data.root);
-    if (!el || !box.clientWidth) return;
-    var b = box.getBoundingClientRect(), r = el.getBoundingClientRect(), m = 16;
-    if (r.left < b.left + m || r.right > b.left + box.clientWidth - m)
-      box.scrollLeft += r.left + r.width / 2 - (b.left + box.clientWidth / 2);
-    if (r.top < b.top + m || r.bottom > b.top + box.clientHeight - m)
-      box.scrollTop += r.top + r.height / 2 - (b.top + box.clientHeight / 2);
-    r = el.getBoundingClientRect();
-    var top = $(".ag-top").getBoundingClientRect().bottom, bottom = window.innerHeight;
-    if (r.top < top || r.bottom > bottom) window.scrollBy(0, r.top + r.height / 2 - (top + bottom) / 2);
-  }}
-
-  var seen = false;
-  function laidOut() {{
-    if (!box.clientWidth) return;  // hidden (display: none): wait until shown
-    if (!seen) {{
-      seen = true;
-      var f = fitScale();
-      setFitting(f >= 0.6);
-      if (!fitting) setScale(1);
-    }} else if (fitting) setScale(fitScale());
-    fitAllText();
-    reveal();
-  }}
-  if (window.ResizeObserver) new ResizeObserver(laidOut).observe(box);
-  window.addEventListener("resize", laidOut);
-  window.addEventListener("load", laidOut);
-  if (document.fonts && document.fonts.ready) document.fonts.ready.then(laidOut);
-
-  var drag = null;
-  box.addEventListener("pointerdown", function (e) {{
-    if (e.button !== 0) return;
-    drag = {{ x: e.clientX, y: e.clientY, left: box.scrollLeft, top: box.scrollTop, id: e.pointerId }};
-    box.classList.add("ag-dragging");
-  }});
-  box.addEventListener("pointermove", function (e) {{
-    if (!drag || e.pointerId !== drag.id) return;
-    box.scrollLeft = drag.left - (e.clientX - drag.x);
-    box.scrollTop = drag.top - (e.clientY - drag.y);
-  }});
-  var endDrag = function () {{ drag = null; box.classList.remove("ag-dragging"); }};
-  box.addEventListener("pointerup", endDrag);
-  box.addEventListener("pointercancel", endDrag);
-  box.addEventListener("pointerleave", endDrag);
-  box.addEventListener("wheel", function (e) {{
-    if (!e.ctrlKey && !e.metaKey) return;  // a plain wheel scrolls; Ctrl + wheel (and pinch) zooms
-    e.preventDefault();
-    zoom(Math.exp(-e.deltaY / 300), {{ x: e.clientX, y: e.clientY }});
-  }}, {{ passive: false }});
-
-  function pause() {{
-    if (timer !== null) {{ clearInterval(timer); timer = null; }}
-    $(".ag-play").textContent = "▶ Play";
-  }}
-
-  function play() {{
-    if (position === n) show(0);
-    $(".ag-play").textContent = "⏸ Pause";
-    timer = setInterval(function () {{ if (position >= n) pause(); else show(position + 1); }}, 900);
-  }}
-
-  $(".ag-prev").addEventListener("click", function () {{ pause(); show(position - 1); }});
-  $(".ag-next").addEventListener("click", function () {{ pause(); show(position + 1); }});
-  $(".ag-play").addEventListener("click", function () {{ if (timer === null) play(); else pause(); }});
-  $(".ag-zoom-in").addEventListener("click", function () {{ zoom(1.25); }});
-  $(".ag-zoom-out").addEventListener("click", function () {{ zoom(0.8); }});
-  $(".ag-fit-toggle").addEventListener("click", function () {{
-    setFitting(!fitting);
-    if (!fitting) setScale(1);
-    reveal();
-  }});
-  $(".ag-digits").addEventListener("click", function () {{
-    full = !full;
-    $(".ag-digits").setAttribute("aria-pressed", full ? "true" : "false");
-    show(position);
-  }});
-  slider.addEventListener("input", function () {{ pause(); show(parseInt(slider.value, 10)); }});
-  document.addEventListener("keydown", function (e) {{
-    // The slider handles its own keys; with several steppers on a page, only the focused one listens.
-    if (e.target === slider || e.altKey || e.ctrlKey || e.metaKey) return;
-    if (document.querySelectorAll(".ag-stepper").length > 1 && !root.contains(document.activeElement)) return;
-    if (e.key === "+" || e.key === "=") {{ zoom(1.25); return; }}
-    if (e.key === "-") {{ zoom(0.8); return; }}
-    var moves = {{ ArrowRight: position + 1, ArrowLeft: position - 1, Home: 0, End: n }};
-    if (!(e.key in moves)) return;
-    e.preventDefault();
-    pause();
-    show(moves[e.key]);
-  }});
-  show(0);
-  laidOut();
-}})();
-</script>
-</div>
-</body>
-</html>
-"""
+def _page(title: str, svg: str, data: dict) -> str:
+    svg = svg[svg.index("<svg") :]  # drop the XML declaration and DOCTYPE: the SVG goes inline
+    return build_page(
+        title=title,
+        kind="ag-graph-stepper",
+        count=len(data["steps"]),
+        controls=_CONTROLS,
+        bar='<div class="ag-detail"><div class="ag-heading"></div><div class="ag-lines"></div></div>',
+        body=f'<div class="ag-graph">\n{svg}\n</div>',
+        data=data,
+        hint=_HINT,
+        style=asset("autograd_core", "graph.css"),
+        script=asset("autograd_core", "graph.js"),
+    )

@@ -4,7 +4,7 @@ The batch form, which the library calls as it is:
 
     def backprop(weights, biases, X, Y):          # -> (dW, db) or (dW, db, deltas)
 
-It gets copies of the model's parameters and the batch, laid out by the conventions:
+It gets copies of the parameters and the batch, laid out by the conventions:
 
 - ``weights[l-1]`` is W^l: shape (n_l, n_{l-1}) for ``w_layout="out_in"``, (n_{l-1}, n_l) for "in_out";
 - ``biases[l-1]`` is b^l, a vector of shape (n_l,) (``None`` for a network without biases);
@@ -12,14 +12,12 @@ It gets copies of the model's parameters and the batch, laid out by the conventi
 - ``Y`` likewise (n_out, N) or (N, n_out); class labels of cross-entropy arrive one-hot;
 
 and returns ∂C/∂W^l of W^l's shape, ∂C/∂b^l of shape (n_l,) or (n_l, 1), and, if it likes,
-δ^l = ∂C/∂z^l of shape (n_l, N) or (N, n_l). C is the conventions' cost of the whole batch: with
-``reduction="mean"`` it is divided by N.
+δ^l = ∂C/∂z^l, (n_l, N) or (N, n_l). C is the cost of the whole batch (divided by N for "mean").
 
-Per-sample forms are adapted here: the library calls them once per sample, with x and y as
-(n, 1) columns and W^l as (n_l, n_{l-1}), sums what they return over the batch and divides by N
-for ``reduction="mean"``; an L2 penalty's gradient 2λW^l (a batch term no per-sample function
-holds) is added to the sum. For a network without biases they get zero bias columns, and the
-bias gradients they return are ignored.
+Per-sample forms are adapted here: called once per sample (x, y as (n, 1) columns, W^l as (n_l,
+n_{l-1})), their results are summed over the batch (divided by N for ``reduction="mean"``), plus
+an L2 penalty's 2λW^l. Without biases they get zero bias columns, and their bias gradients are
+ignored.
 
 - ``nielsen(backprop)``: Nielsen's ``backprop(x, y) -> (nabla_b, nabla_w)``. Pass the bound method
   of an object with ``.weights`` and ``.biases`` lists (his ``Network``): the library sets those
@@ -30,8 +28,8 @@ bias gradients they return are ignored.
   all_f, all_h, y) -> (all_dl_dweights, all_dl_dbiases)``, layer 0 first, after its
   ``forward(net_input, all_weights, all_biases) -> (net_output, all_f, all_h)``.
 
-``cost=`` (both adapters) is a per-sample cost of the network's output and y; with it, central
-differences are taken on your cost, as is the batch form's ``compare_gradients(cost=...)``.
+``cost=`` (both adapters, or ``compare_gradients(cost=...)`` for the batch form) is your cost:
+central differences are then taken on it.
 """
 
 from __future__ import annotations

@@ -6,13 +6,11 @@
     stepper.steps[0].equation, stepper.steps[0].layer, stepper.steps[0].result
     stepper.save("layers.html")        # or just `stepper` in Jupyter
 
-The steps are the matrix view's backward pass in the order it computes it: BP1 (δ^L) at the
-output layer, then for each layer l from the top ∂C/∂b^l (BP3), ∂C/∂W^l (BP4) and δ^{l-1}
-(BP2). Each step's ``result`` is the array that equation computes, in the layout of the
-conventions (samples in columns or rows, W as (out, in) or (in, out)), and ``scalar`` is the
-same quantity gathered from the scalar graph of the same batch (model.forward per sample, the
-loss from nn.losses, one backward): δ^l[j, n] is the grad of sample n's node z{l}[j], and
-∂C/∂W^l[j,k] the grad of W{l}[j,k]. ``max_abs_diff`` is the largest difference of the two.
+The steps are ``MatrixMLP.backward_steps``: BP1 (δ^L) at the output layer, then for each layer l
+from the top ∂C/∂b^l (BP3), ∂C/∂W^l (BP4) and δ^{l-1} (BP2), each ``result`` in the layout of
+the conventions. ``scalar`` is the same quantity read from the scalar graph of the same batch
+(one backward): δ^l[j, n] is the grad of sample n's node z{l}[j], ∂C/∂W^l[j,k] the grad of
+W{l}[j,k]; ``max_abs_diff`` is the largest difference of the two.
 
 The page (``html``, ``save``, inline in Jupyter) is self-contained: no server, no network. It
 shows each step's equation with the layer's symbols, its operands and result as heatmaps with
@@ -21,28 +19,22 @@ diagram: the neurons and edges (``view="neurons"``; edges coloured by the sign o
 thick as its size, each neuron's δ filled in as its step completes, saturated and dead units
 marked; click an edge for its chain rule) or every layer's matrices (``view="matrix"``).
 
-DOM contract, shared with autograd_core.stepper.Stepper (docs/architecture.md; tests rely on it):
-
-- the root element ``.ag-stepper`` carries ``data-step`` (0 = before the first step) and
-  ``data-current`` (the id of the current element);
-- the element of the current step carries the class ``ag-current`` (exactly one, none at step 0):
-  here the current layer's group of neurons, or in the matrix view the step's result;
-- the buttons ``.ag-next`` and ``.ag-prev`` step, as do the ← / → keys (Home / End: first, last);
-- this page also keeps its controls visible (sticky at the top) and scrolls the current element
-  into view, below them, on every step.
+The page is built by ``autograd_core.page`` (the template, stylesheet and controls shared with
+the node stepper) with this page's own nn/assets/layers.css and layers.js, and keeps the DOM
+contract of docs/architecture.md: here the current element is the layer's group of neurons, or
+in the matrix view the step's result.
 """
 
 from __future__ import annotations
 
 import html
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from autograd_core.dot import num_text
-from autograd_core.stepper import StepPage, script_json
+from autograd_core.page import StepPage, asset, build_page
 from nn import labels
 from nn.activations import ACTIVATIONS
 from nn.conventions import check_network, conventions_for
@@ -252,17 +244,22 @@ def _page(title: str, net: _Net, raw: list[Step], steps: list[LayerStep], view: 
         f'<option value="{n}"{" selected" if n == sample else ""}>sample {n} ({axis} {n})</option>'
         for n in range(net.N)
     )
-    values = {
-        "title": html.escape(title),
-        "view": view,
-        "count": str(len(raw)),
-        "options": options,
-        "diagram": diagram,
-        "panels": "\n".join(panels),
-        "data": script_json(data),
-        "hint": f"{_HINTS[view]} · cells: {SIGN_LEGEND}",
-    }
-    return re.sub(r"@(\w+)@", lambda m: values[m[1]], _TEMPLATE)
+    return build_page(
+        title=title,
+        kind=f"ag-layer-stepper ag-view-{view}",
+        count=len(raw),
+        controls=f'  <select class="ag-sample" aria-label="the sample whose values are shown">{options}</select>',
+        body=(
+            f'<div class="ag-main">\n<div class="ag-diagram">{diagram}</div>\n<div class="ag-panel">\n'
+            '<div class="ag-edge-info" hidden><div class="ag-heading"></div><pre class="ag-chain"></pre></div>\n'
+            + "\n".join(panels)
+            + "\n</div>\n</div>"
+        ),
+        data=data,
+        hint=f"{_HINTS[view]} · cells: {SIGN_LEGEND}",
+        style=asset("nn", "layers.css"),
+        script=asset("nn", "layers.js"),
+    )
 
 
 def _record(k: int, s: Step, view: str) -> dict[str, Any]:
@@ -281,6 +278,7 @@ def _texts(M: np.ndarray) -> list[list[str]]:
 def _layer_data(net: _Net, l: int) -> dict[str, Any]:
     """What the page's script needs of layer l (a^0 = x for l = 0), indexed [unit][sample]."""
     out: dict[str, Any] = {"a": _texts(net.A[l])}
+    out["sym"] = {"d": f"δ{_sup(l)}", "a": f"a{_sup(l - 1)}" if l else "", "W": f"W{_sup(l)}", "dW": f"∂C/∂W{_sup(l)}"}
     if l == 0:
         out["af"] = net.A[0].tolist()
         return out
@@ -492,253 +490,3 @@ def _neuron_svg(net: _Net, sample: int) -> str:
         parts.append("</g>")
     parts.append("</svg>")
     return "".join(parts)
-
-
-_TEMPLATE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>@title@</title>
-<style>
-  body { margin: 0; font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #0f172a; }
-  .ag-stepper { padding: 0 16px 12px; }
-  .ag-bar { position: sticky; top: 0; z-index: 5; background: #fff; padding: 10px 0 8px;
-    border-bottom: 1px solid #e2e8f0; }
-  .ag-bar h1 { font-size: 16px; margin: 0 0 6px; }
-  .ag-controls { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; }
-  .ag-controls button, .ag-controls select { font: inherit; padding: 3px 12px; border: 1px solid #94a3b8;
-    border-radius: 6px; background: #f8fafc; cursor: pointer; }
-  .ag-controls button:disabled { opacity: 0.4; cursor: default; }
-  .ag-slider { flex: 1; min-width: 120px; max-width: 360px; }
-  .ag-position { font-variant-numeric: tabular-nums; min-width: 56px; }
-  .ag-main { display: flex; flex-wrap: wrap; gap: 20px; align-items: flex-start; margin-top: 10px; }
-  .ag-diagram { flex: 0 1 auto; max-width: 100%; overflow-x: auto; }
-  .ag-panel { flex: 1 1 420px; min-width: 340px; overflow-x: auto; }
-  .ag-heading { font-weight: 600; }
-  .ag-step p { margin: 6px 0; }
-  .ag-plan { margin: 4px 0; padding-left: 24px; font: 13px/1.6 ui-monospace, Menlo, Consolas, monospace; }
-  .ag-formula { font: 16px/1.5 ui-monospace, Menlo, Consolas, monospace; margin: 6px 0 8px; padding: 4px 10px;
-    background: #f8fafc; border-left: 4px solid #f59e0b; }
-  .ag-pics { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start; }
-  .ag-pic { margin: 0; }
-  .ag-pic figcaption { font: 12px ui-monospace, Menlo, Consolas, monospace; margin-bottom: 2px; white-space: nowrap; }
-  .ag-result figcaption { font-weight: 700; }
-  .ag-shape { color: #64748b; font-weight: 400; }
-  .ag-arrow { align-self: center; font-size: 20px; color: #64748b; }
-  .ag-mat { border-collapse: collapse; font: 10px/1 ui-monospace, Menlo, Consolas, monospace; }
-  .ag-mat td { border: 1px solid #e2e8f0; padding: 0; }
-  .ag-num td { min-width: 40px; height: 15px; padding: 0 3px; text-align: right; }
-  .ag-dots td { width: 10px; height: 10px; }
-  .ag-mat td.ag-sel { outline: 2px solid #0f172a; outline-offset: -2px; }
-  .ag-dots td.ag-sel { outline-width: 1px; outline-offset: -1px; }
-  .ag-side { margin: 0 0 8px; font-size: 13px; color: #334155; }
-  .ag-grads { border-collapse: collapse; font: 12px/1.3 ui-monospace, Menlo, Consolas, monospace; margin-top: 10px; }
-  .ag-grads td, .ag-grads th { padding: 1px 8px; text-align: right; border-bottom: 1px solid #f1f5f9; }
-  .ag-grads td:first-child, .ag-grads th:first-child { text-align: left; }
-  .ag-edge-info { margin: 0 0 10px; padding: 6px 10px; background: #f8fafc; border-left: 4px solid #0f172a; }
-  .ag-chain { margin: 4px 0 0; font: 12px/1.5 ui-monospace, Menlo, Consolas, monospace; white-space: pre-wrap; }
-  svg.ag-net text { font-family: ui-monospace, Menlo, Consolas, monospace; fill: #0f172a; }
-  svg.ag-net text.ag-col { font-family: system-ui, Helvetica, Arial, sans-serif; font-weight: 600; fill: #334155; }
-  svg.ag-net text.ag-pending { fill: #94a3b8; }
-  .ag-unit rect { fill: #f8fafc; stroke: #94a3b8; stroke-width: 1px; }
-  .ag-unit.ag-sat rect { fill: #fde68a; }
-  .ag-unit.ag-dead rect { fill: #cbd5e1; stroke-dasharray: 3 2; }
-  .ag-unit.ag-dead-always rect { fill: #94a3b8; }
-  .ag-layer.ag-current .ag-unit rect { stroke: #ea580c; stroke-width: 3px; }
-  .ag-layer.ag-source .ag-unit rect { stroke: #ea580c; stroke-width: 1.5px; stroke-dasharray: 4 2; }
-  .ag-edge .ag-line { stroke: #cbd5e1; stroke-width: 0.8px; }
-  .ag-edges.ag-known .ag-line { stroke: var(--c); stroke-width: var(--w); }
-  .ag-edges.ag-active:not(.ag-known) .ag-line { stroke: #ea580c; }
-  .ag-edge .ag-hit { stroke: transparent; stroke-width: 7px; cursor: pointer; }
-  .ag-dim .ag-edges:not(.ag-active) { opacity: 0.15; }
-  .ag-edge.ag-picked .ag-line { stroke: #0f172a; stroke-width: 3px; }
-  .ag-matrices { display: flex; flex-direction: column; gap: 12px; }
-  .ag-mrow { display: flex; gap: 10px; align-items: flex-start; }
-  .ag-mlabel { flex: none; width: 64px; font-weight: 600; }
-  .ag-holder { padding: 3px; border: 3px solid transparent; border-radius: 6px; }
-  .ag-holder.ag-current { border-color: #ea580c; }
-  .ag-holder.ag-pending td { background: #f1f5f9 !important; color: transparent; }
-  .ag-hint { color: #64748b; font-size: 12px; margin-top: 10px; }
-</style>
-</head>
-<body>
-<div class="ag-stepper ag-layer-stepper" tabindex="0" data-step="0" data-current="" data-view="@view@">
-<div class="ag-bar">
-<h1>@title@</h1>
-<div class="ag-controls">
-  <button type="button" class="ag-prev" title="previous step (←)">◀ Prev</button>
-  <button type="button" class="ag-next" title="next step (→)">Next ▶</button>
-  <input type="range" class="ag-slider" min="0" max="@count@" value="0" aria-label="step">
-  <span class="ag-position">0 / @count@</span>
-  <select class="ag-sample" aria-label="the sample whose values are shown">@options@</select>
-</div>
-</div>
-<div class="ag-main">
-<div class="ag-diagram">@diagram@</div>
-<div class="ag-panel">
-<div class="ag-edge-info" hidden><div class="ag-heading"></div><pre class="ag-chain"></pre></div>
-@panels@
-</div>
-</div>
-<div class="ag-hint">@hint@</div>
-<script type="application/json" class="ag-data">@data@</script>
-<script>
-(function () {
-  "use strict";
-  var root = document.currentScript.closest(".ag-stepper");
-  var data = JSON.parse(root.querySelector(".ag-data").textContent);
-  var steps = data.steps, n = steps.length, position = 0, sample = data.sample, picked = null;
-  var $ = function (s) { return root.querySelector(s); };
-  var all = function (s) { return Array.prototype.slice.call(root.querySelectorAll(s)); };
-  var byId = function (id) { return root.querySelector('[id="' + id + '"]'); };
-  var slider = $(".ag-slider"), bar = $(".ag-bar");
-  // indices as the conventions lay the arrays out: samples in columns or rows, W as (out, in) or (in, out)
-  var at = function (unit, n) { return "[" + (data.rows ? n + "," + unit : unit + "," + n) + "]"; };
-  var wAt = function (j, k) { return "[" + (data.inOut ? k + "," + j : j + "," + k) + "]"; };
-  var sup = function (x) { return String(x).replace(/[0-9]/g, function (c) { return "⁰¹²³⁴⁵⁶⁷⁸⁹"[c]; }); };
-
-  function span(text, full) {
-    var e = document.createElement("span");
-    e.textContent = text;
-    if (full !== undefined) e.title = String(full);
-    return e;
-  }
-
-  function units() {
-    all(".ag-unit").forEach(function (g) {
-      var l = +g.dataset.l, j = +g.dataset.j, L = data.layers[l];
-      var text = g.querySelector("text"), title = g.querySelector("title");
-      if (l === 0) {
-        text.textContent = L.a[j][sample];
-        title.textContent = "input " + j + " of sample " + sample + ": a⁰" + at(j, sample) + " = " + L.af[j][sample];
-        return;
-      }
-      var known = position >= data.deltaStep[l], mark = L.mark[j][sample];
-      text.textContent = known ? "δ " + L.d[j][sample] : "δ ?";
-      text.classList.toggle("ag-pending", !known);
-      var deadAlways = L.mark[j].every(function (m) { return m === "d"; });
-      g.classList.toggle("ag-sat", mark === "s");
-      g.classList.toggle("ag-dead", mark === "d");
-      g.classList.toggle("ag-dead-always", deadAlways);
-      title.textContent = L.zl[j] + ", sample " + sample + ": z = " + L.z[j][sample] + ", a = " + L.a[j][sample] +
-        ", f′(z) = " + L.fp[j][sample] + (mark === "s" ? " (saturated: small f′)" : "") +
-        (mark === "d" ? " (dead ReLU: f′ = 0" + (deadAlways ? " for every sample of the batch)" : ")") : "") +
-        (known ? "; δ = grad of " + L.zl[j] + " = " + L.df[j][sample] : "; δ not computed yet");
-    });
-  }
-
-  function gradsTable(table) {
-    var l = +table.dataset.layer, L = data.layers[l];
-    table.textContent = "";
-    var head = table.insertRow();
-    ["node, sample " + sample, "grad", "δ" + sup(l) + at("j", sample), "|Δ|"].forEach(function (h) {
-      var th = document.createElement("th");
-      th.textContent = h;
-      head.appendChild(th);
-    });
-    L.zl.forEach(function (label, j) {
-      var row = table.insertRow();
-      row.insertCell().textContent = label + ".grad";
-      row.insertCell().appendChild(span(L.g[j][sample], L.gf[j][sample]));
-      row.insertCell().appendChild(span(L.d[j][sample], L.df[j][sample]));
-      row.insertCell().textContent = L.dd[j][sample];
-    });
-  }
-
-  function chain() {
-    var box = $(".ag-edge-info");
-    all(".ag-edge.ag-picked").forEach(function (e) { e.classList.remove("ag-picked"); });
-    if (!picked) { box.hidden = true; return; }
-    picked.el.classList.add("ag-picked");
-    var l = picked.l, j = picked.j, k = picked.k, L = data.layers[l], P = data.layers[l - 1];
-    var d = "δ" + sup(l), a = "a" + sup(l - 1), w = "∂C/∂W" + sup(l) + wAt(j, k);
-    box.hidden = false;
-    box.querySelector(".ag-heading").textContent = L.wl[j][k] + ": its gradient by the chain rule";
-    var pre = box.querySelector(".ag-chain"), add = function (t, full) { pre.appendChild(span(t, full)); };
-    pre.textContent = "";
-    add(w + " = Σₙ " + d + at(j, "n") + " · " + a + at(k, "n") + "   (n = 0.." + (data.N - 1) + ")\\n  = ");
-    var terms = L.t[j][k], shown = terms.length <= 12 ? terms.length : 8;
-    for (var i = 0; i < shown; i++) {
-      var t = terms[i], neg = t.charAt(0) === "-";
-      add(i === 0 ? t : (neg ? " − " + t.slice(1) : " + " + t));
-    }
-    if (shown < terms.length) add(" + … (" + (terms.length - shown) + " more terms)");
-    if (L.pen) add("\\n  + 2λ W" + sup(l) + wAt(j, k) + " = " + L.pen[j][k]);
-    add("\\n  = ");
-    add(L.dW[j][k], L.dWf[j][k]);
-    add("\\nsample " + sample + ": " + d + at(j, sample) + " · " + a + at(k, sample) + " = ");
-    add(L.d[j][sample], L.df[j][sample]);
-    add(" × " + P.a[k][sample] + " = " + terms[sample]);
-    add("\\nscalar graph: " + L.wl[j][k] + ".grad = " + L.gWf[j][k] + "   (|Δ| = " +
-      Math.abs(L.gWf[j][k] - L.dWf[j][k]).toExponential(1) + ")");
-  }
-
-  function refresh() {
-    units();
-    all("td.ag-sel").forEach(function (e) { e.classList.remove("ag-sel"); });
-    all("td.n" + sample).forEach(function (e) { e.classList.add("ag-sel"); });
-    var table = $('.ag-step[data-k="' + position + '"] .ag-grads[data-layer]');
-    if (table) gradsTable(table);
-    chain();
-  }
-
-  function reveal(el) {
-    el.scrollIntoView({ block: "nearest", inline: "nearest" });
-    var r = el.getBoundingClientRect(), top = bar.getBoundingClientRect().bottom + 4;
-    var bottom = window.innerHeight - 4;
-    if (r.top < top) window.scrollBy(0, r.top - top);
-    else if (r.bottom > bottom) window.scrollBy(0, Math.min(r.bottom - bottom, r.top - top));
-  }
-
-  function show(k) {
-    position = Math.max(0, Math.min(n, k));
-    var record = position ? steps[position - 1] : null;
-    all(".ag-step").forEach(function (s) { s.hidden = +s.dataset.k !== position; });
-    all(".ag-current, .ag-source").forEach(function (el) { el.classList.remove("ag-current", "ag-source"); });
-    all(".ag-holder").forEach(function (h) { h.classList.toggle("ag-pending", +h.dataset.done > position); });
-    all(".ag-edges").forEach(function (g) {
-      var l = +g.dataset.l;
-      g.classList.toggle("ag-known", position >= data.dWStep[l]);
-      g.classList.toggle("ag-active", !!record && record.edges === l);
-    });
-    root.classList.toggle("ag-dim", !!(record && record.edges));
-    var current = record ? byId(record.current) : null;
-    if (current) current.classList.add("ag-current");
-    if (record && record.source) byId(record.source).classList.add("ag-source");
-    refresh();
-    $(".ag-position").textContent = position + " / " + n;
-    slider.value = String(position);
-    root.setAttribute("data-step", String(position));
-    root.setAttribute("data-current", record ? record.current : "");
-    $(".ag-prev").disabled = position === 0;
-    $(".ag-next").disabled = position === n;
-    if (current) reveal(current);
-  }
-
-  $(".ag-prev").addEventListener("click", function () { show(position - 1); });
-  $(".ag-next").addEventListener("click", function () { show(position + 1); });
-  slider.addEventListener("input", function () { show(parseInt(slider.value, 10)); });
-  $(".ag-sample").addEventListener("change", function (e) { sample = +e.target.value; refresh(); });
-  root.addEventListener("click", function (e) {
-    var edge = e.target.closest && e.target.closest(".ag-edge");
-    if (!edge) return;
-    picked = { el: edge, l: +edge.dataset.l, j: +edge.dataset.j, k: +edge.dataset.k };
-    chain();
-  });
-  document.addEventListener("keydown", function (e) {
-    // The slider and the sample picker handle their own keys; with several steppers on a page,
-    // only the focused one listens.
-    if (e.target === slider || e.target.tagName === "SELECT" || e.altKey || e.ctrlKey || e.metaKey) return;
-    if (document.querySelectorAll(".ag-stepper").length > 1 && !root.contains(document.activeElement)) return;
-    var moves = { ArrowRight: position + 1, ArrowLeft: position - 1, Home: 0, End: n };
-    if (!(e.key in moves)) return;
-    e.preventDefault();
-    show(moves[e.key]);
-  });
-  show(0);
-})();
-</script>
-</div>
-</body>
-</html>
-"""

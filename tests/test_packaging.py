@@ -74,6 +74,9 @@ def test_the_sdist_holds_a_complete_test_tree_and_the_wheel_only_the_packages(tm
         names = whl.namelist()
         metadata = whl.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
     assert {"autograd_core/py.typed", "nn/py.typed"} <= set(names)
+    assets = {f"{p.parent.parent.name}/assets/{p.name}" for p in ROOT.glob("*/assets/*") if p.is_file()}
+    assert {"autograd_core/assets/page.html", "autograd_core/assets/controls.js", "nn/assets/layers.js"} <= assets
+    assert assets <= set(names)  # the pages' template, stylesheets and scripts ship in the wheel
     assert {name.split("/")[0] for name in names if not name.split("/")[0].endswith(".dist-info")} == {
         "autograd_core",
         "nn",

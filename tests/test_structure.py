@@ -64,3 +64,44 @@ def test_the_modules_import_each_other_without_a_cycle():
 
     for name in sorted(graph):
         visit(name, [])
+
+
+def test_no_python_file_holds_a_string_constant_over_2000_characters():
+    for module, tree in modules().items():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                assert len(node.value) <= 2000, f"{module} line {node.lineno}: a {len(node.value)}-character string"
+
+
+def test_both_pages_are_built_from_the_shipped_files_with_one_script_for_the_controls():
+    import numpy as np
+
+    from autograd_core import Stepper, Value
+    from autograd_core.page import asset
+    from nn import MLP, LayerStepper
+
+    scripts = {name: asset(package, name) for package, name in
+               [("autograd_core", "controls.js"), ("autograd_core", "graph.js"), ("nn", "layers.js")]}  # fmt: skip
+    for key in ("ArrowRight", "data-step", "data-current", "scrollBy", ".ag-next", "Ctrl + wheel"):
+        holders = [name for name, text in scripts.items() if key in text]
+        assert holders == ["controls.js"], (key, holders)  # the DOM contract is carried out in one script
+    x = Value(2.0, label="x")
+    node_page = Stepper((x * x).tanh()).html
+    layer_page = LayerStepper(MLP(2, [3, 1], seed=0), np.ones((2, 2)), np.zeros((2, 1)), loss="mse").html
+    for page, own in ((node_page, ("graph.css", "graph.js")), (layer_page, ("layers.css", "layers.js"))):
+        package = "autograd_core" if own[0] == "graph.css" else "nn"
+        assert page.count(asset("autograd_core", "controls.js")) == 1
+        assert page.count(asset("autograd_core", "stepper.css")) == 1
+        assert all(page.count(asset(package, name)) == 1 for name in own)
+        assert '<meta name="viewport"' in page and page.count('class="ag-bar"') == 1
+    assert asset("nn", "layers.js") not in node_page and asset("autograd_core", "graph.js") not in layer_page
+
+
+def test_fill_refuses_a_missing_or_an_unused_value():
+    from autograd_core.page import fill
+
+    assert fill("<p>{{a}} {{b}}</p>", {"a": "{{b}}", "b": "2"}) == "<p>{{b}} 2</p>"  # a value is never a template
+    with pytest.raises(KeyError, match="differ"):
+        fill("{{a}}", {})
+    with pytest.raises(KeyError, match="differ"):
+        fill("{{a}}", {"a": "1", "b": "2"})

@@ -1,0 +1,112 @@
+"""The step-through pages: one HTML template, one stylesheet and one script for the controls.
+
+Both steppers (``Stepper`` here, node by node; ``nn.LayerStepper``, equation by equation) are a
+``StepPage``: a self-contained HTML document built by ``build_page`` from files shipped in the
+package (``autograd_core/assets``: page.html, stepper.css, controls.js) and each page's own body,
+stylesheet and script (the node stepper's are graph.css and graph.js beside them; the layer
+stepper's live in ``nn/assets``). The files are read with importlib.resources, so the pages
+work from a wheel, a zip or a source tree alike.
+
+The template has one kind of placeholder, ``{{name}}``; ``fill`` refuses a template whose
+placeholders and values differ, so nothing is left unfilled or filled by accident.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import json
+import os
+import re
+from importlib import resources
+from pathlib import Path
+
+from autograd_core.files import write_atomic
+
+_PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
+
+
+@functools.cache
+def asset(package: str, name: str) -> str:
+    """The text of ``name`` in the ``assets`` folder of ``package`` ("autograd_core" or "nn")."""
+    return (resources.files(package) / "assets" / name).read_text(encoding="utf-8")
+
+
+def fill(template: str, values: dict[str, str]) -> str:
+    """``template`` with each ``{{name}}`` replaced by ``values[name]``, in one pass (a value is never
+    read as a template). Raises KeyError when a placeholder has no value or a value no placeholder."""
+    wanted = set(_PLACEHOLDER.findall(template))
+    if wanted != set(values):
+        raise KeyError(f"placeholders {sorted(wanted)} and values {sorted(values)} differ")
+    return _PLACEHOLDER.sub(lambda m: values[m[1]], template)
+
+
+def build_page(
+    *,
+    title: str,
+    kind: str,
+    count: int,
+    body: str,
+    data: object,
+    hint: str,
+    style: str,
+    script: str,
+    controls: str = "",
+    bar: str = "",
+) -> str:
+    """A step-through page: the shared template, stylesheet and controls script, with this page's
+    ``kind`` (a class on the root), step ``count``, ``body`` (HTML), ``data`` (as inert JSON), ``hint``
+    (HTML), own ``style`` and ``script``, extra ``controls`` in the bar and more of the ``bar`` below
+    them. The page's script calls ``agControls(root, count, show)`` (assets/controls.js)."""
+    return fill(
+        asset("autograd_core", "page.html"),
+        {
+            "title": html.escape(title),
+            "kind": kind,
+            "count": str(count),
+            "controls": controls,
+            "bar": bar,
+            "body": body,
+            "hint": hint,
+            "data": script_json(data),
+            "style": asset("autograd_core", "stepper.css") + style,
+            "script": asset("autograd_core", "controls.js") + script,
+        },
+    )
+
+
+def script_json(data: object) -> str:
+    """JSON that is inert inside a <script> element: no "</script>", no "<!--", whatever it holds."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    for char in "<>&\u2028\u2029":
+        text = text.replace(char, f"\\u{ord(char):04x}")
+    return text
+
+
+class StepPage:
+    """A self-contained HTML page that steps through something: saved whole, shown inline in Jupyter.
+
+    The pages of ``Stepper`` (node by node) and ``nn.LayerStepper`` (equation by equation) share
+    this and the DOM contract of docs/architecture.md. A subclass sets ``html``.
+    """
+
+    html: str
+
+    def to_html(self) -> str:
+        """The page: a complete, self-contained HTML document."""
+        return self.html
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the page to ``path`` (.html or .htm), whole or not at all. Returns the path."""
+        target = Path(path)
+        if target.suffix.lower() not in (".html", ".htm"):
+            raise ValueError(f"{type(self).__name__}.save: expected a file name ending in .html, got {str(path)!r}")
+        write_atomic(target, self.html.encode("utf-8"))
+        return target
+
+    def iframe(self, height: int) -> str:
+        """The page in a sandboxed iframe ``height`` px tall (several on one notebook never clash)."""
+        return (
+            f'<iframe srcdoc="{html.escape(self.html, quote=True)}" sandbox="allow-scripts" '
+            f'style="width: 100%; height: {height}px; border: 1px solid #e2e8f0"></iframe>'
+        )
