@@ -173,7 +173,23 @@ def stepper_suite(quick: bool) -> str:
     return "\n".join(rows)
 
 
-SUITES = {"engine": engine_suite, "nn": nn_suite, "matrix": matrix_suite, "stepper": stepper_suite}
+def notebooks_suite(quick: bool) -> str:
+    r = measure("notebooks_bench.py")
+    rows = ["### Each notebook from scratch, as `make test` runs it (target: under a minute each)\n"]
+    rows.append("| notebook | wall time |")
+    rows.append("|---|---:|")
+    rows += [f"| {name} | {seconds:.1f} s |" for name, seconds in r["times"].items()]
+    rows.append(f"\nSlowest: {r['slowest']}, {r['seconds']:.1f} s: target {'met' if r['met'] else 'MISSED'}.")
+    return "\n".join(rows)
+
+
+SUITES = {
+    "engine": engine_suite,
+    "nn": nn_suite,
+    "matrix": matrix_suite,
+    "stepper": stepper_suite,
+    "notebooks": notebooks_suite,
+}
 
 
 def main() -> None:

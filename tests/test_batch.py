@@ -10,7 +10,7 @@ import nn
 from autograd_core import Stepper, Value, draw, topological_order
 from nn.batch import Batch
 
-from .test_draw import mlp
+from .conftest import mlp
 
 
 def batch_loss(samples=3, loss=nn.mse):

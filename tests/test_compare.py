@@ -12,23 +12,12 @@ from nn.compare import compare_gradients
 from nn.conventions import preset_mlp
 from nn.matrix import MatrixMLP
 
+from .conftest import data
+
 try:
     import torch
 except ImportError:
     torch = None
-
-
-def data(model, n, loss, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, model.sizes[0]))
-    k = model.sizes[-1]
-    Y = {
-        "mse": rng.normal(size=(n, k)),
-        "cross_entropy": rng.integers(0, k, n),
-        "binary_cross_entropy": rng.integers(0, 2, (n, 1)).astype(float),
-        "hinge": rng.choice([-1.0, 1.0], (n, 1)),
-    }[loss]
-    return X, Y
 
 
 def randomize_biases(model, seed=0):

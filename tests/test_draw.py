@@ -14,6 +14,8 @@ from autograd_core import GraphvizNotFoundError, Value, dot, draw, save_drawing
 from autograd_core.dot import COLORS, INSTALL_GRAPHVIZ, GraphvizError, render_svg
 from autograd_core.draw import layout_cost, op_text
 
+from .conftest import clusters, deep_chain, low_recursion_limit, mlp, neuron
+
 SVG = "{http://www.w3.org/2000/svg}"
 HOSTILE = [
     "</script><script>alert(1)</script>",
@@ -28,67 +30,6 @@ HOSTILE = [
     "]] [",
     "ends with a backslash\\",
 ]
-
-
-def neuron():
-    """micrograd's neuron: o = tanh(x1*w1 + x2*w2 + b), every node labelled."""
-    x1, x2 = Value(2.0, "x1"), Value(0.0, "x2")
-    w1, w2 = Value(-3.0, "w1"), Value(1.0, "w2")
-    b = Value(6.8813735870195432, "b")
-    x1w1 = x1 * w1
-    x1w1.label = "x1*w1"
-    x2w2 = x2 * w2
-    x2w2.label = "x2*w2"
-    s = x1w1 + x2w2
-    s.label = "x1*w1 + x2*w2"
-    n = s + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    return o
-
-
-def mlp(sizes=(2, 3, 2), x=(0.5, -1.2), y=(1.0, 0.0), inputs_as_values=False, samples=1):
-    """An MLP graph built by hand with the label conventions of nn, and a squared-error loss."""
-    params = {}
-    for layer in range(1, len(sizes)):
-        for j in range(sizes[layer]):
-            for k in range(sizes[layer - 1]):
-                params[f"W{layer}[{j},{k}]"] = Value(0.1 * (j + 1) - 0.07 * k * layer, f"W{layer}[{j},{k}]")
-            params[f"b{layer}[{j}]"] = Value(0.05 * j - 0.1, f"b{layer}[{j}]")
-    terms = []
-    for _ in range(samples):
-        a = [Value(v, f"x[{k}]") for k, v in enumerate(x)] if inputs_as_values else list(x)
-        for layer in range(1, len(sizes)):
-            out = []
-            for j in range(sizes[layer]):
-                w = [params[f"W{layer}[{j},{k}]"] for k in range(sizes[layer - 1])]
-                z = Value.dot(w, a, params[f"b{layer}[{j}]"], label=f"z{layer}[{j}]")
-                if layer < len(sizes) - 1:
-                    z = z.tanh()
-                    z.label = f"a{layer}[{j}]"
-                out.append(z)
-            a = out
-        terms += [(o - t) ** 2 for o, t in zip(a, y)]
-    return Value.sum(terms, label="loss")
-
-
-def clusters(source):
-    """{cluster title path: labels of the nodes declared inside it (nested clusters included)}."""
-    blocks, open_ = {}, []
-    for line in source.splitlines():
-        m = re.match(r'\s*subgraph cluster\w* \{ label="([^"]*)"', line)
-        if m:
-            open_.append(m[1])
-            blocks["/".join(open_)] = []
-        elif line.strip() == "}" and open_:
-            open_.pop()
-        else:
-            label = re.search(r"<b>([^<]+)</b>", line)
-            if label and " -> " not in line:
-                for depth in range(1, len(open_) + 1):
-                    blocks["/".join(open_[:depth])].append(label[1])
-    return blocks
 
 
 def node_line(source, label):
@@ -353,12 +294,9 @@ def test_importing_the_engine_imports_no_graphviz():
 
 
 @pytest.mark.slow
-def test_a_million_node_chain_hits_the_cap_without_recursion():
-    x = Value(1.0, "x")
-    v = x
-    for _ in range(500_000):
-        v = v * 1.000001 + 0.0
-    with pytest.raises(ValueError, match="1,000,001 nodes, more than max_nodes=300"):
+def test_a_deep_chain_hits_the_cap_without_recursion():
+    _, v = deep_chain(10_000)
+    with low_recursion_limit(), pytest.raises(ValueError, match="20,001 nodes, more than max_nodes=300"):
         draw(v)
 
 

@@ -12,7 +12,7 @@ from nn.conventions import conventions_for, preset_mlp
 from nn.losses import LOSSES, l2_penalty
 from nn.matrix import MatrixMLP
 
-from .test_compare import data
+from .conftest import data
 
 HOSTILE = "</script><script>window.__hacked = 1</script>"
 

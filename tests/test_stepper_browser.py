@@ -12,8 +12,7 @@ from autograd_core import Stepper, Value, backward_steps, topological_order
 from autograd_core.dot import num_text
 from autograd_core.draw import edge_id, node_ids
 
-from .conftest import require
-from .test_draw import mlp
+from .conftest import IN_VIEW, TEXTS_OUTSIDE_THEIR_BOX, mlp, require
 
 HOSTILE = "</script><script>alert(1)</script>"
 
@@ -160,30 +159,6 @@ def test_two_steppers_on_one_page_do_not_clash(tmp_path, page):
 
 
 # ---- layout: the current node in view, every text inside its box, however the page is shown ----
-
-TEXTS_OUTSIDE_THEIR_BOX = """() => {
-  const bad = [];
-  document.querySelectorAll("g.node").forEach(g => {
-    const shape = g.querySelector("path, polygon");
-    if (!shape) return;
-    const box = shape.getBoundingClientRect();
-    g.querySelectorAll("text").forEach(t => {
-      const r = t.getBoundingClientRect();
-      if (!r.width || r.left < box.left - 0.5 || r.right > box.right + 0.5 || r.top < box.top - 1
-          || r.bottom > box.bottom + 1) bad.push(g.id + ": " + JSON.stringify(t.textContent));
-    });
-  });
-  return bad;
-}"""
-
-IN_VIEW = """selector => {
-  const el = document.querySelector(selector), r = el.getBoundingClientRect();
-  const graph = document.querySelector(".ag-graph").getBoundingClientRect();
-  const inWindow = r.width > 0 && r.left >= 0 && r.top >= 0 && r.right <= innerWidth && r.bottom <= innerHeight;
-  const inGraph = !el.closest(".ag-graph") || (r.left >= graph.left && r.right <= graph.right
-    && r.top >= graph.top && r.bottom <= graph.bottom);
-  return inWindow && inGraph;
-}"""
 
 
 def batch_loss(samples=4):

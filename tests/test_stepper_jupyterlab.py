@@ -23,8 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ARGS, CHROMIUM, require
-from .test_stepper_browser import IN_VIEW, TEXTS_OUTSIDE_THEIR_BOX
+from .conftest import ARGS, CHROMIUM, IN_VIEW, TEXTS_OUTSIDE_THEIR_BOX, require
 
 pytestmark = pytest.mark.slow
 

@@ -105,3 +105,11 @@ def test_fill_refuses_a_missing_or_an_unused_value():
         fill("{{a}}", {})
     with pytest.raises(KeyError, match="differ"):
         fill("{{a}}", {"a": "1", "b": "2"})
+
+
+def test_no_test_module_imports_from_another_test_module():
+    for path in sorted((ROOT / "tests").glob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                source = (node.module or "").split(".")[-1]
+                assert not source.startswith("test_"), f"{path.name} imports from {node.module}: share it in conftest"

@@ -9,7 +9,7 @@ import pytest
 from autograd_core import Value
 from nn import draw_matrix, draw_mlp, side_by_side
 
-from .test_draw import clusters, mlp, neuron
+from .conftest import clusters, mlp, neuron
 
 
 def test_mlp_graphs_are_grouped_into_neurons_inside_layers():
