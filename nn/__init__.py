@@ -12,11 +12,10 @@ batch), ``draw_matrix``, ``side_by_side``, and ``MLPStepper`` (the node-by-node 
 """
 
 from nn.compare import GradientComparison, compare_gradients
-from nn.conventions import Conventions
 from nn.io import load, save
 from nn.layer_stepper import LayerStep, LayerStepper
 from nn.losses import binary_cross_entropy, cross_entropy, hinge, l2_penalty, mse
-from nn.matrix import MatrixMLP
+from nn.matrix import Conventions, MatrixMLP
 from nn.matrix_picture import draw_matrix
 from nn.module import MLP, Layer, Module, Neuron, Trace
 from nn.optim import SGD, Adam, Optimizer

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from nn.activations import ACTIVATIONS
-from nn.conventions import Conventions
+from nn.matrix import Conventions
 from nn.module import MLP
 
 

@@ -539,8 +539,8 @@ def _dataset(make: Callable[..., tuple], args: argparse.Namespace) -> tuple:
 
 
 def _add_check(commands: argparse._SubParsersAction) -> None:
-    from nn.conventions import PRESETS
     from nn.losses import LOSSES
+    from nn.matrix import PRESETS
     from nn.notation import NOTATIONS
 
     p = commands.add_parser(
@@ -593,7 +593,7 @@ def check(args: argparse.Namespace) -> int:
 
     import nn
     from nn.compare import compare_gradients
-    from nn.conventions import PRESETS
+    from nn.matrix import PRESETS
 
     preset = PRESETS.get(args.preset) if args.preset else None
     sizes = args.layers or (list(preset.sizes) if preset else [4, 8, 8, 3])

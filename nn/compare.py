@@ -35,8 +35,7 @@ import numpy as np
 from autograd_core.inputs import count
 from nn import handwritten, labels
 from nn.activations import ACTIVATIONS
-from nn.conventions import Conventions, check_network, conventions_for
-from nn.matrix import MatrixMLP
+from nn.matrix import Conventions, MatrixMLP, check_network, conventions_for
 from nn.mistakes import Forward, diagnose
 from nn.module import MLP
 from nn.notation import NOTATIONS, notation_named
@@ -231,7 +230,7 @@ def compare_gradients(
 ) -> GradientComparison:
     """Compare the scalar graph of ``mlp`` on (X, Y) with its matrix view, layer by layer.
 
-    ``preset`` picks a source's conventions (see ``nn.conventions.PRESETS``) and checks the network
+    ``preset`` picks a source's conventions (see ``nn.matrix.PRESETS``) and checks the network
     fits it; ``loss``, ``reduction`` and other convention keywords (mse_half, layout, w_layout,
     relu_grad_at_zero, fused, l2, l2_on) override it. ``numeric`` is how many parameter entries
     to check by central differences (0 or False: none; True: 60); ``torch`` adds a PyTorch column (None:

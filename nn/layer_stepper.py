@@ -37,12 +37,11 @@ from autograd_core.dot import num_text
 from autograd_core.page import StepPage, asset, build_page
 from nn import labels
 from nn.activations import ACTIVATIONS
-from nn.conventions import check_network, conventions_for
 from nn.labels import sup as _sup
-from nn.matrix import MatrixMLP, Operand, Step
+from nn.matrix import Conventions, Operand, Step, conventions_for
 from nn.matrix_picture import SIGN_LEGEND, signed_color
 from nn.module import MLP
-from nn.passes import Pass, check_batch, scalar_pass
+from nn.passes import Views, views_of
 
 VIEWS = ("neurons", "matrix")
 MAX_UNITS = 64
@@ -111,26 +110,17 @@ class LayerStepper(StepPage):
         if view not in VIEWS:
             raise ValueError(f"view: expected one of {', '.join(map(repr, VIEWS))}, got {view!r}")
         conv = conventions_for(preset, loss=loss, reduction=reduction, **conventions)
-        if preset is not None:
-            check_network(model, preset)
-        Xa, Ya = check_batch(model, X, Y, conv)
-        _check_size(model.sizes, len(Xa))
-        if not (isinstance(sample, int) and not isinstance(sample, bool) and 0 <= sample < len(Xa)):
-            raise ValueError(f"sample: expected an index in 0..{len(Xa) - 1}, got {sample!r}")
+        views = views_of(model, X, Y, conv, preset=preset, keep_grads=True)
+        N = len(views.X)
+        _check_size(model.sizes, N)
+        if not (isinstance(sample, int) and not isinstance(sample, bool) and 0 <= sample < N):
+            raise ValueError(f"sample: expected an index in 0..{N - 1}, got {sample!r}")
         self.conventions = conv
         self.view = view
-        saved = [p.grad for p in model.parameters()]
-        try:
-            scalar = scalar_pass(model, Xa, Ya, conv)
-        finally:
-            for p, g in zip(model.parameters(), saved):
-                p.grad = g
-        mm = MatrixMLP.from_mlp(model, conventions=conv)
-        net = _Net(mm, Xa, Ya, scalar)
-        raw = list(mm.backward_steps(net.targets))
-        net.remember(raw)
+        net = _Net(views, conv, model.activations)
+        raw = views.matrix.steps
         self.steps = [_public(net, s) for s in raw]
-        samples = f"{len(Xa)} sample{'s' if len(Xa) > 1 else ''}"
+        samples = f"{N} sample{'s' if N > 1 else ''}"
         heading = title or f"Backprop through {model!r} on {samples}, {_LOSS_NAMES[conv.loss]} ({conv.reduction})"
         self.html = _page(heading, net, raw, self.steps, view, sample)
 
@@ -154,38 +144,30 @@ def _check_size(sizes: list[int], n: int) -> None:
 
 
 class _Net:
-    """The matrix view after its forward pass, the scalar graph's view, and how to show them."""
+    """Both views of the batch (``Views``, in the column convention), and how to show them."""
 
-    def __init__(self, mm: MatrixMLP, X: np.ndarray, Y: np.ndarray, scalar: Pass) -> None:
-        c = mm.conventions
-        self.mm, self.c, self.scalar = mm, c, scalar
+    def __init__(self, views: Views, c: Conventions, activations: list[str]) -> None:
+        scalar, matrix = views.scalar, views.matrix
+        assert matrix.z is not None and matrix.a is not None and matrix.loss is not None
+        self.c, self.scalar, self.matrix = c, scalar, matrix
         self.rows = c.layout == "rows"
         self.in_out = c.w_layout == "in_out"
-        self.targets = Y if Y.ndim == 1 else c.columns(Y.T)
-        mm.forward(c.columns(X.T))
-        self.T = mm.targets(self.targets)  # (n_L, N): one-hot for cross-entropy, ±1 for hinge
-        self.A = [c.columns(a) for a in mm.a]  # a^0 = x, ..., a^L
-        self.Z = [c.columns(z) for z in mm.z]  # z^1, ..., z^L
-        self.L = len(mm.weights)
-        self.N = X.shape[0]
-        self.sizes = mm.sizes
-        self.activations = mm.activations
-        self.fp = [mm.f_prime(l) for l in range(1, self.L + 1)]  # f'(z^l), l = 1..L
-        self.loss = mm.loss(self.targets)
-        self.delta_of: dict[int, np.ndarray] = {}  # δ^l and ∂C/∂W^l as the steps compute them (columns)
-        self.dW_of: dict[int, np.ndarray] = {}
-
-    def remember(self, steps: list[Step]) -> None:
-        """Keep each δ^l and ∂C/∂W^l of the steps, in the column convention, for the diagram."""
-        for s in steps:
-            if s.quantity == "delta":
-                self.delta_of[s.layer] = s.column
-            elif s.quantity == "dW":
-                self.dW_of[s.layer] = s.column
+        self.T = views.T  # (n_L, N): one-hot for cross-entropy, ±1 for the hinge
+        self.A = [views.X.T, *matrix.a]  # a^0 = x, ..., a^L
+        self.Z = matrix.z  # z^1, ..., z^L
+        self.weights = views.W  # W^1, ..., W^L as (n_l, n_{l-1})
+        self.L = len(views.W)
+        self.N = len(views.X)
+        self.sizes = [views.X.shape[1], *(len(b) for b in matrix.a)]
+        self.activations = activations
+        self.fp = matrix.fp  # f'(z^l), l = 1..L
+        self.loss = matrix.loss
+        self.delta_of = {s.layer: s.column for s in matrix.steps if s.quantity == "delta"}  # δ^l, columns
+        self.dW_of = {s.layer: s.column for s in matrix.steps if s.quantity == "dW"}  # ∂C/∂W^l, (n_l, n_{l-1})
 
     def W(self, l: int) -> np.ndarray:
         """W^l as (n_l, n_{l-1})."""
-        return self.mm.weight(l)
+        return self.weights[l - 1]
 
     def scalar_of(self, step: Step) -> np.ndarray:
         """The step's quantity read from the scalar graph, laid out as the step's result."""

@@ -21,18 +21,207 @@ and the (n_in, n_out) weight layout are exact transposes at the boundary.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
-from functools import cached_property, partial
-from typing import Any, NamedTuple
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, fields, replace
+from functools import partial
+from typing import Any
 
 import numpy as np
 
+from autograd_core.inputs import short
 from nn import labels
 from nn.activations import ACTIVATIONS, activation_named
-from nn.conventions import Conventions, check_network, conventions_for
+from nn.equations import QUANTITIES, Operand, Step, back_symbol, formula
 from nn.labels import sup
+from nn.losses import LOSSES, l2_coefficient
 from nn.module import MLP
+
+LAYOUTS = ("columns", "rows")
+W_LAYOUTS = ("out_in", "in_out")
+L2_ON = ("weights", "all")
+
+
+def _choice(value: Any, allowed: tuple, name: str) -> None:
+    if value not in allowed:
+        raise ValueError(f"{name}: expected one of {', '.join(map(repr, allowed))}, got {short(value)}")
+
+
+@dataclass(frozen=True)
+class Conventions:
+    """The choices on which sources differ (docs/conventions.md explains each).
+
+    loss: "mse", "cross_entropy" (softmax on logits), "binary_cross_entropy" (sigmoid on a
+        logit) or "hinge"; reduction: "mean" or "sum" of the per-sample costs over the batch;
+    mse_half: C_n = ½‖a - y‖² (Nielsen) instead of ‖a - y‖² (UDL);
+    layout: samples in "columns" (d, N) (Nielsen, UDL) or "rows" (N, d) (X @ W style code);
+    w_layout: weights[l-1] of shape (n_out, n_in) ("out_in") or (n_in, n_out) ("in_out");
+    relu_grad_at_zero: ReLU'(0): 0 (PyTorch, micrograd, UDL), 1 (I[z ≥ 0]) or 0.5;
+    fused: output error of softmax+CE and sigmoid+BCE as a - y (else through ∇_a C and f');
+    l2, l2_on: a penalty l2 * Σ w² on the "weights" only or on "all" parameters.
+    """
+
+    loss: str = "mse"
+    reduction: str = "mean"
+    mse_half: bool = False
+    layout: str = "columns"
+    w_layout: str = "out_in"
+    relu_grad_at_zero: float = 0.0
+    fused: bool = True
+    l2: float = 0.0
+    l2_on: str = "weights"
+
+    def __post_init__(self) -> None:
+        _choice(self.loss, tuple(LOSSES), "loss")
+        _choice(self.reduction, ("mean", "sum"), "reduction")
+        _choice(self.layout, LAYOUTS, "layout")
+        _choice(self.w_layout, W_LAYOUTS, "w_layout")
+        _choice(self.l2_on, L2_ON, "l2_on")
+        _choice(self.relu_grad_at_zero, (0.0, 0.5, 1.0), "relu_grad_at_zero")
+        l2_coefficient(self.l2)
+
+    def columns(self, M: np.ndarray) -> np.ndarray:
+        """A batch array between this layout and the column convention (samples in columns):
+        transposed for samples in rows. The same transpose goes either way."""
+        return M.T if self.layout == "rows" else M
+
+    def out_in(self, W: np.ndarray) -> np.ndarray:
+        """A weight array between this layout and (n_out, n_in): transposed for "in_out"."""
+        return W.T if self.w_layout == "in_out" else W
+
+    def encode_targets(self, T: np.ndarray, n_out: int) -> np.ndarray:
+        """Targets as the loss reads them, (n_out, N) columns, from class labels (N,) or columns:
+        labels become one-hot columns for cross-entropy, and 0/1 become ±1 for the hinge."""
+        if self.loss == "cross_entropy" and T.ndim == 1:
+            return np.eye(n_out)[T.astype(np.int64)].T
+        T = T.astype(np.float64)
+        if self.loss == "hinge":
+            labels = set(np.unique(T).tolist())
+            if labels <= {0.0, 1.0} and not labels <= {1.0}:
+                T = 2.0 * T - 1.0
+        return T
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A source's formulation: the network it uses, its conventions, its default layer sizes
+    (so a preset runs on its own), and the notation its text uses (``nn.notation``)."""
+
+    description: str
+    hidden: str | None  # None: any hidden activation
+    output: str
+    bias: bool
+    conventions: Conventions
+    sizes: tuple[int, ...]
+    notation: str = "ours"
+    activation: str = "tanh"  # the hidden activation used when ``hidden`` is None
+
+
+PRESETS: dict[str, Preset] = {
+    "nielsen": Preset(
+        "Nielsen, ch. 2: sigmoid everywhere, biases, ½ quadratic cost averaged over the batch (BP1-BP4)",
+        "sigmoid",
+        "sigmoid",
+        True,
+        Conventions(loss="mse", reduction="mean", mse_half=True),
+        (2, 3, 1),
+        "nielsen",
+    ),
+    "no_bias_sigmoid": Preset(
+        "the matrix-perspective article: sigmoid, no biases, squared error; gradients δ^l (a^{l-1})^T",
+        "sigmoid",
+        "sigmoid",
+        False,
+        Conventions(loss="mse", reduction="mean", mse_half=False),
+        (3, 4, 4, 2),
+    ),
+    "no_bias_linear": Preset(
+        "the matrix-perspective article's network without activation functions: linear layers, no biases, "
+        "squared error",
+        "linear",
+        "linear",
+        False,
+        Conventions(loss="mse", reduction="mean", mse_half=False),
+        (3, 4, 4, 2),
+    ),
+    "neuron_chain": Preset(
+        "one neuron per layer (3Blue1Brown's chain): sigmoid, biases, C₀ = (a^(L) − y)², averaged over the examples",
+        "sigmoid",
+        "sigmoid",
+        True,
+        Conventions(loss="mse", reduction="mean", mse_half=False),
+        (1, 1, 1, 1),
+        "chain",
+    ),
+    "udl_relu": Preset(
+        "Understanding Deep Learning, 7.4: ReLU hidden, linear output, sum of squares, per-sample gradients "
+        "summed, I[z > 0]",
+        "relu",
+        "linear",
+        True,
+        Conventions(loss="mse", reduction="sum", mse_half=False, relu_grad_at_zero=0.0),
+        (1, 6, 6, 6, 6, 6, 1),
+        "udl",
+    ),
+    "udl_notebook": Preset(
+        "the UDL notebook 7.2 as stored upstream (commit 259f34e): udl_relu with indicator_function "
+        "I[z ≥ 0], that is ReLU'(0) = 1",
+        "relu",
+        "linear",
+        True,
+        Conventions(loss="mse", reduction="sum", mse_half=False, relu_grad_at_zero=1.0),
+        (1, 6, 6, 6, 6, 6, 1),
+        "udl_book",
+    ),
+    "softmax_ce": Preset(
+        "softmax output with cross-entropy, the batch loss a sum over its samples: δ^L = softmax(z^L) - onehot(y)",
+        None,
+        "linear",
+        True,
+        Conventions(loss="cross_entropy", reduction="sum", fused=True),
+        (2, 2, 2),
+        "primes",
+        "sigmoid",
+    ),
+    "micrograd": Preset(
+        "micrograd's demo: ReLU hidden, linear output, max-margin loss + 1e-4 L2 on all parameters",
+        "relu",
+        "linear",
+        True,
+        Conventions(loss="hinge", reduction="mean", l2=1e-4, l2_on="all"),
+        (2, 16, 16, 1),
+        "micrograd",
+    ),
+}
+
+
+def conventions_for(preset: str | None = None, **overrides: Any) -> Conventions:
+    """A preset's conventions (or the defaults), with some fields replaced."""
+    base = Conventions() if preset is None else preset_named(preset).conventions
+    unknown = set(overrides) - {f.name for f in fields(Conventions)}
+    if unknown:
+        raise TypeError(f"unknown convention(s) {sorted(unknown)}; known: {[f.name for f in fields(Conventions)]}")
+    return replace(base, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def preset_named(name: str) -> Preset:
+    if name not in PRESETS:
+        raise ValueError(f"preset: expected one of {', '.join(PRESETS)}, got {short(name)}")
+    return PRESETS[name]
+
+
+def preset_mlp(name: str, sizes: Sequence[int] | None = None, activation: str | None = None, seed: int = 0) -> MLP:
+    """An MLP with the network a preset needs, of the preset's default sizes unless ``sizes`` are
+    given (``activation`` is used where the preset allows any hidden activation)."""
+    p = preset_named(name)
+    sizes = p.sizes if sizes is None else sizes
+    return MLP(
+        sizes[0],
+        list(sizes[1:]),
+        activation=p.hidden or activation or p.activation,
+        output_activation=p.output,
+        bias=p.bias,
+        seed=seed,
+    )
 
 
 @dataclass
@@ -46,12 +235,13 @@ class Param:
 
 @dataclass
 class Gradients:
-    """The result of one backward pass (lists indexed from layer 1, as ``weights``)."""
+    """The result of one backward pass (lists indexed from layer 1, as ``weights``), and its steps."""
 
     loss: float
     delta: list[np.ndarray]  # δ^l, in the model's sample layout
     dW: list[np.ndarray]  # ∂C/∂W^l, in the model's weight layout
     db: list[np.ndarray] | None  # ∂C/∂b^l, or None without biases
+    steps: list[Step] = field(default_factory=list, repr=False)  # backward_steps, as they ran
 
 
 class MatrixMLP:
@@ -76,8 +266,10 @@ class MatrixMLP:
         self.weights = [np.array(W, dtype=np.float64) for W in weights]
         self.sizes = self._check_weights()
         self.biases = None if biases is None else self._check_biases(biases)
-        self.z: list[np.ndarray] = []
-        self.a: list[np.ndarray] = []
+        self.z: list[np.ndarray] = []  # z^1..z^L of the last forward pass, in the layout of the conventions
+        self.a: list[np.ndarray] = []  # a^0 = x, a^1..a^L, likewise
+        self._z: list[np.ndarray] = []  # the same in the column convention, where the equations are computed
+        self._a: list[np.ndarray] = []
         self._targets_memo: tuple[Any, np.ndarray] | None = None  # (Y, its columns) within one backward
 
     # ---- construction ----------------------------------------------------------------------
@@ -136,7 +328,7 @@ class MatrixMLP:
         A = self._samples(X, self.sizes[0], "X")
         if not _finite(A):
             raise ValueError("X: expected finite numbers, got nan or inf")
-        self.a, self.z = [A], []
+        self._a, self._z = [A], []
         for l, f in enumerate(self.activations):
             with np.errstate(over="ignore", invalid="ignore"):  # checked just below, by name
                 Z = self.weight(l + 1) @ A
@@ -145,11 +337,10 @@ class MatrixMLP:
             if not _finite(Z):
                 raise self._overflow(l, "z", "forward")
             A = ACTIVATIONS[f].f(Z)
-            self.z.append(Z)
-            self.a.append(A)
-        if self.conventions.layout == "rows":
-            self.a = [A.T for A in self.a]
-            self.z = [Z.T for Z in self.z]
+            self._z.append(Z)
+            self._a.append(A)
+        self.z = [self.conventions.columns(Z) for Z in self._z]
+        self.a = [self.conventions.columns(A) for A in self._a]
         return self.a[-1]
 
     def loss(self, Y: Any) -> float:
@@ -165,10 +356,10 @@ class MatrixMLP:
 
     def _loss(self, Y: Any) -> float:
         c = self.conventions
-        Z, T = c.columns(self.z[-1]), self.targets(Y)
+        Z, T = self._z[-1], self.targets(Y)
         n = Z.shape[1]
         if c.loss == "mse":
-            per = np.sum((c.columns(self.a[-1]) - T) ** 2, axis=0) * (0.5 if c.mse_half else 1.0)
+            per = np.sum((self._a[-1] - T) ** 2, axis=0) * (0.5 if c.mse_half else 1.0)
         elif c.loss == "cross_entropy":
             m = Z.max(axis=0)
             per = m + np.log(np.exp(Z - m).sum(axis=0)) - np.sum(T * Z, axis=0)
@@ -202,12 +393,12 @@ class MatrixMLP:
         if mine:  # BP1 (and backward's loss) read Y: convert it once
             self._targets_memo = (Y, self._convert_targets(Y))
         try:
-            Z, A = c.columns(self.z[-1]), c.columns(self.a[-1])
+            Z, A = self._z[-1], self._a[-1]
             D = self.output_delta(Y)  # BP1
             steps = [self._step("BP1", L, D, self.targets(Y), Z, A)]
             with _quiet():  # each result is checked, by name, as its step is made
                 for l in range(L, 0, -1):
-                    A = c.columns(self.a[l - 1])
+                    A = self._a[l - 1]
                     if self.biases is not None:
                         db = D.sum(axis=1)  # BP3
                         if c.l2 and c.l2_on == "all":
@@ -232,20 +423,20 @@ class MatrixMLP:
         the steps of ``backward_steps``, run. The grads also land on ``parameters()``."""
         if not self.z:
             raise RuntimeError("backward() needs a forward() first")
-        found: dict[tuple[str, int], np.ndarray] = {}
         self._targets_memo = (Y, self._convert_targets(Y))
         try:
-            for step in self.backward_steps(Y):
-                found[step.quantity, step.layer] = step.result
+            steps = list(self.backward_steps(Y))
             loss = self.loss(Y)
         finally:
             self._targets_memo = None
+        found = {(step.quantity, step.layer): step.result for step in steps}
         layers = range(1, len(self.weights) + 1)
         grads = Gradients(
             loss,
             [found["delta", l] for l in layers],
             [found["dW", l] for l in layers],
             None if self.biases is None else [found["db", l] for l in layers],
+            steps,
         )
         self._store_grads(grads)
         return grads
@@ -256,8 +447,7 @@ class MatrixMLP:
         ``backward_steps`` takes BP1 from here, so a subclass can change it (to reproduce a
         mistake, say).
         """
-        c = self.conventions
-        return self._output_error(self.targets(Y), c.columns(self.z[-1]), c.columns(self.a[-1]))[0]
+        return self._output_error(self.targets(Y), self._z[-1], self._a[-1])[0]
 
     def _output_error(
         self, T: np.ndarray, Z: np.ndarray, A: np.ndarray
@@ -312,7 +502,7 @@ class MatrixMLP:
             names = {
                 "BP3": [f"δ{s}"],
                 "BP4": [f"δ{s}", f"a{below}"],
-                "BP2": [f"W{above}", f"δ{above}", _back_symbol(l + 1, c), f"f′(z{s})"],
+                "BP2": [f"W{above}", f"δ{above}", back_symbol(l + 1, c), f"f′(z{s})"],
             }[equation]
             named = list(zip(names, arrays))
         samples = 0 if c.layout == "rows" else 1
@@ -320,8 +510,8 @@ class MatrixMLP:
             Operand(name, c.out_in(M), None) if name.startswith("W") else Operand(name, c.columns(M), samples)
             for name, M in named
         )
-        N = c.columns(self.z[-1]).shape[1]
-        return operands, _formula(equation, l, c, N)
+        N = self._z[-1].shape[1]
+        return operands, formula(equation, l, c, N)
 
     # ---- helpers ---------------------------------------------------------------------------------
     def _overflow(self, l: int, quantity: str, where: str) -> Exception:
@@ -341,7 +531,7 @@ class MatrixMLP:
 
     def f_prime(self, l: int) -> np.ndarray:
         """f_l'(z^l) of the last forward pass (l from 1), in the column convention."""
-        z = self.conventions.columns(self.z[l - 1])
+        z = self._z[l - 1]
         return ACTIVATIONS[self.activations[l - 1]].df(z, self.conventions.relu_grad_at_zero)
 
     def _penalized(self) -> list[Param]:
@@ -377,7 +567,7 @@ class MatrixMLP:
         return self._convert_targets(Y)
 
     def _convert_targets(self, Y: Any) -> np.ndarray:
-        n_out, N = self.sizes[-1], self.conventions.columns(self.z[-1]).shape[1]
+        n_out, N = self.sizes[-1], self._z[-1].shape[1]
         Y = np.asarray(Y)
         if self.conventions.loss == "cross_entropy" and Y.ndim == 1:
             valid = (Y >= 0) & (Y < n_out) & np.equal(np.round(Y), Y)
@@ -443,97 +633,18 @@ def _divide(numerator: np.ndarray, denominator: np.ndarray, why: str) -> np.ndar
             raise FloatingPointError(f"{why}; use fused=True") from None
 
 
-# ---- the steps, and their equations as written -----------------------------------------------
-QUANTITIES = {"BP1": "delta", "BP2": "delta", "BP3": "db", "BP4": "dW"}
-"""What each equation computes: δ^l, ∂C/∂b^l or ∂C/∂W^l."""
-
-
-class Operand(NamedTuple):
-    """An array a step reads (or an intermediate it forms), with its symbol as written."""
-
-    symbol: str  # "δ³", "a²", "W³", "(W³)ᵀ δ³", "f′(z²)", "y", ...
-    array: np.ndarray  # as the conventions lay it out
-    samples: int | None  # the axis that counts the samples of the batch; None for a parameter
-
-
-@dataclass(eq=False)
-class Step:
-    """One equation of the backward pass, as ``MatrixMLP.backward_steps`` computes it.
-
-    equation: "BP1".."BP4"; layer: the l of what it computes (from 1); result: that array in the
-    layout of the conventions; column: the same in the column convention (W as (n_l, n_{l-1})).
-    ``operands`` and ``formula`` are worked out when first read (a training loop never reads them).
-    """
-
-    equation: str
-    layer: int
-    result: np.ndarray
-    column: np.ndarray = field(repr=False)
-    _explain: Callable[[], tuple[tuple[Operand, ...], str]] = field(repr=False)
-
-    @property
-    def quantity(self) -> str:
-        """ "delta" (δ^l), "db" (∂C/∂b^l) or "dW" (∂C/∂W^l)."""
-        return QUANTITIES[self.equation]
-
-    @property
-    def symbol(self) -> str:
-        """The result's symbol: δ², ∂C/∂b², ∂C/∂W²."""
-        return {"delta": "δ", "db": "∂C/∂b", "dW": "∂C/∂W"}[self.quantity] + sup(self.layer)
-
-    @cached_property
-    def _explained(self) -> tuple[tuple[Operand, ...], str]:
-        return self._explain()
-
-    @property
-    def operands(self) -> tuple[Operand, ...]:
-        """What the step computes its result from, and the intermediates, in the order of the formula."""
-        return self._explained[0]
-
-    @property
-    def formula(self) -> str:
-        """The equation with this layer's symbols, in the layout of the conventions."""
-        return self._explained[1]
-
-
-def _back_symbol(l: int, c: Conventions) -> str:
-    """(W^l)ᵀ δ^l as written in the conventions' layouts: the error sent back to layer l - 1."""
-    s = sup(l)
-    return {
-        (False, False): f"(W{s})ᵀ δ{s}",
-        (False, True): f"W{s} δ{s}",
-        (True, False): f"δ{s} W{s}",
-        (True, True): f"δ{s} (W{s})ᵀ",
-    }[(c.layout == "rows", c.w_layout == "in_out")]
-
-
-def _formula(equation: str, l: int, c: Conventions, N: int) -> str:
-    """The step's equation as written on a page, with the layer's symbols and the conventions' layouts."""
-    s, rows = sup(l), c.layout == "rows"
-    if equation == "BP2":
-        return f"δ{s} = ({_back_symbol(l + 1, c)}) ⊙ f′(z{s})"
-    if equation == "BP3":
-        total = f"Σₙ δ{s}[n, :]" if rows else f"Σₙ δ{s}[:, n]"
-        return f"∂C/∂b{s} = {total}" + (f" + 2λ b{s}" if c.l2 and c.l2_on == "all" else "")
-    if equation == "BP4":
-        p = sup(l - 1)
-        product = {
-            (False, False): f"δ{s} (a{p})ᵀ",
-            (False, True): f"a{p} (δ{s})ᵀ",
-            (True, False): f"(δ{s})ᵀ a{p}",
-            (True, True): f"(a{p})ᵀ δ{s}",
-        }[(rows, c.w_layout == "in_out")]
-        return f"∂C/∂W{s} = {product}" + (f" + 2λ W{s}" if c.l2 else "")
-    mean = f" / N (N = {N})" if c.reduction == "mean" else ""
-    if c.loss == "mse":
-        two = "" if c.mse_half else "2 "
-        return f"δ{s} = ∂C/∂a{s} ⊙ f′(z{s}),  ∂C/∂a{s} = {two}(a{s} − y){mean}"
-    if c.loss == "hinge":
-        return f"δ{s} = ∂C/∂a{s} ⊙ f′(z{s}),  ∂C/∂a{s} = −y ⊙ [1 − y ⊙ z{s} > 0]{mean}"
-    if c.loss == "cross_entropy":
-        if c.fused:
-            return f"δ{s} = (softmax(z{s}) − y){mean}"
-        return f"δ{s} = p ⊙ (g − pᵀg),  g = ∂C/∂p{s} = −y ⊘ p{mean},  p = softmax(z{s})"
-    if c.fused:
-        return f"δ{s} = (σ(z{s}) − y){mean}"
-    return f"δ{s} = ∂C/∂σ{s} ⊙ σ′(z{s}),  ∂C/∂σ{s} = (σ − y) ⊘ (σ(1 − σ)){mean}"
+def check_network(mlp: MLP, preset: str) -> None:
+    """Raise ValueError when ``mlp`` is not the network ``preset`` needs (its activations, biases)."""
+    p = preset_named(preset)
+    hidden = mlp.activations[:-1]
+    problems = []
+    if p.hidden is not None and any(f != p.hidden for f in hidden):
+        problems.append(f"hidden activation {p.hidden} (this MLP has {mlp.activation})")
+    if mlp.activations[-1] != p.output:
+        problems.append(f"output activation {p.output} (this MLP has {mlp.activations[-1]})")
+    if mlp.bias != p.bias:
+        problems.append("biases" if p.bias else "no biases")
+    if problems:
+        raise ValueError(
+            f"preset {preset!r} needs {', '.join(problems)}; build one with nn.matrix.preset_mlp({preset!r}, sizes)"
+        )

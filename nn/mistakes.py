@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from nn.activations import ACTIVATIONS
-from nn.conventions import Conventions
+from nn.matrix import Conventions
 
 Tensors = dict[tuple[str, int], np.ndarray]  # ("dW", l) -> array, l counted from 1
 

@@ -13,16 +13,15 @@ choose, so the comparison report and the layer stepper read both views the same 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from autograd_core import Value
-from nn.conventions import Conventions
 from nn.losses import LOSSES, l2_penalty
-from nn.matrix import MatrixMLP
-from nn.module import MLP, Trace
+from nn.matrix import Conventions, MatrixMLP, Step, check_network
+from nn.module import MLP
 
 
 @dataclass
@@ -39,6 +38,36 @@ class Pass:
     delta: list[np.ndarray | None]  # δ^1..δ^L, (n_l, N)
     dW: list[np.ndarray]  # ∂C/∂W^l, (n_l, n_{l-1})
     db: list[np.ndarray] | None  # ∂C/∂b^l, (n_l,); None without biases
+    steps: list[Step] = field(default_factory=list)  # the matrix view's backward_steps, as they ran
+    fp: list[np.ndarray] = field(default_factory=list)  # the matrix view's f′(z^l), (n_l, N)
+
+
+@dataclass
+class Views:
+    """One MLP over one batch, both ways (what ``views_of`` gives): the checked batch, the targets as
+    the loss reads them, W^l, and the ``Pass`` of each view, in the column convention."""
+
+    X: np.ndarray  # (N, n_in), one sample per row
+    Y: np.ndarray  # (N, n_out) rows, or (N,) class labels
+    T: np.ndarray  # (n_out, N): one-hot for class labels, ±1 for the hinge
+    W: list[np.ndarray]  # W^1..W^L, (n_l, n_{l-1})
+    scalar: Pass
+    matrix: Pass
+
+
+def views_of(
+    mlp: MLP, X: Any, Y: Any, conv: Conventions, *, preset: str | None = None, keep_grads: bool = False
+) -> Views:
+    """Check the batch (and that ``mlp`` is the network ``preset`` needs), then run it through the
+    scalar graph and through the matrix view (its ``backward_steps``, kept in ``matrix.steps``)."""
+    if preset is not None:
+        check_network(mlp, preset)
+    mm = MatrixMLP.from_mlp(mlp, conventions=conv)
+    W = [mm.weight(l) for l in range(1, len(mm.weights) + 1)]
+    Xa, Ya = check_batch(mlp, X, Y, conv)
+    scalar = scalar_pass(mlp, Xa, Ya, conv, keep_grads)
+    matrix = matrix_pass(mm, Xa, Ya)
+    return Views(Xa, Ya, conv.encode_targets(Ya if Ya.ndim == 1 else Ya.T, mm.sizes[-1]), W, scalar, matrix)
 
 
 def check_batch(mlp: MLP, X: Any, Y: Any, conv: Conventions) -> tuple[np.ndarray, np.ndarray]:
@@ -70,38 +99,47 @@ def target_columns(mlp: MLP, Y: np.ndarray, conv: Conventions) -> np.ndarray:
     return conv.encode_targets(Y if Y.ndim == 1 else Y.T, mlp.sizes[-1])
 
 
-def scalar_pass(mlp: MLP, X: np.ndarray, Y: np.ndarray, conv: Conventions) -> Pass:
+def scalar_pass(mlp: MLP, X: np.ndarray, Y: np.ndarray, conv: Conventions, keep_grads: bool = False) -> Pass:
     """The scalar graph of the batch (one per-sample graph each, the loss reduced over them),
     after one ``backward()``: δ^l[:, n] are the grads of sample n's nodes z{l}[j].
 
-    The model's grads are left holding the batch's gradient.
+    The model's grads are left holding the batch's gradient, or, with ``keep_grads``, as they were.
     """
+    parameters = mlp.parameters()
+    saved = [p.grad for p in parameters] if keep_grads else []
     traces = [mlp.forward(x) for x in X.tolist()]
-    if conv.relu_grad_at_zero:
-        _relu_grad_at_zero(mlp, traces, conv.relu_grad_at_zero)
-    C = scalar_loss(mlp, [t.outputs for t in traces], Y, conv)
-    mlp.zero_grad()
-    C.backward()
-    L = len(mlp.layers)
-    z = [_columns(traces, "z", l) for l in range(L)]
-    a = [_columns(traces, "a", l) for l in range(L)]
-    delta: list[np.ndarray | None] = [np.array([[v.grad for v in t.z[l]] for t in traces]).T for l in range(L)]
-    dW, db = mlp.matrices(grad=True)
-    return Pass(z, a, C.data, delta, dW, db)
+    penalized = parameters if conv.l2_on == "all" else mlp.weights()
+    try:
+        if conv.relu_grad_at_zero:
+            _relu_grad_at_zero(mlp.activations, traces, conv.relu_grad_at_zero)
+        C = scalar_loss([t.outputs for t in traces], Y, conv, penalized)
+        for p in parameters:
+            p.grad = 0.0
+        C.backward()
+        L = len(traces[0].z)
+        z = [np.array([[v.data for v in t.z[l]] for t in traces]).T for l in range(L)]
+        a = [np.array([[v.data for v in t.a[l]] for t in traces]).T for l in range(L)]
+        delta: list[np.ndarray | None] = [np.array([[v.grad for v in t.z[l]] for t in traces]).T for l in range(L)]
+        dW, db = mlp.matrices(grad=True)
+        return Pass(z, a, C.data, delta, dW, db)
+    finally:
+        for p, g in zip(parameters, saved):
+            p.grad = g
 
 
-def scalar_loss(mlp: MLP, outputs: Sequence[Sequence[Value]], Y: np.ndarray, conv: Conventions) -> Value:
-    """The cost C of the conventions (loss, reduction, the ½, L2) as one node over the outputs."""
+def scalar_loss(
+    outputs: Sequence[Sequence[Value]], Y: np.ndarray, conv: Conventions, penalized: Sequence[Value] = ()
+) -> Value:
+    """The cost C of the conventions (loss, reduction, the ½; L2 on ``penalized``) as one node."""
     kwargs = {"half": conv.mse_half} if conv.loss == "mse" else {}
     C = LOSSES[conv.loss](outputs, Y, reduction=conv.reduction, **kwargs)
-    if conv.l2:
-        C = C + l2_penalty(mlp.parameters() if conv.l2_on == "all" else mlp.weights(), conv.l2)
-    return C
+    return C + l2_penalty(penalized, conv.l2) if conv.l2 else C
 
 
 def matrix_pass(mm: MatrixMLP, X: np.ndarray, Y: np.ndarray) -> Pass:
-    """The matrix view's forward pass and ``backward`` (its ``backward_steps``, run) on the batch
-    of rows X and targets Y (as ``check_batch`` gives them), turned into the column convention."""
+    """The matrix view's forward pass and ``backward`` (its ``backward_steps``, run, and kept in
+    ``steps``) on the batch of rows X and targets Y (as ``check_batch`` gives them), turned into
+    the column convention."""
     c = mm.conventions
     mm.forward(c.columns(X.T))
     g = mm.backward(Y if Y.ndim == 1 else c.columns(Y.T))
@@ -112,18 +150,16 @@ def matrix_pass(mm: MatrixMLP, X: np.ndarray, Y: np.ndarray) -> Pass:
         [c.columns(d) for d in g.delta],
         [c.out_in(W) for W in g.dW],
         g.db,
+        g.steps,
+        [mm.f_prime(l) for l in range(1, len(mm.weights) + 1)],
     )
 
 
-def _columns(traces: list[Trace], kind: str, l: int) -> np.ndarray:
-    return np.array([[v.data for v in getattr(t, kind)[l]] for t in traces]).T
-
-
-def _relu_grad_at_zero(mlp: MLP, traces: list[Trace], value: float) -> None:
+def _relu_grad_at_zero(activations: list[str], traces: list[Any], value: float) -> None:
     """Give each ReLU node whose input is exactly 0 the conventions' ReLU'(0) as its local
     derivative (the engine's relu uses 0 there), so both views use the same convention."""
     for t in traces:
-        for l, f in enumerate(mlp.activations):
+        for l, f in enumerate(activations):
             if f != "relu":
                 continue
             for z, a in zip(t.z[l], t.a[l]):

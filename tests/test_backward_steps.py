@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 from nn import MLP
-from nn.conventions import conventions_for
-from nn.matrix import MatrixMLP
+from nn.matrix import MatrixMLP, conventions_for
 from nn.passes import check_batch, scalar_pass
 
 LOSSES = ["mse", "cross_entropy", "binary_cross_entropy", "hinge"]

@@ -9,8 +9,7 @@ import pytest
 
 import nn
 from nn.cli import main
-from nn.conventions import PRESETS
-from nn.matrix import MatrixMLP
+from nn.matrix import PRESETS, MatrixMLP
 
 
 def run(capsys, *argv):

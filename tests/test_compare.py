@@ -9,8 +9,7 @@ from hypothesis import strategies as st
 
 from nn import MLP
 from nn.compare import compare_gradients
-from nn.conventions import preset_mlp
-from nn.matrix import MatrixMLP
+from nn.matrix import MatrixMLP, preset_mlp
 
 from .conftest import data
 

@@ -9,8 +9,8 @@ import pytest
 
 from nn import MLP
 from nn.compare import compare_gradients
-from nn.conventions import preset_mlp
 from nn.handwritten import BackpropError, nielsen, udl
+from nn.matrix import preset_mlp
 
 
 def sigmoid(z):

@@ -23,10 +23,9 @@ from autograd_core import Value, zero_grad
 from autograd_core.expr import ExpressionError, parse
 from nn.cli import main
 from nn.compare import compare_gradients
-from nn.conventions import Conventions
 from nn.data import moons
 from nn.losses import l2_penalty
-from nn.matrix import MatrixMLP
+from nn.matrix import Conventions, MatrixMLP
 
 NAN, INF = math.nan, math.inf
 LONG = "a" * 100_000

@@ -8,9 +8,8 @@ import numpy as np
 import pytest
 
 from nn import MLP, LayerStepper
-from nn.conventions import conventions_for, preset_mlp
 from nn.losses import LOSSES, l2_penalty
-from nn.matrix import MatrixMLP
+from nn.matrix import MatrixMLP, conventions_for, preset_mlp
 
 from .conftest import data
 

@@ -7,8 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nn import MLP, SGD, fit
-from nn.conventions import PRESETS, Conventions, preset_mlp
-from nn.matrix import MatrixMLP
+from nn.matrix import PRESETS, Conventions, MatrixMLP, preset_mlp
 
 from . import reference_mlp as ref
 
