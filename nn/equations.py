@@ -40,7 +40,10 @@ class Layouts(Protocol):
 
 
 QUANTITIES = {"BP1": "delta", "BP2": "delta", "BP3": "db", "BP4": "dW"}
-"""What each equation computes: δ^l, ∂C/∂b^l or ∂C/∂W^l."""
+"""What each equation of backprop computes: δ^l, ∂C/∂b^l or ∂C/∂W^l. (An "update" step computes
+a new W^l, quantity "W", or a new b^l, quantity "b".)"""
+
+SYMBOLS = {"delta": "δ", "db": "∂C/∂b", "dW": "∂C/∂W", "W": "W", "b": "b"}
 
 
 class Operand(NamedTuple):
@@ -55,26 +58,24 @@ class Operand(NamedTuple):
 class Step:
     """One equation of the backward pass, as ``MatrixMLP.backward_steps`` computes it.
 
-    equation: "BP1".."BP4"; layer: the l of what it computes (from 1); result: that array in the
-    layout of the conventions; column: the same in the column convention (W as (n_l, n_{l-1})).
-    ``operands`` and ``formula`` are worked out when first read (a training loop never reads them).
+    equation: "BP1".."BP4", or "update" (a step of gradient descent, ``MatrixMLP.update_steps``);
+    layer: the l of what it computes (from 1); quantity: "delta" (δ^l), "db", "dW", or for an
+    update "W" or "b" (the new W^l or b^l); result: that array in the layout of the conventions;
+    column: the same in the column convention (W as (n_l, n_{l-1})). ``operands`` and ``formula``
+    are worked out when first read (a training loop never reads them).
     """
 
     equation: str
     layer: int
+    quantity: str
     result: np.ndarray
     column: np.ndarray = field(repr=False)
     _explain: Callable[[], tuple[tuple[Operand, ...], str]] = field(repr=False)
 
     @property
-    def quantity(self) -> str:
-        """ "delta" (δ^l), "db" (∂C/∂b^l) or "dW" (∂C/∂W^l)."""
-        return QUANTITIES[self.equation]
-
-    @property
     def symbol(self) -> str:
-        """The result's symbol: δ², ∂C/∂b², ∂C/∂W²."""
-        return {"delta": "δ", "db": "∂C/∂b", "dW": "∂C/∂W"}[self.quantity] + sup(self.layer)
+        """The result's symbol: δ², ∂C/∂b², ∂C/∂W² (or W², b² for the new parameters of an update)."""
+        return SYMBOLS[self.quantity] + sup(self.layer)
 
     @cached_property
     def _explained(self) -> tuple[tuple[Operand, ...], str]:
@@ -100,6 +101,12 @@ def back_symbol(l: int, c: Layouts) -> str:
         (True, False): f"δ{s} W{s}",
         (True, True): f"δ{s} (W{s})ᵀ",
     }[(c.layout == "rows", c.w_layout == "in_out")]
+
+
+def update_formula(quantity: str, l: int, lr: float) -> str:
+    """The update of W^l or b^l by gradient descent, as written: W² ← W² − η ∂C/∂W²  (η = 0.5)."""
+    p = f"{quantity}{sup(l)}"
+    return f"{p} ← {p} − η ∂C/∂{p}  (η = {lr!r})"
 
 
 def formula(equation: str, l: int, c: Layouts, N: int) -> str:

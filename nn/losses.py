@@ -4,7 +4,7 @@
 such list for a single sample. The cost of the batch is the per-sample cost C_n summed
 (``reduction="sum"``) or averaged (``reduction="mean"``) over the samples:
 
-- mse:            C_n = sum_j (a_j - y_j)**2, times 1/2 with ``half=True`` (Nielsen's cost)
+- mse:            C_n = sum_j (a_j - y_j)**2, times 1/2 with ``mse_half=True`` (Nielsen's cost)
 - cross_entropy:  C_n = -log softmax(z)_y = logsumexp(z) - z_y, on logits z, one node per sample
 - binary_cross_entropy: C_n = -[y log σ(z) + (1-y) log(1-σ(z))] on a logit z, one node per sample
 - hinge:          C_n = max(0, 1 - y * s), labels ±1 (or 0/1, read as -1/+1), micrograd's demo
@@ -32,8 +32,11 @@ Outputs = Sequence[Sequence[Value]] | Sequence[Value]
 REDUCTIONS = ("mean", "sum")
 
 
-def mse(outputs: Outputs, targets: Any, reduction: str = "mean", half: bool = False) -> Value:
-    """Squared error, sum_j (a_j - y_j)**2 per sample (times 1/2 if ``half``), reduced over samples."""
+def mse(outputs: Outputs, targets: Any, reduction: str = "mean", mse_half: bool = False) -> Value:
+    """Squared error, sum_j (a_j - y_j)**2 per sample (times 1/2 if ``mse_half``), reduced over samples.
+
+    ``mse_half`` is the name of the ½ everywhere (``Conventions``, ``LayerStepper``, ``--mse-half``).
+    """
     batch = _batch(outputs)
     Y = _targets(targets, len(batch), len(batch[0]), "mse")
     per_sample: list[Value] = []
@@ -42,7 +45,7 @@ def mse(outputs: Outputs, targets: Any, reduction: str = "mean", half: bool = Fa
         for j, (d, a) in enumerate(zip(diffs, out)):
             d.label = labels.difference(a.label, j)
         cost = Value.dot(diffs, diffs)  # drawn as a sum of squares, Σ x²
-        if half:
+        if mse_half:
             cost = cost * 0.5
         cost.label = labels.sample_cost(n)
         per_sample.append(cost)

@@ -31,7 +31,7 @@ import numpy as np
 from autograd_core.inputs import short
 from nn import labels
 from nn.activations import ACTIVATIONS, activation_named
-from nn.equations import QUANTITIES, Operand, Step, back_symbol, formula
+from nn.equations import QUANTITIES, Operand, Step, back_symbol, formula, update_formula
 from nn.labels import sup
 from nn.losses import LOSSES, l2_coefficient
 from nn.module import MLP
@@ -441,6 +441,39 @@ class MatrixMLP:
         self._store_grads(grads)
         return grads
 
+    def update_steps(self, grads: Gradients, lr: float, biases: bool = True) -> list[Step]:
+        """One step of gradient descent, as equations: W^l ← W^l − η ∂C/∂W^l (and b^l likewise,
+        unless ``biases`` is False, as in Mazur's worked example), for l = L, ..., 1, from the
+        gradients of ``backward``. Each step's result is the new W^l or b^l, computed as ``SGD``
+        computes it (``p.data -= lr * p.grad``), bit for bit; the model is not changed."""
+        lr = _learning_rate(lr)
+        c, steps = self.conventions, []
+        for l in range(len(self.weights), 0, -1):
+            dW = c.out_in(grads.dW[l - 1])
+            with _quiet():
+                W = self.weight(l) - lr * dW
+            steps.append(self._update("W", l, W, lr, self.weight(l), dW))
+            if biases and self.biases is not None and grads.db is not None:
+                with _quiet():
+                    b = self.biases[l - 1] - lr * grads.db[l - 1]
+                steps.append(self._update("b", l, b, lr, self.biases[l - 1], grads.db[l - 1]))
+        return steps
+
+    def _update(self, quantity: str, l: int, new: np.ndarray, lr: float, old: np.ndarray, grad: np.ndarray) -> Step:
+        _checked(new, l, quantity)
+        c = self.conventions
+        laid_out = c.out_in(new) if quantity == "W" else new
+
+        def explain() -> tuple[tuple[Operand, ...], str]:
+            lay = c.out_in if quantity == "W" else np.asarray
+            operands = (
+                Operand(f"{quantity}{sup(l)}", lay(old), None),
+                Operand(f"∂C/∂{quantity}{sup(l)}", lay(grad), None),
+            )
+            return operands, update_formula(quantity, l, lr)
+
+        return Step("update", l, quantity, laid_out, new, explain)
+
     def output_delta(self, Y: Any) -> np.ndarray:
         """BP1 in the column convention: δ^L = ∂C/∂z^L for the batch, shape (n_L, N).
 
@@ -490,7 +523,7 @@ class MatrixMLP:
         quantity = QUANTITIES[equation]
         _checked(column, layer, {"delta": "δ", "db": "∂C/∂b", "dW": "∂C/∂W"}[quantity])
         result = c.columns(column) if quantity == "delta" else c.out_in(column) if quantity == "dW" else column
-        return Step(equation, layer, result, column, partial(self._explain, equation, layer, arrays))
+        return Step(equation, layer, quantity, result, column, partial(self._explain, equation, layer, arrays))
 
     def _explain(self, equation: str, l: int, arrays: tuple[np.ndarray, ...]) -> tuple[tuple[Operand, ...], str]:
         """The operands of a step, by name and laid out as the conventions say, and its formula."""
@@ -617,6 +650,12 @@ def _checked(M: np.ndarray, l: int, quantity: str) -> np.ndarray:
     if not _finite(M):
         raise OverflowError(f"{quantity}^{l} overflowed the float range in the backward pass")
     return M
+
+
+def _learning_rate(lr: Any) -> float:
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0 or not math.isfinite(lr):
+        raise ValueError(f"lr: expected a positive finite number, got {short(lr)}")
+    return float(lr)
 
 
 def _quiet() -> np.errstate:

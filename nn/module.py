@@ -262,13 +262,17 @@ class MLP(Module):
         return Ws, [np.array([get(n.b) for n in layer.neurons], dtype=np.float64) for layer in self.layers]
 
     def set_matrices(self, weights: Sequence[Any], biases: Sequence[Any] | None = None) -> None:
-        """Copy W^l (shape (n_l, n_{l-1})) and b^l (shape (n_l,)) into the parameters' data."""
+        """Set the parameters from arrays: W^l of shape (n_l, n_{l-1}) (W^l[j, k] goes to W{l}[j,k]),
+        and b^l of shape (n_l,), or one number for a bias shared by the layer's units (as in
+        Mazur's worked example: ``set_matrices([W1, W2], [0.35, 0.60])``). ``matrices()`` reads
+        them back."""
         if len(weights) != len(self.layers) or (biases is None) == self.bias:
             want = f"{len(self.layers)} weight matrices" + (" and as many bias vectors" if self.bias else ", no biases")
             raise ValueError(f"set_matrices: this {self!r} needs {want}")
         for l, layer in enumerate(self.layers):
             W = checked_array(weights[l], (len(layer.neurons), len(layer.neurons[0].w)), f"weights[{l}]")
-            b = None if biases is None else checked_array(biases[l], (len(layer.neurons),), f"biases[{l}]")
+            n = len(layer.neurons)
+            b = None if biases is None else checked_array(_layer_bias(biases[l], n), (n,), f"biases[{l}]")
             for j, neuron in enumerate(layer.neurons):
                 for w, value in zip(neuron.w, W[j].tolist()):
                     w.data = value
@@ -284,6 +288,11 @@ class MLP(Module):
     def __repr__(self) -> str:
         layers = "".join(f" → {n} {f}" for n, f in zip(self.sizes[1:], self.activations))
         return f"MLP({self.sizes[0]}{layers}{'' if self.bias else ', no bias'})"
+
+
+def _layer_bias(value: Any, n: int) -> Any:
+    """A layer's biases: one number, shared by its n units, becomes n of them."""
+    return [value] * n if np.ndim(value) == 0 and not isinstance(value, (str, bool)) else value
 
 
 def checked_array(value: Any, shape: tuple[int, ...], name: str) -> np.ndarray:

@@ -131,7 +131,7 @@ def scalar_loss(
     outputs: Sequence[Sequence[Value]], Y: np.ndarray, conv: Conventions, penalized: Sequence[Value] = ()
 ) -> Value:
     """The cost C of the conventions (loss, reduction, the ½; L2 on ``penalized``) as one node."""
-    kwargs = {"half": conv.mse_half} if conv.loss == "mse" else {}
+    kwargs = {"mse_half": conv.mse_half} if conv.loss == "mse" else {}
     C = LOSSES[conv.loss](outputs, Y, reduction=conv.reduction, **kwargs)
     return C + l2_penalty(penalized, conv.l2) if conv.l2 else C
 

@@ -80,7 +80,7 @@ def matrix_gradients(model, X, Y, options):
 def scalar_gradients(model, X, Y, conv):
     """One backward pass of the scalar graph: per-sample z grads, W and b grads (columns, (out, in))."""
     traces = [model.forward(x) for x in X.tolist()]
-    kwargs = {"half": conv.mse_half} if conv.loss == "mse" else {}
+    kwargs = {"mse_half": conv.mse_half} if conv.loss == "mse" else {}
     C = LOSSES[conv.loss]([t.outputs for t in traces], Y, reduction=conv.reduction, **kwargs)
     if conv.l2:
         C = C + l2_penalty(model.parameters() if conv.l2_on == "all" else model.weights(), conv.l2)

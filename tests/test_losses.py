@@ -109,7 +109,7 @@ def ref_mse(A, Y, reduction, half):
 def test_mse_matches_reference(A, reduction, half, data):
     Y = data.draw(arrays(np.float64, A.shape, elements=st.floats(-3, 3)))
     batch = leaves(A)
-    out = mse(batch, Y, reduction=reduction, half=half)
+    out = mse(batch, Y, reduction=reduction, mse_half=half)
     out.backward()
     assert out.data == pytest.approx(float(ref_mse(A, Y, reduction, half)), rel=1e-12, abs=1e-12)
     assert grads(batch) == pytest.approx(autograd.grad(ref_mse)(A, Y, reduction, half), rel=1e-12, abs=1e-12)
@@ -164,7 +164,7 @@ def test_loss_nodes_are_named_and_a_sum_of_squares_is_drawn_as_one():
     model = MLP(2, [3, 2], activation="tanh", seed=0)
     X, Y = [[0.5, -1.0], [1.5, 0.25]], [[1.0, 0.0], [0.0, 2.0]]
     for half in (False, True):
-        loss = mse([model(x) for x in X], Y, half=half)
+        loss = mse([model(x) for x in X], Y, mse_half=half)
         names = {n.label for n in topological_order(loss)}
         assert {"C_0", "C_1", "z2[0] − y[0]", "z2[1] − y[1]"} <= names
         squares = [n for n in topological_order(loss) if n.op == "dot" and not n.label.startswith("z")]
