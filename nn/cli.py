@@ -19,11 +19,15 @@ line and status 1, never a traceback.
 from __future__ import annotations
 
 import argparse
+import codecs
+import contextlib
 import errno
+import itertools
 import math
 import os
 import sys
-from collections.abc import Callable
+import unicodedata
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from autograd_core import GraphvizNotFoundError, Stepper, Value, __version__, draw, save_drawing
@@ -49,20 +53,82 @@ class CommandError(Exception):
 EXIT_BROKEN_PIPE = 141
 """The status when whoever reads our output stops early (``backprop check --json | head -1``):
 128 + SIGPIPE, what a shell reports for a C program killed by it."""
+EXIT_INTERRUPTED = 130
+"""The status after Ctrl-C: 128 + SIGINT."""
+
+# Sizes refused before any work, so that a typo ends in one line, not in minutes and a MemoryError.
+MAX_SAMPLES = 1_000_000  # points of a dataset made, samples of a check
+MAX_EPOCHS = 1_000_000
+MAX_PARAMETERS = 10_000_000  # 80 MB a copy, and an optimizer keeps a few
+MAX_GRAPH = 10_000_000  # weight entries of one batch's scalar graph (parameters × samples): ~0.4 GB, ~10 s
+MAX_ACTIVATIONS = 20_000_000  # numbers of one batch's z or a in the matrix engine (samples × units): 160 MB each
+DEFAULT_TIMEOUT = 10.0  # seconds one call into the user's code may run (check --backprop)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line ``argv`` (default: sys.argv[1:]) and return the exit status."""
-    try:
-        status = _main(sys.argv[1:] if argv is None else list(argv))
-        sys.stdout.flush()  # inside the try: a pipe closed early fails here, not at interpreter exit
-    except BrokenPipeError:
-        return _quiet_after_broken_pipe()
-    except OSError as e:
-        if e.errno != errno.EPIPE:
-            raise
-        return _quiet_after_broken_pipe()
+    if sys.stdout is None:  # started with stdout closed (>&-): say so, rather than print into nothing
+        _error("standard output is closed; send it to /dev/null to discard it")
+        return 1
+    with _plain_where_needed():
+        try:
+            status = _main(sys.argv[1:] if argv is None else list(argv))
+            sys.stdout.flush()  # inside the try: a pipe closed early fails here, not at interpreter exit
+        except BrokenPipeError:
+            return _quiet_after_broken_pipe()
+        except KeyboardInterrupt:
+            _error("interrupted")
+            return EXIT_INTERRUPTED
+        except OSError as e:  # what the commands do not catch is writing to stdout: /dev/full, a disk full
+            if e.errno == errno.EPIPE:
+                return _quiet_after_broken_pipe()
+            _quiet_after_broken_pipe()
+            _error(f"cannot write the output: {e.strerror or e}")
+            return 1
     return status
+
+
+def _error(message: str) -> None:
+    """One ``backprop: error:`` line on stderr (on stdout when stderr is closed: not a silent exit)."""
+    print(f"{PROG}: error: {message}", file=sys.stderr if sys.stderr is not None else sys.stdout)
+
+
+_SPELLINGS = (
+    "∂=d δ=delta Δ=D σ=sigma Σ=sum λ=lambda η=eta θ=theta β=beta Ω=Omega π=pi ℓ=l ∇=grad −=- ·=* ×=x ÷=/ ⊙=* "
+    "⊘=/ ′=' ″='' ‖=|| →=-> ←=<- ±=+- ½=1/2 ≈=~ ≤=<= ≥=>= ∞=inf …=... ✘=x ✔=ok"
+)
+PLAIN = dict(pair.split("=", 1) for pair in _SPELLINGS.split())
+"""ASCII for the symbols the commands print, on a terminal or file that cannot show them."""
+
+
+def _plain(error: UnicodeError) -> tuple[str, int]:
+    """The codec error handler "backprop-plain": each character the stream's encoding cannot show
+    as its ASCII spelling (δ as delta, → as ->, subscripts as digits), else "?"."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    text = error.object[error.start : error.end]
+    out = []
+    for c in text:
+        spelled = PLAIN.get(c) or unicodedata.normalize("NFKD", c).encode("ascii", "ignore").decode()
+        out.append(spelled or "?")
+    return "".join(out), error.end
+
+
+@contextlib.contextmanager
+def _plain_where_needed() -> Iterator[None]:
+    """stdout and stderr write what their encoding cannot show (LANG=C, cp1252, ascii) in ASCII,
+    instead of failing; their own error handling comes back afterwards."""
+    codecs.register_error("backprop-plain", _plain)
+    streams = [s for s in (sys.stdout, sys.stderr) if s is not None and hasattr(s, "reconfigure")]
+    before = [s.errors for s in streams]
+    for stream in streams:
+        stream.reconfigure(errors="backprop-plain")
+    try:
+        yield
+    finally:
+        for stream, errors in zip(streams, before):
+            with contextlib.suppress(OSError, ValueError):
+                stream.reconfigure(errors=errors)
 
 
 def _main(argv: list[str]) -> int:
@@ -345,7 +411,8 @@ def _render(make: Callable[[], T], advice: dict[str, str] | None = None) -> T:
         raise CommandError(message) from None
 
 
-def _write(write: Callable[[], object], path: str) -> None:
+def _write(write: Callable[[], object], path: str, announce: bool = True) -> str:
+    """Run write(); its failures as CommandErrors; "wrote PATH" unless not ``announce``. Returns path."""
     try:
         write()
     except (GraphvizNotFoundError, GraphvizError) as e:
@@ -354,7 +421,9 @@ def _write(write: Callable[[], object], path: str) -> None:
         raise CommandError(f"--output: {e}") from None
     except OSError as e:
         raise CommandError(f"cannot write {short(path)}: {e.strerror}" if e.strerror else str(e), status=1) from None
-    print(f"wrote {path}")
+    if announce:
+        print(f"wrote {path}")
+    return path
 
 
 _NO_PROGRESS_HELP = "no progress bar (there is none either when stderr is not a terminal)"
@@ -363,7 +432,7 @@ _NO_PROGRESS_HELP = "no progress bar (there is none either when stderr is not a 
 def _progress(args: argparse.Namespace) -> bool:
     """A progress bar unless --no-progress, and only on a terminal: redrawn with \\r, it would
     fill a log or a pipe with frames."""
-    return not args.no_progress and sys.stderr.isatty()
+    return not args.no_progress and sys.stderr is not None and sys.stderr.isatty()
 
 
 # ---- backprop demo ----------------------------------------------------------------------
@@ -410,14 +479,16 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
         "equations in numpy instead (same numbers, much faster on big data).",
     )
     p.add_argument("--dataset", choices=sorted(DATASETS), default="moons", help="default: %(default)s")
-    p.add_argument("--samples", type=_positive, default=200, help="points for the 2-D datasets (default: %(default)s)")
+    p.add_argument(
+        "--samples", type=_at_most(MAX_SAMPLES), default=200, help="points for the 2-D datasets (default: %(default)s)"
+    )
     p.add_argument("--noise", type=_non_negative, default=0.1, help="noise of the 2-D datasets (default: %(default)s)")
     p.add_argument("--hidden", type=_sizes, default=[16, 16], help="hidden layer widths, e.g. 16,16 (default: 16,16)")
     p.add_argument("--activation", choices=["tanh", "relu", "sigmoid"], default="relu", help="default: %(default)s")
     p.add_argument("--loss", choices=["auto", *LOSSES], default="auto", help="default: %(default)s (from the labels)")
     p.add_argument("--optimizer", choices=["adam", "sgd"], default="adam", help="default: %(default)s")
     p.add_argument("--lr", type=_positive_float, default=0.02, help="learning rate (default: %(default)s)")
-    p.add_argument("--epochs", type=_positive, default=100, help="default: %(default)s")
+    p.add_argument("--epochs", type=_at_most(MAX_EPOCHS), default=100, help="default: %(default)s (Ctrl-C stops early)")
     p.add_argument("--batch-size", type=_positive, default=None, help="default: the whole dataset")
     p.add_argument("--l2", type=_non_negative, default=0.0, help="L2 penalty on all parameters (default: 0)")
     p.add_argument("--engine", choices=["scalar", "matrix"], default="scalar", help="default: %(default)s")
@@ -431,6 +502,8 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
 
 
 def train(args: argparse.Namespace) -> int:
+    import warnings
+
     import numpy as np
 
     import nn
@@ -445,44 +518,63 @@ def train(args: argparse.Namespace) -> int:
         _output_file(args.save, "--save", (".npz", ".json"))
     X, y = _dataset(DATASETS[args.dataset], args)
     outputs = _output_units(args.loss, int(y.max()) + 1, args.dataset)
+    batch = min(args.batch_size or len(X), len(X))
+    _within_limits([X.shape[1], *args.hidden, outputs], batch, "--hidden", "--batch-size", args.engine)
     model = nn.MLP(X.shape[1], [*args.hidden, outputs], activation=args.activation, seed=args.seed)
     loss = resolve_loss(args.loss, y, model.sizes[-1])
     try:
         trained = MatrixMLP.from_mlp(model, loss=loss, l2=args.l2, l2_on="all") if args.engine == "matrix" else model
-        history = nn.fit(
-            trained,
-            X,
-            y,
-            loss=loss,
-            optimizer=args.optimizer,
-            lr=args.lr,
-            epochs=args.epochs,
-            batch_size=args.batch_size,
-            l2=args.l2,
-            seed=args.seed,
-            progress=_progress(args),
-        )
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="fit: ")  # said below, in one line
+            history = nn.fit(
+                trained,
+                X,
+                y,
+                loss=loss,
+                optimizer=args.optimizer,
+                lr=args.lr,
+                epochs=args.epochs,
+                batch_size=args.batch_size,
+                l2=args.l2,
+                seed=args.seed,
+                progress=_progress(args),
+            )
     except ValueError as e:
         raise CommandError(str(e)) from None
-    except OverflowError as e:
-        raise CommandError(f"training diverged: {e}; try a smaller --lr", status=1) from None
     if isinstance(trained, MatrixMLP):
         model = trained.to_mlp()
-    acc = history.accuracy[-1]
-    epochs = f"{args.epochs} epoch{'' if args.epochs == 1 else 's'}"
-    print(f"{model!r} on {args.dataset} ({len(X)} samples), {loss}, {epochs}")
-    print(f"final training loss {history.loss[-1]:.4g}" + ("" if acc is None else f", accuracy {100 * acc:.1f}%"))
-    if args.plot:
+    written = []  # everything is written before anything is printed: a failing stdout loses nothing
+    if args.save and not history.diverged:
+        written.append(_write(lambda: nn.save(model, args.save), args.save, announce=False))
+    if args.plot and len(history):
         from nn.plot import save_figure, training_figure
 
         try:
             fig = training_figure(history, model, X, y)
         except ImportError as e:
             raise CommandError(str(e), status=1) from None
-        _write(lambda: save_figure(fig, args.plot), args.plot)
-    if args.save:
-        _write(lambda: nn.save(model, args.save), args.save)
+        written.append(_write(lambda: save_figure(fig, args.plot), args.plot, announce=False))
+    _summary(model, args, len(X), loss, history)
+    for path in written:
+        print(f"wrote {path}")
+    if history.diverged:
+        unsaved = f"; {args.save} was not written" if args.save else ""
+        raise CommandError(f"training diverged {history.diverged}; try a smaller --lr{unsaved}", status=1)
+    if history.interrupted:
+        raise CommandError(f"interrupted after {len(history)} of {args.epochs} epochs", status=EXIT_INTERRUPTED)
     return 0 if np.isfinite(history.loss[-1]) else 1
+
+
+def _summary(model: Any, args: argparse.Namespace, n: int, loss: str, history: Any) -> None:
+    """What was trained, and the final loss and accuracy (of the epochs completed)."""
+    done = len(history)
+    epochs = f"{args.epochs} epoch{'' if args.epochs == 1 else 's'}"
+    print(
+        f"{model!r} on {args.dataset} ({n} samples), {loss}, {epochs if done == args.epochs else f'{done} of {epochs}'}"
+    )
+    if done:
+        acc = history.accuracy[-1]
+        print(f"final training loss {history.loss[-1]:.4g}" + ("" if acc is None else f", accuracy {100 * acc:.1f}%"))
 
 
 def _output_units(loss: str, classes: int, dataset: str) -> int:
@@ -522,6 +614,30 @@ def _output_file(path: str, option: str, extensions: tuple[str, ...] = ()) -> No
         raise CommandError(f"{option}: cannot write into the folder {short(folder)}", status=1)
 
 
+def _within_limits(sizes: list[int], batch: int, units: str, batches: str, engine: str = "scalar") -> None:
+    """Refuse, before any work, a network or a batch too big for the time and memory a command may
+    take (the MAX_* constants), naming the options that make it smaller: ``units`` the network's
+    widths, ``batches`` the batch size."""
+    net = ",".join(map(str, sizes))
+    params = sum((n_in + 1) * n_out for n_in, n_out in itertools.pairwise(sizes))  # with biases
+    if params > MAX_PARAMETERS:
+        raise CommandError(
+            f"the network {net} has {params:,} parameters; the limit is {MAX_PARAMETERS:,} (use fewer units in {units})"
+        )
+    if engine == "scalar" and params * batch > MAX_GRAPH:
+        matrix = ", or --engine matrix" if batches == "--batch-size" else ""
+        raise CommandError(
+            f"the scalar graph of one batch would hold {params * batch:,} weight entries ({batch:,} samples × "
+            f"{params:,} parameters of {net}); the limit is {MAX_GRAPH:,} (use fewer units in {units} or a smaller "
+            f"{batches}{matrix})"
+        )
+    if engine == "matrix" and batch * max(sizes) > MAX_ACTIVATIONS:
+        raise CommandError(
+            f"one batch of {batch:,} samples through {net} holds {batch * max(sizes):,} numbers in its widest layer; "
+            f"the limit is {MAX_ACTIVATIONS:,} (use a smaller {batches} or fewer units in {units})"
+        )
+
+
 def _dataset(make: Callable[..., tuple], args: argparse.Namespace) -> tuple:
     if args.dataset == "digits":
         try:
@@ -540,7 +656,7 @@ def _dataset(make: Callable[..., tuple], args: argparse.Namespace) -> tuple:
 
 def _add_check(commands: argparse._SubParsersAction) -> None:
     from nn.losses import LOSSES
-    from nn.matrix import PRESETS
+    from nn.matrix import LAYOUTS, PRESETS, W_LAYOUTS
     from nn.notation import NOTATIONS
 
     p = commands.add_parser(
@@ -568,7 +684,9 @@ def _add_check(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--loss", choices=list(LOSSES), default=None, help="default: the preset's, else mse")
     p.add_argument("--reduction", choices=["mean", "sum"], default=None, help="default: the preset's, else mean")
     p.add_argument("--preset", choices=list(PRESETS), default=None, help="a source's conventions, network and sizes")
-    p.add_argument("--samples", type=_positive, default=8, help="samples in the batch (default: %(default)s)")
+    p.add_argument(
+        "--samples", type=_at_most(MAX_SAMPLES), default=8, help="samples in the batch (default: %(default)s)"
+    )
     p.add_argument("--numeric", type=_count, default=60, help="parameters checked by central differences (default: 60)")
     p.add_argument("--no-torch", action="store_true", help="leave out the PyTorch column")
     p.add_argument("--seed", type=_count, default=0, help="seeds the weights and the batch (default: %(default)s)")
@@ -582,17 +700,34 @@ def _add_check(commands: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--forward", metavar="FUNCTION", help="with --form udl: the forward pass in the same file")
     p.add_argument("--cost", metavar="FUNCTION", help="your cost in the same file: central differences are taken on it")
-    p.add_argument("--notation", choices=list(NOTATIONS), default=None, help="print the rows in a source's symbols")
+    p.add_argument(
+        "--notation",
+        choices=list(NOTATIONS),
+        default=None,
+        help="print the rows in a source's symbols (default: the preset's)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=_non_negative,
+        default=None,
+        metavar="SECONDS",
+        help=f"stop your code when one call of it runs longer than this (default: {DEFAULT_TIMEOUT:g}; 0: no limit)",
+    )
+    conventions = p.add_argument_group("conventions", "each overrides the preset's (or the default)")
+    conventions.add_argument("--layout", choices=list(LAYOUTS), default=None, help="samples in columns or rows")
+    conventions.add_argument("--w-layout", choices=list(W_LAYOUTS), default=None, help="W as (out, in) or (in, out)")
+    conventions.add_argument(
+        "--mse-half", action=argparse.BooleanOptionalAction, default=None, help="C_n = ½‖a − y‖² (not ‖a − y‖²)"
+    )
+    conventions.add_argument("--l2", type=_non_negative, default=None, help="an L2 penalty l2 · Σ w² on the weights")
+    conventions.add_argument(
+        "--relu-grad-at-zero", type=float, choices=[0.0, 0.5, 1.0], default=None, metavar="{0,0.5,1}", help="ReLU'(0)"
+    )
     p.set_defaults(run=check)
 
 
 def check(args: argparse.Namespace) -> int:
-    import json
-
-    import numpy as np
-
-    import nn
-    from nn.compare import compare_gradients
+    from nn import handwritten
     from nn.matrix import PRESETS
 
     preset = PRESETS.get(args.preset) if args.preset else None
@@ -607,6 +742,26 @@ def check(args: argparse.Namespace) -> int:
         raise CommandError(f"--loss {loss} needs one output unit (--layers ...,1), got {sizes[-1]}")
     if loss == "cross_entropy" and sizes[-1] < 2:
         raise CommandError(f"--loss cross_entropy needs two or more output units, got {sizes[-1]}")
+    _within_limits(sizes, args.samples, "--layers", "--samples")
+    try:
+        with handwritten.time_limit(_timeout(args)):
+            return _check(args, preset, sizes, activation, loss)
+    except handwritten.UserCodeError as e:
+        raise CommandError(f"--backprop: {e}", status=1) from None
+    except KeyboardInterrupt as e:
+        place = handwritten.where(e) if args.backprop else ""
+        raise CommandError(f"interrupted{' in your code' + place if place else ''}", status=EXIT_INTERRUPTED) from None
+
+
+def _check(args: argparse.Namespace, preset: Any, sizes: list[int], activation: str, loss: str) -> int:
+    import json
+
+    import numpy as np
+
+    import nn
+    from nn.compare import compare_gradients
+    from nn.handwritten import BackpropError
+
     backprop, cost = _user_functions(args)
     model = nn.MLP(
         sizes[0],
@@ -621,8 +776,6 @@ def check(args: argparse.Namespace) -> int:
         b.data = float(rng.uniform(-0.5, 0.5))  # nonzero biases keep ReLU inputs off their kink
     X = rng.normal(size=(args.samples, sizes[0]))
     Y = _random_targets(rng, loss, args.samples, sizes[-1], preset is not None and preset.output == "sigmoid")
-    from nn.handwritten import BackpropError
-
     try:
         report = compare_gradients(
             model,
@@ -634,17 +787,18 @@ def check(args: argparse.Namespace) -> int:
             numeric=args.numeric,
             torch=False if args.no_torch else None,
             seed=args.seed,
-            notation=args.notation,
+            notation=args.notation or (preset.notation if preset else None),
+            layout=args.layout,
+            w_layout=args.w_layout,
+            mse_half=args.mse_half,
+            l2=args.l2,
+            relu_grad_at_zero=args.relu_grad_at_zero,
             **({"backprop": backprop, "cost": cost} if backprop is not None else {}),
         )
     except BackpropError as e:
         raise CommandError(f"--backprop: {e}", status=1) from None
     except ValueError as e:
         raise CommandError(str(e)) from None
-    except Exception as e:
-        if backprop is None:
-            raise
-        raise CommandError(f"--backprop: your code raised {_where(e)}", status=1) from None
     print(json.dumps(report.to_dict(), indent=1) if args.json else report)
     return 0 if report.ok else 1
 
@@ -683,13 +837,18 @@ def _user_functions(args: argparse.Namespace) -> tuple[Any, Any]:
     return fn, cost
 
 
-def _where(e: Exception) -> str:
-    """The exception and the innermost line of the user's file it came from."""
-    import traceback
+def _timeout(args: argparse.Namespace) -> float | None:
+    """The time limit of one call into the user's code: --timeout, 0 for none; by default
+    DEFAULT_TIMEOUT where it can be kept (see nn.handwritten.time_limit)."""
+    from nn.handwritten import can_time_out
 
-    frames = [f for f in traceback.extract_tb(e.__traceback__) if "/nn/" not in f.filename.replace("\\", "/")]
-    place = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
-    return f"{type(e).__name__}: {e}{place}"
+    if args.backprop is None or args.timeout == 0:
+        return None
+    if args.timeout is None:
+        return DEFAULT_TIMEOUT if can_time_out() else None
+    if not can_time_out():
+        raise CommandError("--timeout needs SIGALRM (a POSIX system); give --timeout 0 for none", status=1)
+    return float(args.timeout)
 
 
 def _random_targets(rng: Any, loss: str, n: int, k: int, unit_interval: bool) -> Any:
@@ -719,6 +878,18 @@ def _positive(text: str) -> int:
     if n < 1:
         raise argparse.ArgumentTypeError(f"expected a positive int, got {short(text)}")
     return n
+
+
+def _at_most(limit: int) -> Callable[[str], int]:
+    """The argparse type of a positive int of at most ``limit``."""
+
+    def positive_at_most(text: str) -> int:
+        n = _positive(text)
+        if n > limit:
+            raise argparse.ArgumentTypeError(f"expected a positive int of at most {limit:,}, got {short(text)}")
+        return n
+
+    return positive_at_most
 
 
 def _count(text: str) -> int:

@@ -36,7 +36,7 @@ from autograd_core.inputs import count
 from nn import handwritten, labels
 from nn.activations import ACTIVATIONS
 from nn.matrix import Conventions, MatrixMLP, check_network, conventions_for
-from nn.mistakes import Forward, diagnose
+from nn.mistakes import Forward, diagnose, factor_causes
 from nn.module import MLP
 from nn.notation import NOTATIONS, notation_named
 from nn.passes import Pass, check_batch, matrix_pass, scalar_pass, target_columns
@@ -47,6 +47,7 @@ FD_EPS = 1e-5
 FD_NORM_TOL = 1e-7
 FD_RTOL = 1e-5
 FD_ATOL = 1e-7
+FLOAT32_NORM_REL = 1e-5  # rows that fail at float64's tolerance but agree this well: float32 arithmetic
 
 
 @dataclass
@@ -158,10 +159,7 @@ class GradientComparison:
 
     def _symbols(self, text: str) -> str:
         """``L2 dW`` and the like in the report's notation."""
-        notation, L = self._notation(), len(self.sizes) - 1
-        if notation is None:
-            return text
-        return re.sub(r"\bL(\d+) (delta|dW|db)\b", lambda m: notation.symbol(m[2], int(m[1]), L), text)
+        return _in_notation(text, self._notation(), len(self.sizes) - 1)
 
     def _tail(self) -> list[str]:
         lines = []
@@ -169,9 +167,12 @@ class GradientComparison:
         if self.numeric is not None:
             n = self.numeric
             what = " (your gradients)" if mine else ""
+            failing = ", ".join(n.failing)  # W2, b2: in a source's notation, its ∂C/∂w^3, ∂C/∂b^3
+            if self._notation() is not None:
+                failing = self._symbols(re.sub(r"\b([Wb])(\d+)\b", r"L\2 d\1", failing))
             lines.append(
                 f"numeric{what}: {len(n.entries)} entries sampled, {n.kinks} kinks, worst tensor error "
-                f"{n.worst_tensor_error:.1e}  {'PASS' if n.ok else 'FAIL ' + ', '.join(n.failing)}"
+                f"{n.worst_tensor_error:.1e}  {'PASS' if n.ok else 'FAIL ' + failing}"
             )
         if self.torch_rows is not None:
             bad = [f"L{r.layer} {r.quantity}" for r in self.torch_rows if not r.close]
@@ -186,11 +187,19 @@ class GradientComparison:
             lines.append(f"hint: {self._symbols(h)}")
         if not mine:
             lines.append("result: " + ("PASS: the views agree" if self.ok else "FAIL: the views disagree"))
+            return lines
+        oracles = {"the scalar graph": all(r.close for r in self.rows)}
+        if self.numeric is not None:
+            oracles["central differences"] = self.numeric.ok
+        if self.torch_rows is not None:
+            oracles["PyTorch"] = all(r.close for r in self.torch_rows)
+        agree = [name for name, ok in oracles.items() if ok]
+        if self.ok:
+            lines.append(f"result: PASS: {self.under_test} agrees with {', '.join(agree)}")
         else:
-            oracles = ["the scalar graph"] + (["central differences"] if self.numeric else [])
-            oracles += ["PyTorch"] if self.torch_rows is not None else []
-            verdict = "agrees with" if self.ok else "disagrees with"
-            lines.append(f"result: {'PASS' if self.ok else 'FAIL'}: {self.under_test} {verdict} {', '.join(oracles)}")
+            disagree = ", ".join(name for name, ok in oracles.items() if not ok)
+            also = f"; agrees with {', '.join(agree)}" if agree else ""
+            lines.append(f"result: FAIL: {self.under_test} disagrees with {disagree}{also}")
         return lines
 
     def _repr_html_(self) -> str:
@@ -226,6 +235,7 @@ def compare_gradients(
     cost: Any = None,
     notation: str | None = None,
     seed: int = 0,
+    timeout: float | None = None,
     **conventions: Any,
 ) -> GradientComparison:
     """Compare the scalar graph of ``mlp`` on (X, Y) with its matrix view, layer by layer.
@@ -244,6 +254,11 @@ def compare_gradients(
     scalar graph, central differences and PyTorch, and the hints name the classic mistakes.
     Your MatrixMLP must be the same network computing the same cost (loss); its other
     conventions may differ, and the report then shows where.
+
+    What your backprop (or cost) raises comes back as ``nn.handwritten.UserCodeError``, saying
+    what and at which line of your code (the original exception is its ``__cause__``);
+    ``sys.exit()`` in it too. ``timeout=`` (seconds) stops each call of it that runs longer, with
+    ``UserCodeTimeout`` (POSIX, main thread: see ``nn.handwritten.time_limit``).
 
     An overflow in either view raises OverflowError naming where; gradients under test that
     hold nan or inf fail their row (numpy prints no warning).
@@ -266,11 +281,12 @@ def compare_gradients(
     user_cost = None
     if backprop is not None:
         fn = handwritten.adapt(backprop)
-        other, notes = _user_view(mlp, Xa, Ya, conv, fn)
+        with handwritten.time_limit(timeout):
+            other, notes = _user_view(mlp, Xa, Ya, conv, fn)
+            user_cost = _user_cost(fn, cost, mlp, Xa, Ya, conv)
+            if user_cost is not None:
+                other.loss = user_cost(*mlp.matrices())
         under_test = "your backprop"
-        user_cost = _user_cost(fn, cost, mlp, Xa, Ya, conv)
-        if user_cost is not None:
-            other.loss = user_cost(*mlp.matrices())
     else:
         mm = matrix if matrix is not None else MatrixMLP.from_mlp(mlp, conventions=conv)
         other = matrix_pass(mm, Xa, Ya)
@@ -280,7 +296,8 @@ def compare_gradients(
         mistakes = _mistakes(mlp, scalar, other, rows, conv, Xa, Ya) if under_test != "matrix view" else []
         hints = [text for _, text in mistakes] or _hints(rows, scalar, other, conv, len(Xa))
     checked = scalar if under_test == "matrix view" else other
-    check = _numeric(mlp, Xa, Ya, conv, checked, entries, seed, user_cost) if entries else None
+    with handwritten.time_limit(timeout):  # the user's cost, when there is one
+        check = _numeric(mlp, Xa, Ya, conv, checked, entries, seed, user_cost) if entries else None
     torch_rows, torch_note = _torch_rows(mlp, Xa, Ya, conv, checked, torch, _relu_zeros(mlp, scalar))
     report = GradientComparison(
         conv,
@@ -336,9 +353,9 @@ def _user_view(
         db = []
         for l, W in enumerate(Ws):
             n = W.shape[0]
-            arr = _user_array(result.db[l], ("db", l + 1), (n,), notes, f"or a column ({n}, 1)", also=(n, 1))
-            arr = arr.reshape(n) if arr.shape == (n, 1) else (arr.T if rows and arr.ndim == 2 else arr)
-            db.append(arr)
+            kept = ((n, 1), (1, n)) if rows else ((n, 1),)  # keepdims=True: the sum over the samples' axis
+            arr = _user_array(result.db[l], ("db", l + 1), (n,), notes, f"or {' or '.join(map(str, kept))}", also=kept)
+            db.append(arr.reshape(n) if arr.shape in kept else (arr.T if rows and arr.ndim == 2 else arr))
     delta: list[np.ndarray | None] = [None] * L
     if result.deltas is not None:
         for l, W in enumerate(Ws):
@@ -349,21 +366,32 @@ def _user_view(
 
 
 def _user_array(
-    x: Any, key: tuple[str, int], want: tuple[int, ...], notes: dict, why: str, also: tuple[int, ...] | None = None
+    x: Any, key: tuple[str, int], want: tuple[int, ...], notes: dict, why: str, also: tuple[tuple[int, ...], ...] = ()
 ) -> np.ndarray:
+    """What the user returned for one tensor, as float64; a note for its row when it is not real
+    numbers of the expected shape (the row then fails), or when it was float32 or narrower."""
     q, l = key
     name = {"dW": f"∂C/∂W{l}", "db": f"∂C/∂b{l}", "delta": f"δ{l}"}[q]
     try:
-        arr = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError):
-        notes[key] = f"{name}: expected numbers of shape {want}, got {type(x).__name__}"
+        given = np.asarray(x)
+        if np.iscomplexobj(given):  # float64 would drop the imaginary part without a word
+            notes[key] = f"{name}: complex numbers ({given.dtype}); expected real ones"
+            return np.full(given.shape, np.nan)
+        arr = given.astype(np.float64)
+    except OverflowError:  # Python ints past 1.8e308
+        notes[key] = f"{name}: numbers too large for a float"
         return np.full(want, np.nan)
-    if arr.shape != want and arr.shape != also:
+    except (TypeError, ValueError):
+        notes[key] = f"{name}: expected real numbers of shape {want}, got {type(x).__name__}"
+        return np.full(want, np.nan)
+    if arr.shape != want and arr.shape not in also:
         turned = " (the transpose)" if arr.shape == want[::-1] else ""
         notes[key] = f"{name}: expected shape {want} ({why}), got {arr.shape}{turned}"
     elif not np.all(np.isfinite(arr)):
         bad = int(np.sum(~np.isfinite(arr)))
         notes[key] = f"{name}: {bad} non-finite entr{'y' if bad == 1 else 'ies'} (nan or inf)"
+    elif given.dtype.kind == "f" and given.dtype.itemsize < 8:
+        notes[key] = f"{given.dtype} (checked in float64)"
     return arr
 
 
@@ -495,6 +523,16 @@ def _disagreements(report: GradientComparison) -> list[str]:
 
 # ---- hints: what a failing row most likely means ------------------------------------------------
 def _hints(rows: list[Row], s: Pass, m: Pass, conv: Conventions, n: int) -> list[str]:
+    failing = [r for r in rows if not r.close]
+    if failing and all(r.norm_rel <= FLOAT32_NORM_REL for r in failing):
+        narrow = sorted({r.note.split()[0] for r in rows if r.note.endswith("(checked in float64)")})
+        given = f"the arrays are {', '.join(narrow)}" if narrow else "computed in float32, say"
+        worst = max(r.norm_rel for r in failing)
+        return [
+            f"{', '.join(f'L{r.layer} {r.quantity}' for r in failing)} agree with the scalar graph to float32 "
+            f"precision (norm_rel {worst:.1e}, float32's ε is 1.2e-07) but not to float64's ({given}): "
+            "so they are right up to float32 rounding; compute in float64 (np.float64) for this check"
+        ]
     hints: list[str] = []
     L = len(s.dW)
     for row in rows:
@@ -515,13 +553,8 @@ def _hints(rows: list[Row], s: Pass, m: Pass, conv: Conventions, n: int) -> list
         if other.shape != ref.shape:
             continue
         ratio = _constant_ratio(ref, other)
-        if ratio is not None and (_near(ratio, n) or _near(ratio, 1.0 / n)):
-            hints.append(
-                f"{where} is off by a factor {ratio:.4g} ≈ {'N' if ratio > 1 else '1/N'} (N={n}): reduction sum vs mean"
-            )
-            break
-        if ratio is not None and (_near(ratio, 2.0) or _near(ratio, 0.5)):
-            hints.append(f"{where} is off by a factor {ratio:.4g}: the ½ in the squared error (½‖a−y‖² vs ‖a−y‖²)")
+        if ratio is not None and not _near(ratio, 1.0):
+            hints.append(f"{where} {factor_causes(ratio, n, conv.loss)}")
             break
         if row.quantity == "delta" and row.layer == L and _off_by_output_derivative(ref, other, s, conv):
             hints.append(
@@ -735,7 +768,16 @@ def _cells(r: Row, notation: Any, L: int) -> tuple[str, ...]:
         worst = "" if r.worst is None else "(" + ",".join(map(str, r.worst)) + ")"
         return (_layer(r), r.quantity, *numbers, worst, r.note)
     worst = notation.entry(r.quantity, r.layer, L, r.worst)
-    return (notation.symbol(r.quantity, r.layer, L), *numbers, worst, r.note)
+    return (notation.symbol(r.quantity, r.layer, L), *numbers, worst, _in_notation(r.note, notation, L))
+
+
+def _in_notation(text: str, notation: Any, L: int) -> str:
+    """Our names of the tensors in ``text`` (``L2 dW``, ``∂C/∂W2``, ``δ2``) in a source's notation."""
+    if notation is None:
+        return text
+    text = re.sub(r"\bL(\d+) (delta|dW|db)\b", lambda m: notation.symbol(m[2], int(m[1]), L), text)
+    text = re.sub(r"∂C/∂([Wb])(\d+)\b", lambda m: notation.symbol(f"d{m[1]}", int(m[2]), L), text)
+    return re.sub(r"δ(\d+)\b", lambda m: notation.symbol("delta", int(m[1]), L), text)
 
 
 def _table(rows: list[Row], notation: Any = None) -> str:

@@ -102,8 +102,9 @@ def spiral(n: int = 300, classes: int = 3, noise: float = 0.2, seed: int = 0) ->
     r = np.concatenate([np.linspace(0.0, 1.0, m) for m in sizes])
     theta = np.concatenate([np.linspace(4.0 * j, 4.0 * (j + 1), m) for j, m in enumerate(sizes)])
     theta = theta + rng.normal(0.0, noise, size=n)
-    X = np.column_stack([r * np.sin(theta), r * np.cos(theta)])
-    return _shuffled(X, _labels(sizes), rng)
+    with np.errstate(invalid="ignore"):  # sin(inf): said by _finite
+        X = np.column_stack([r * np.sin(theta), r * np.cos(theta)])
+    return _shuffled(_finite(X, noise), _labels(sizes), rng)
 
 
 def xor(n: int = 200, noise: float = 0.1, seed: int = 0) -> Dataset:
@@ -262,7 +263,14 @@ def _labels(sizes: list[int]) -> NDArray[np.int64]:
 def _noisy_and_shuffled(
     X: NDArray[np.float64], y: NDArray[np.int64], noise: float, rng: np.random.Generator
 ) -> Dataset:
-    return _shuffled(X + rng.normal(0.0, noise, size=X.shape), y, rng)
+    return _shuffled(_finite(X + rng.normal(0.0, noise, size=X.shape), noise), y, rng)
+
+
+def _finite(X: NDArray[np.float64], noise: float) -> NDArray[np.float64]:
+    """X, once sure that the noise kept every point in the float range."""
+    if not np.isfinite(X).all():
+        raise ValueError(f"noise: {noise!r} sends points out of the float range; expected a smaller standard deviation")
+    return X
 
 
 def _shuffled(X: NDArray[np.float64], y: NDArray[np.int64], rng: np.random.Generator) -> Dataset:

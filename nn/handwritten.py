@@ -30,14 +30,26 @@ ignored.
 
 ``cost=`` (both adapters, or ``compare_gradients(cost=...)`` for the batch form) is your cost:
 central differences are then taken on it.
+
+Every call into your code goes through ``run``: whatever it raises comes back as a
+``UserCodeError`` that says what and at which line of your file (the original exception is its
+``__cause__``), ``sys.exit()`` included; only KeyboardInterrupt passes as it is. Inside
+``time_limit(seconds)``, each call is stopped after ``seconds`` with a ``UserCodeTimeout``.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import inspect
+import os
+import signal
 import sys
-from collections.abc import Callable
+import sysconfig
+import threading
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,6 +64,14 @@ BatchBackprop = Callable[..., Any]
 
 class BackpropError(ValueError):
     """What your backprop returned cannot be compared at all (wrong structure or count)."""
+
+
+class UserCodeError(Exception):
+    """Your code raised, or called sys.exit(): the message says what, and where in your file."""
+
+
+class UserCodeTimeout(UserCodeError, TimeoutError):
+    """A call into your code did not return within the time limit (see ``time_limit``)."""
 
 
 @dataclass
@@ -69,6 +89,7 @@ class PerSample:
     """A per-sample backprop turned into the batch form (see the module docstring)."""
 
     form = "per-sample"
+    returns = "(dW, db)"  # what the per-sample function returns, in its order
 
     def __init__(self, cost: Callable[[Any, Any], float] | None = None):
         self._cost = cost
@@ -96,13 +117,19 @@ class PerSample:
                 _layer_list(dW, len(weights), f"{self.form}: ∂C/∂W of sample {n}"),
                 _layer_list(db, len(weights), f"{self.form}: ∂C/∂b of sample {n}"),
             )
-            dW_sum = dW if dW_sum is None else _add(dW_sum, dW, f"{self.form}: ∂C/∂W", n)
-            db_sum = db if db_sum is None else _add(db_sum, db, f"{self.form}: ∂C/∂b", n)
-        assert dW_sum is not None and db_sum is not None
+            if _swapped(dW, db, weights):
+                raise BackpropError(
+                    f"{self.form}: the two lists came back in the wrong order: the one for the bias gradients has "
+                    f"the weights' shapes, the other the biases'; return {self.returns}"
+                )
+            dW_sum = _add(dW_sum, dW, f"{self.form}: ∂C/∂W", n)
+            if biases is not None:  # else what comes back for the biases is ignored
+                db_sum = _add(db_sum, db, f"{self.form}: ∂C/∂b", n)
+        assert dW_sum is not None
         scale = 1.0 / N if mean else 1.0
         return Result(
-            [np.asarray(d) * scale for d in dW_sum],
-            None if biases is None else [_vector(d) * scale for d in db_sum],
+            [d * scale for d in dW_sum],
+            None if db_sum is None else [_vector(d) * scale for d in db_sum],
             None,
             "columns",
             "out_in",
@@ -113,7 +140,8 @@ class PerSample:
         assert self._cost is not None
         bs = _bias_columns(weights, biases)
         total = sum(
-            float(self._cost(self.output(weights, bs, X[:, n : n + 1]), Y[:, n : n + 1])) for n in range(X.shape[1])
+            _number(run(self._cost, self.output(weights, bs, X[:, n : n + 1]), Y[:, n : n + 1]), f"{self.form}: cost")
+            for n in range(X.shape[1])
         )
         return total / X.shape[1] if mean else total
 
@@ -127,6 +155,7 @@ class nielsen(PerSample):
     """
 
     form = "nielsen"
+    returns = "(nabla_b, nabla_w)"
 
     def __init__(
         self,
@@ -150,11 +179,11 @@ class nielsen(PerSample):
 
     def sample(self, weights: Arrays, biases: Arrays, x: np.ndarray, y: np.ndarray) -> tuple[Any, Any]:
         if self.factory is not None:
-            nabla = self.factory(weights, biases)(x, y)
+            nabla = run(run(self.factory, weights, biases), x, y)
         else:
             assert self.backprop is not None
             with _parameters_set(self.network, weights, biases):
-                nabla = self.backprop(x, y)
+                nabla = run(self.backprop, x, y)
         nabla_b, nabla_w = _pair(nabla, "nielsen: backprop(x, y)", "(nabla_b, nabla_w)")
         return nabla_w, nabla_b
 
@@ -163,7 +192,7 @@ class nielsen(PerSample):
         if feedforward is None:
             raise TypeError("nielsen: cost= needs the network's feedforward(x)")
         with _parameters_set(self.network, weights, biases):
-            return np.asarray(feedforward(x))
+            return np.asarray(run(feedforward, x))
 
 
 class udl(PerSample):
@@ -176,6 +205,7 @@ class udl(PerSample):
     """
 
     form = "udl"
+    returns = "(all_dl_dweights, all_dl_dbiases)"
 
     def __init__(
         self,
@@ -192,15 +222,15 @@ class udl(PerSample):
 
     def sample(self, weights: Arrays, biases: Arrays, x: np.ndarray, y: np.ndarray) -> tuple[Any, Any]:
         if self.forward is None:
-            out = self.backward_pass(weights, biases, x, y)
+            out = run(self.backward_pass, weights, biases, x, y)
         else:
-            _, all_f, all_h = _triple(self.forward(x, weights, biases))
-            out = self.backward_pass(weights, biases, all_f, all_h, y)
+            _, all_f, all_h = _triple(run(self.forward, x, weights, biases))
+            out = run(self.backward_pass, weights, biases, all_f, all_h, y)
         return _pair(out, "udl: backward_pass", "(all_dl_dweights, all_dl_dbiases)")
 
     def output(self, weights: Arrays, biases: Arrays, x: np.ndarray) -> np.ndarray:
         assert self.forward is not None
-        return np.asarray(_triple(self.forward(x, weights, biases))[0])
+        return np.asarray(_triple(run(self.forward, x, weights, biases))[0])
 
 
 def adapt(backprop: Any) -> BatchBackprop | PerSample:
@@ -240,7 +270,7 @@ def call(
     Ws = [W.T.copy() if w_layout == "in_out" else W.copy() for W in weights]
     bs = None if biases is None else [b.copy() for b in biases]
     rows = layout == "rows"
-    out = backprop(Ws, bs, X.T.copy() if rows else X.copy(), Y.T.copy() if rows else Y.copy())
+    out = run(backprop, Ws, bs, X.T.copy() if rows else X.copy(), Y.T.copy() if rows else Y.copy())
     if not isinstance(out, tuple | list) or len(out) not in (2, 3):
         got = f"a {type(out).__name__}" + (f" of length {len(out)}" if isinstance(out, tuple | list) else "")
         raise BackpropError(f"backprop returned {got}; expected (dW, db) or (dW, db, deltas), lists with W1's first")
@@ -269,13 +299,15 @@ def cost_of(
     Ws = [W.T.copy() if w_layout == "in_out" else W.copy() for W in weights]
     bs = None if biases is None else [b.copy() for b in biases]
     rows = layout == "rows"
-    return float(cost(Ws, bs, X.T.copy() if rows else X.copy(), Y.T.copy() if rows else Y.copy()))
+    return _number(run(cost, Ws, bs, X.T.copy() if rows else X.copy(), Y.T.copy() if rows else Y.copy()), "cost")
 
 
 def load_function(spec: str) -> Callable[..., Any]:
     """``FILE.py:NAME`` (or ``FILE.py:obj.method``): import FILE from its path and return NAME.
 
-    This runs the file: it is your code, run at your request.
+    This runs the file: it is your code, run at your request (through ``run``: what it raises on
+    import comes back as a UserCodeError). As ``python FILE.py`` does, the file's folder goes on
+    ``sys.path`` first, so that it can import its neighbours (``import network``).
     """
     path_text, sep, name = spec.rpartition(":")
     if not sep or not path_text or not name:
@@ -290,12 +322,15 @@ def load_function(spec: str) -> Callable[..., Any]:
     if module_spec is None or module_spec.loader is None:
         raise ValueError(f"cannot import {short(path_text)}")
     module = importlib.util.module_from_spec(module_spec)
+    folder = str(path.resolve().parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
     sys.modules[module_name] = module
     try:
-        module_spec.loader.exec_module(module)
-    except Exception as e:
+        run(module_spec.loader.exec_module, module)
+    except BaseException:
         del sys.modules[module_name]
-        raise ValueError(f"{path_text} raised {type(e).__name__} on import: {e}") from None
+        raise
     obj: Any = module
     for part in name.split("."):
         if not hasattr(obj, part):
@@ -304,6 +339,110 @@ def load_function(spec: str) -> Callable[..., Any]:
     if not callable(obj):
         raise ValueError(f"{path_text}:{name} is a {type(obj).__name__}, not a function")
     return obj
+
+
+# ---- running your code --------------------------------------------------------------------------
+_limit: ContextVar[float | None] = ContextVar("time_limit", default=None)
+
+
+@contextmanager
+def time_limit(seconds: float | None) -> Iterator[None]:
+    """Within the block, each call into your code (``run``) is stopped after ``seconds``.
+
+    The watchdog is SIGALRM, raised in the main thread: your code keeps running in this process
+    (its prints and tracebacks stay yours) and is stopped at its next Python line, even inside a
+    ``try/except Exception``. A single numpy call is not cut short: the stop comes when it returns.
+    It needs a POSIX system and the main thread, and SIGALRM unused by anyone else; ``None`` sets
+    no limit of its own (a limit set around it stays).
+    """
+    if seconds is None:  # no limit of its own: one set outside stays
+        yield
+        return
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 < seconds < 1e9:
+        raise ValueError(f"timeout: expected a number of seconds > 0 (or None), got {short(seconds)}")
+    if not can_time_out():
+        raise RuntimeError(
+            "timeout: needs SIGALRM (a POSIX system) in the main thread, unused by anything else; "
+            "call from the main thread or pass timeout=None"
+        )
+    token = _limit.set(float(seconds))
+    try:
+        yield
+    finally:
+        _limit.reset(token)
+
+
+def can_time_out() -> bool:
+    """Whether ``time_limit`` can stop your code here."""
+    return (
+        hasattr(signal, "setitimer")
+        and threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, signal.SIG_IGN, None)
+        and signal.getitimer(signal.ITIMER_REAL)[0] == 0.0
+    )
+
+
+class _Expired(BaseException):
+    """The time limit, raised inside your code (a BaseException, so that ``except Exception`` there
+    does not swallow it)."""
+
+
+def run(fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)``, where ``fn`` is your code: what it raises comes back as a UserCodeError saying
+    what and where (KeyboardInterrupt passes as it is), and it is stopped at the time limit."""
+    seconds = _limit.get()
+    try:
+        if seconds is None:
+            return fn(*args)
+        with _alarm(seconds):
+            return fn(*args)
+    except KeyboardInterrupt:
+        raise
+    except _Expired as e:
+        raise UserCodeTimeout(f"your code did not return within {seconds:g} s{where(e)}") from e
+    except SystemExit as e:
+        raise UserCodeError(f"your code exited (sys.exit({short(e.code, 40)})){where(e)}") from e
+    except BaseException as e:
+        said = str(e) if len(str(e)) <= 200 else str(e)[:197] + "..."
+        raise UserCodeError(f"your code raised {type(e).__name__}: {said}{where(e)}") from e
+
+
+@contextmanager
+def _alarm(seconds: float) -> Iterator[None]:
+    def expire(signum: int, frame: Any) -> None:
+        signal.setitimer(signal.ITIMER_REAL, 0.05)  # and again soon, should a bare ``except:`` swallow this one
+        raise _Expired("stopped at the time limit")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0.0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def where(e: BaseException) -> str:
+    """ " at FILE:LINE": the innermost line of your code in the traceback of ``e`` (lines of this
+    library, numpy and the standard library left out), or "" when there is none."""
+    for frame in reversed(traceback.extract_tb(e.__traceback__)):
+        if not frame.filename.startswith(_LIBRARIES) and not frame.filename.startswith("<"):
+            return f" at {frame.filename}:{frame.lineno}"
+    return ""
+
+
+def _folders(*paths: Path) -> tuple[str, ...]:
+    """Each folder as a prefix of file names, as given and with links resolved."""
+    return tuple({os.path.join(str(p), "") for path in paths for p in (path, path.resolve())})
+
+
+_HERE = Path(__file__).parent
+_LIBRARIES = _folders(
+    _HERE,
+    _HERE.parent / "autograd_core",
+    Path(np.__file__).parent,
+    *(Path(sysconfig.get_paths()[k]) for k in ("stdlib", "platstdlib", "purelib", "platlib")),
+)
 
 
 # ---- helpers ------------------------------------------------------------------------------------
@@ -372,16 +511,39 @@ def _pair(out: Any, who: str, expected: str) -> tuple[Any, Any]:
     return out[0], out[1]
 
 
+def _numbers(x: Any, what: str) -> np.ndarray:
+    """x as a float64 array; complex numbers stay complex, for the comparison to note (float64
+    would drop their imaginary part without a word)."""
+    try:
+        arr = np.asarray(x)
+        return arr if np.iscomplexobj(arr) else arr.astype(np.float64)
+    except OverflowError:
+        raise BackpropError(f"{what}: numbers too large for a float") from None
+    except (TypeError, ValueError):
+        raise BackpropError(f"{what}: expected an array of numbers, got {short(x)}") from None
+
+
+def _number(x: Any, who: str) -> float:
+    """What a cost returned, as a float."""
+    try:
+        return float(x)
+    except (TypeError, ValueError, OverflowError):
+        raise BackpropError(f"{who} returned {short(x)}; expected a number") from None
+
+
 def _triple(out: Any) -> tuple[Any, Any, Any]:
     if not isinstance(out, tuple | list) or len(out) != 3:
         raise BackpropError(f"udl: forward returned {type(out).__name__}; expected (net_output, all_f, all_h)")
     return out[0], out[1], out[2]
 
 
-def _add(total: list[Any], more: list[Any], name: str, n: int) -> list[Any]:
+def _add(total: list[np.ndarray] | None, more: list[Any], name: str, n: int) -> list[np.ndarray]:
+    """The running sum of the per-sample gradients, with sample n's added (or started)."""
+    more = [_numbers(d, f"{name}[{l}] of sample {n}") for l, d in enumerate(more)]
+    if total is None:
+        return more
     out = []
     for l, (s, d) in enumerate(zip(total, more)):
-        s, d = np.asarray(s, dtype=np.float64), np.asarray(d, dtype=np.float64)
         if s.shape != d.shape:
             raise BackpropError(f"{name}[{l}]: sample {n} returned shape {d.shape}, the samples before {s.shape}")
         out.append(s + d)
@@ -390,15 +552,19 @@ def _add(total: list[Any], more: list[Any], name: str, n: int) -> list[Any]:
 
 def _check_order(dW: list[Any], db: list[Any] | None, weights: Arrays) -> None:
     """(db, dW) returned in Nielsen's order is a common slip: say so instead of comparing."""
-    if db is None:
-        return
+    if db is not None and _swapped(dW, db, weights):
+        raise BackpropError(
+            "backprop returned (db, dW): the first list has the biases' shapes; return (dW, db). "
+            "(Nielsen's backprop(x, y) returns (nabla_b, nabla_w): pass it as backprop=nn.handwritten.nielsen(...).)"
+        )
+
+
+def _swapped(dW: list[Any], db: list[Any], weights: Arrays) -> bool:
+    """Whether the list meant for ∂C/∂W holds the biases' shapes and the other the weights'
+    (undecidable, so False, when every W^l has one column)."""
     shapes_W = {W.shape for W in weights} | {W.T.shape for W in weights}
     looks_like_b = all(
         np.ndim(d) in (1, 2) and np.shape(d)[0] == W.shape[0] and np.size(d) == W.shape[0] for d, W in zip(dW, weights)
     )
     looks_like_W = all(np.shape(d) in shapes_W for d in db)
-    if looks_like_b and looks_like_W and not all(W.shape[1] == 1 for W in weights):
-        raise BackpropError(
-            "backprop returned (db, dW): the first list has the biases' shapes; return (dW, db). "
-            "(Nielsen's backprop(x, y) returns (nabla_b, nabla_w): pass it as backprop=nn.handwritten.nielsen(...).)"
-        )
+    return looks_like_b and looks_like_W and not all(W.shape[1] == 1 for W in weights)

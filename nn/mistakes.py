@@ -68,8 +68,7 @@ MISTAKES = {
             "BP2 multiplies by W^{l+1} where it needs the transpose: δ^l = ((W^{l+1})ᵀ δ^{l+1}) ⊙ f′(z^l)",
         ),
         Mistake("sign", "every gradient has the wrong sign: ∇_a C is a − y, not y − a"),
-        Mistake("factor_N", "reduction sum vs mean"),
-        Mistake("half", "the ½ in the squared error (½‖a−y‖² gives δ^L = (a − y) ⊙ f′, ‖a−y‖² gives 2(a − y) ⊙ f′)"),
+        Mistake("constant_factor", "every gradient is off by one constant factor"),
         Mistake(
             "bp4_next_delta",
             "BP4 uses the δ of the wrong layer: ∂C/∂W^l = δ^l (a^{l-1})ᵀ with the same layer's δ^l, "
@@ -79,6 +78,11 @@ MISTAKES = {
             "bp4_same_a",
             "BP4 uses the activations of the wrong layer: ∂C/∂W^l = δ^l (a^{l-1})ᵀ with the layer's input a^{l-1}, "
             "not its output a^l",
+        ),
+        Mistake(
+            "bp4_output_a",
+            "BP4 of the output layer uses its output a^L where it needs its input a^{L−1}: "
+            "∂C/∂W^L = δ^L (a^{L−1})ᵀ (in Nielsen's code, activations[-2], not activations[-1])",
         ),
         Mistake(
             "bias_not_summed",
@@ -106,14 +110,61 @@ def diagnose(fw: Forward, under_test: Tensors, n: int) -> list[tuple[Mistake, st
     if _matches(under_test, correct):
         return []
     found: list[tuple[Mistake, str]] = []
-    for key, extra, candidate in _candidates(fw, correct, n):
+    for key, extra, candidate in [*_candidates(fw, correct, n), _constant_factor(fw, correct, under_test, n)]:
         if candidate is None or _matches(candidate, correct, keys=under_test) or not _matches(under_test, candidate):
             continue
         wrong = [k for k in sorted(under_test, key=_order) if not _close(under_test[k], correct.get(k))]
         where = ", ".join(f"L{l} {q}" for q, l in wrong[:4]) + (" ..." if len(wrong) > 4 else "")
         mistake = MISTAKES[key]
-        found.append((mistake, f"{where} {extra}{mistake.text}" if extra else f"{where}: {mistake.text}"))
+        found.append((mistake, f"{where} {extra}" if key == "constant_factor" else f"{where}: {mistake.text}"))
     return found
+
+
+def factor_causes(k: float, n: int, loss: str) -> str:
+    """What a gradient off by the constant factor ``k`` could come from: the factor as measured,
+    then every cause that gives it, none claimed (a learning rate of 0.1 with N = 10 looks just
+    like a sum where a mean was meant)."""
+    named, causes = [], []
+    if n > 1 and (_near(k, n) or _near(k, 1.0 / n)):
+        named.append(f"{'N' if k > 1 else '1/N'} (N={n})")
+        causes.append("a sum over the batch where the conventions take the mean, or the other way round")
+    if loss == "mse" and (_near(k, 2.0) or _near(k, 0.5)):
+        named.append("2" if k > 1 else "½")
+        causes.append("the ½ in the squared error (½‖a−y‖² gives δ^L = (a − y) ⊙ f′, ‖a−y‖² gives 2(a − y) ⊙ f′)")
+    causes += ["a learning rate folded into the gradient (η ∂C/∂W returned for ∂C/∂W)", "a cost scaled by a constant"]
+    factor = f"{k:.4g}" + "".join(f" ≈ {name}" for name in named)
+    return f"is off by a constant factor {factor}: it could be " + "; or ".join(causes)
+
+
+def _constant_factor(fw: Forward, correct: Tensors, under_test: Tensors, n: int) -> tuple[str, str, Tensors | None]:
+    """Every tensor under test k times the correct one (the L2 penalty's gradient taken out, or
+    not), for one k other than 1 and -1 (that is the sign), with the text that says so."""
+    penalty = _penalty(fw)
+    for plain in (True, False):
+        data = {key: v - penalty.get(key, 0.0) if plain else v for key, v in correct.items()}
+        k = _ratio(under_test, data, penalty if plain else {})
+        if k is not None and not (_near(k, 1.0) or _near(k, -1.0)):
+            scaled = {key: k * v + (penalty.get(key, 0.0) if plain else 0.0) for key, v in data.items()}
+            if _matches(under_test, scaled):
+                return "constant_factor", factor_causes(k, n, fw.conv.loss), scaled
+    return "constant_factor", "", None
+
+
+def _ratio(under_test: Tensors, data: Tensors, penalty: Tensors) -> float | None:
+    """under_test / data at the largest entry of data (the penalty taken out), or None."""
+    best, k = 0.0, None
+    for key, x in under_test.items():
+        d = data.get(key)
+        if d is None or d.shape != x.shape or not d.size:
+            return None
+        i = int(np.argmax(np.abs(d)))
+        if abs(d.flat[i]) > best:
+            best, k = abs(d.flat[i]), float((x - penalty.get(key, 0.0)).flat[i] / d.flat[i])
+    return k if k is not None and np.isfinite(k) else None
+
+
+def _near(x: float, target: float) -> bool:
+    return abs(x - target) <= 1e-6 * abs(target)
 
 
 # ---- the candidates ---------------------------------------------------------------------------
@@ -136,6 +187,7 @@ def _candidates(fw: Forward, correct: Tensors, n: int) -> list[tuple[str, str, T
         ("bp4_next_delta", "", _backprop(fw, bp4="next_delta")),
         ("bp4_next_delta", "", _backprop(fw, bp4="next_delta", bp3="next_delta")),
         ("bp4_same_a", "", _backprop(fw, bp4="same_a")),
+        ("bp4_output_a", "", _backprop(fw, bp4="output_a")),
         ("bias_not_summed", "", _backprop(fw, bp3="none")),
         ("bias_one_sample", "", _backprop(fw, bp3="last")),
         ("bias_one_sample", "", _backprop(fw, bp3="first")),
@@ -150,12 +202,6 @@ def _candidates(fw: Forward, correct: Tensors, n: int) -> list[tuple[str, str, T
         ]
     else:
         out.append(("fused_fprime", "", _backprop(fw, bp1="fused_fprime")))
-    if n > 1:
-        for k in (n, 1.0 / n):
-            out.append(("factor_N", f"is off by a factor {k:.4g} ≈ {'N' if k > 1 else '1/N'} (N={n}): ", scaled(k)))
-    if c.loss == "mse":
-        for k in (2.0, 0.5):
-            out.append(("half", f"is off by a factor {k:g}: ", scaled(k)))
     relu_zeros = any(f == "relu" and np.any(z == 0.0) for f, z in zip(fw.activations, fw.z))
     if relu_zeros:
         for r in (0.0, 0.5, 1.0):
@@ -202,7 +248,7 @@ def _backprop(
         for l in range(L):
             out[("delta", l + 1)] = deltas[l]
             d_for_W = deltas[l + 1] if bp4 == "next_delta" and l < L - 1 else deltas[l]
-            a_in = fw.a[l + 1] if bp4 == "same_a" else fw.a[l]
+            a_in = fw.a[l + 1] if bp4 == "same_a" or (bp4 == "output_a" and l == L - 1) else fw.a[l]
             dW = d_for_W @ a_in.T
             out[("dW", l + 1)] = dW.T if bp4 == "transposed" else dW
             if fw.bs is not None:

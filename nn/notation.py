@@ -7,6 +7,8 @@
 A notation maps (quantity, our layer l = 1..L) to the source's symbol, and an entry of W^l,
 our (j, k) counted from 0 with j the unit of layer l and k the unit of layer l-1, to the
 source's indices (some count from 1, some write the weight from unit k to unit j as w_{kj}).
+Where a source names a layer's output after the next layer ({up}: UDL's x_l = f[z_(l-1)], the
+book's h_(k+1) = a[f_k]), the entry says so.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ class Notation:
     source: str
     layer: Callable[[int, int], str]  # (l, L) -> the source's name of our layer l
     symbols: dict[str, str]  # quantity -> symbol, with {l} for the layer's name
-    entries: dict[str, str]  # quantity -> one entry, with {l}, {j}, {k} and {j1}, {k1} (counted from 1)
+    entries: dict[str, str]  # quantity -> one entry, with {l}, {up} (layer l+1), {j}, {k}, {j1}, {k1} (from 1)
 
     def symbol(self, quantity: str, l: int | None, L: int) -> str:
         return self.symbols[quantity].format(l="" if l is None else self.layer(l, L))
@@ -32,9 +34,9 @@ class Notation:
         """The worst entry of a row, written as the source indexes it."""
         if index is None or l is None:
             return ""
-        name = self.layer(l, L)
+        name, up = self.layer(l, L), self.layer(l + 1, L)
         j, k = index[0], index[1] if len(index) > 1 else 0
-        text = self.entries[quantity].format(l=name, j=j, k=k, j1=j + 1, k1=k + 1)
+        text = self.entries[quantity].format(l=name, up=up, j=j, k=k, j1=j + 1, k1=k + 1)
         return text if quantity in ("dW", "db") else f"{text}, sample {k + 1}"
 
 
@@ -81,7 +83,7 @@ NOTATIONS: dict[str, Notation] = {
                 "dW": "∂L_i/∂W_{l}",
                 "db": "∂L_i/∂b_{l}",
             },
-            _entries("z_{l}[{j}]", "x_{l}[{j}]", "z_{l}[{j}]", "W_{l}[{j},{k}]", "b_{l}[{j}]"),
+            _entries("z_{l}[{j}]", "x_{up}[{j}]", "z_{l}[{j}]", "W_{l}[{j},{k}]", "b_{l}[{j}]"),
         ),
         Notation(
             "udl_book",
@@ -96,7 +98,7 @@ NOTATIONS: dict[str, Notation] = {
                 "dW": "∂ℓ_i/∂Ω_{l}",
                 "db": "∂ℓ_i/∂β_{l}",
             },
-            _entries("f_{l}[{j}]", "h[{j}]", "f_{l}[{j}]", "Ω_{l}[{j},{k}]", "β_{l}[{j}]"),
+            _entries("f_{l}[{j}]", "h_{up}[{j}]", "f_{l}[{j}]", "Ω_{l}[{j},{k}]", "β_{l}[{j}]"),
         ),
         Notation(
             "chain",

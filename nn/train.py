@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib.util
 import math
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,10 +38,16 @@ Model = MLP | MatrixMLP
 @dataclass(repr=False)
 class History:
     """Per epoch: the mean training loss over the epoch's batches, and the training accuracy
-    of the predictions made during the epoch (None for regression)."""
+    of the predictions made during the epoch (None for regression).
+
+    A run that ended early keeps the epochs it completed: ``diverged`` says why training stopped
+    when the numbers left the float range (None when they did not), ``interrupted`` that Ctrl-C
+    stopped it."""
 
     loss: list[float] = field(default_factory=list)
     accuracy: list[float | None] = field(default_factory=list)
+    diverged: str | None = None
+    interrupted: bool = False
 
     def __len__(self) -> int:
         return len(self.loss)
@@ -49,12 +56,13 @@ class History:
         """The first and last epoch at a glance: ``History(100 epochs: loss 0.659 → 0.00176,
         accuracy 65% → 100%)``; one value for one epoch, no accuracy for regression."""
         n = len(self)
+        ended = "; diverged" if self.diverged else "; interrupted" if self.interrupted else ""
         if n == 0:
-            return "History(0 epochs)"
+            return f"History(0 epochs{ended})"
         parts = [f"loss {_span(self.loss, '{:.3g}'.format)}"]
         if self.accuracy and self.accuracy[0] is not None:
             parts.append(f"accuracy {_span(self.accuracy, lambda a: f'{100 * a:.3g}%')}")
-        return f"History({n} epoch{'s' if n > 1 else ''}: {', '.join(parts)})"
+        return f"History({n} epoch{'s' if n > 1 else ''}: {', '.join(parts)}{ended})"
 
 
 def _span(values: Sequence[Any], show: Callable[[Any], str]) -> str:
@@ -91,8 +99,13 @@ def fit(
     micrograd's demo loop is one call (100 full-batch steps, lr 1.0 - 0.9 k / 100):
     ``fit(model, X, y, loss="hinge", lr=schedules.linear(1.0, 0.1, 100), epochs=100, l2=1e-4, shuffle=False)``
 
-    Training that diverges stops with an OverflowError naming where the numbers left the float
-    range, in either engine (a node of the graph; a quantity and layer of the matrix view).
+    Training that diverges does not raise: it stops, puts back the parameters from before the
+    step that sent them out of the float range (so ``predict`` and ``fit`` work on the model again),
+    warns (RuntimeWarning), and returns the History of the epochs completed, with ``diverged``
+    saying where the numbers overflowed (a node of the graph; a quantity and layer of the matrix
+    view). Ctrl-C (KeyboardInterrupt) likewise ends the run with the History so far and
+    ``interrupted`` set; a step it cut in half is undone. The optimizer's own state (momentum,
+    Adam's moments) is not put back.
     """
     Xa, Ya = _data(model, X, y)
     l2 = l2_coefficient(l2)
@@ -106,33 +119,92 @@ def fit(
     rows = Xa.tolist()
     history = History()
     bar = _progress_bar(epochs, progress)
+    last = _LastStep(opt.params)
     k = 0
-    for _ in bar:
-        order = rng.permutation(n) if shuffle else np.arange(n)
-        total, correct, counted = 0.0, 0, 0
-        for start in range(0, n, size):
-            idx = order[start : start + size]
-            if schedule is not None:
-                opt.lr = _rate(schedule, k)
-            k += 1
-            opt.zero_grad()
-            if isinstance(model, MatrixMLP):
-                value, outputs = _matrix_step(model, Xa[idx], Ya[idx])
-            else:
-                value, outputs = _graph_step(model, [rows[i] for i in idx], Ya[idx], loss_name, reduction, l2)
-            opt.step()
-            total += value * (len(idx) if reduction == "mean" else 1)
-            hits = _hits(loss_name, outputs, Ya[idx])
-            if hits is not None:
-                correct += hits
-                counted += len(idx)
-        history.loss.append(total / n if reduction == "mean" else total)
-        history.accuracy.append(correct / counted if counted else None)
+    try:
+        for _ in bar:
+            order = rng.permutation(n) if shuffle else np.arange(n)
+            total, correct, counted = 0.0, 0, 0
+            for start in range(0, n, size):
+                idx = order[start : start + size]
+                if schedule is not None:
+                    opt.lr = _rate(schedule, k)
+                k += 1
+                opt.zero_grad()
+                if isinstance(model, MatrixMLP):
+                    value, outputs = _matrix_step(model, Xa[idx], Ya[idx])
+                else:
+                    value, outputs = _graph_step(model, [rows[i] for i in idx], Ya[idx], loss_name, reduction, l2)
+                last.step(opt)
+                total += value * (len(idx) if reduction == "mean" else 1)
+                hits = _hits(loss_name, outputs, Ya[idx])
+                if hits is not None:
+                    correct += hits
+                    counted += len(idx)
+            history.loss.append(total / n if reduction == "mean" else total)
+            history.accuracy.append(correct / counted if counted else None)
+            if progress:
+                bar.set_postfix(loss=f"{history.loss[-1]:.4f}", acc=_percent(history.accuracy[-1]))
+        last.check_finite()
+    except (OverflowError, FloatingPointError) as e:
+        last.undo()
+        history.diverged = f"at epoch {min(len(history) + 1, epochs)}, step {k}: {e}"
+        warnings.warn(
+            f"fit: training diverged {history.diverged}; the parameters are back to the last ones whose loss "
+            "was finite, and history.diverged says where; try a smaller lr",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    except KeyboardInterrupt:
+        last.undo_if_cut()
+        history.interrupted = True
+        warnings.warn(
+            f"fit: interrupted in epoch {len(history) + 1}; the History holds the epochs before it", stacklevel=2
+        )
+    finally:
         if progress:
-            bar.set_postfix(loss=f"{history.loss[-1]:.4f}", acc=_percent(history.accuracy[-1]))
-    if progress:
-        bar.close()
+            bar.close()
     return history
+
+
+class _LastStep:
+    """Takes optimizer steps, keeping the parameters from before the last one, to put back when
+    the numbers diverge (a step that left them not finite, or one after which the forward pass
+    overflowed) or when Ctrl-C cuts a step in half."""
+
+    def __init__(self, params: list[Any]):
+        self.params = params
+        self.before = [np.array(p.data) if isinstance(p.data, np.ndarray) else p.data for p in params]
+        self.stepping = False
+
+    def step(self, opt: Optimizer) -> None:
+        for i, p in enumerate(self.params):
+            if isinstance(p.data, np.ndarray):
+                np.copyto(self.before[i], p.data)
+            else:
+                self.before[i] = p.data
+        self.stepping = True
+        with np.errstate(over="ignore", invalid="ignore"):  # the next forward pass, or check_finite, says so
+            opt.step()
+        self.stepping = False
+
+    def check_finite(self) -> None:
+        """After the last step (any other is checked by the forward pass that follows it)."""
+        for p in self.params:
+            if not (np.isfinite(p.data).all() if isinstance(p.data, np.ndarray) else math.isfinite(p.data)):
+                name = getattr(p, "name", None) or getattr(p, "label", None) or "a parameter"
+                raise OverflowError(f"the last optimizer step made {name} not finite")
+
+    def undo(self) -> None:
+        for p, before in zip(self.params, self.before):
+            if isinstance(p.data, np.ndarray):
+                np.copyto(p.data, before)  # in place: the model holds these arrays
+            else:
+                p.data = before
+
+    def undo_if_cut(self) -> None:
+        if self.stepping:
+            self.undo()
 
 
 def _progress_bar(epochs: int, progress: bool) -> Any:

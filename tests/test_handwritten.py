@@ -296,15 +296,16 @@ MISTAKES = [
     ("fprime_at_a", "f′ is evaluated at a instead of z"),
     ("W_not_transposed", "BP2 multiplies by W^{l+1} where it needs the transpose"),
     ("sign", "the wrong sign"),
-    ("sum_vs_mean", "≈ N (N=5): reduction sum vs mean"),
-    ("half", "the ½ in the squared error"),
+    ("sum_vs_mean", "off by a constant factor 5 ≈ N (N=5): it could be a sum over the batch where the conventions"),
+    ("half", "off by a constant factor 2 ≈ 2: it could be the ½ in the squared error"),
     ("wrong_delta_bp4", "BP4 uses the δ of the wrong layer"),
     ("bias_not_summed", "the bias gradient is not summed over the batch"),
 ]
 KEYS = {
     "fprime_missing": "fprime_missing_bp2",
     "fprime_twice": "fprime_twice_bp2",
-    "sum_vs_mean": "factor_N",
+    "sum_vs_mean": "constant_factor",
+    "half": "constant_factor",
     "wrong_delta_bp4": "bp4_next_delta",
 }
 

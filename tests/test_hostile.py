@@ -193,13 +193,44 @@ def test_a_failed_backward_in_a_loop_can_be_retried():
 
 # ---- the matrix view stops like the scalar engine ---------------------------------------------------
 @pytest.mark.parametrize("engine", ["scalar", "matrix"])
-def test_a_diverging_fit_stops_with_a_clean_overflow_error(engine):
+def test_a_diverging_fit_keeps_its_history_and_the_last_finite_model(engine):
     model, X, y = moons_model(engine)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        with pytest.raises(OverflowError) as info:
-            nn.fit(model, X, y, loss="mse", optimizer="sgd", lr=1e8, epochs=200, progress=False)
-    assert "overflow" in str(info.value) and len(str(info.value)) < 400
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        history = nn.fit(model, X, y, loss="mse", optimizer="sgd", lr=1e8, epochs=200, progress=False)
+    assert [w.category for w in caught] == [RuntimeWarning]  # one warning, and none from numpy
+    assert "fit: training diverged at epoch" in str(caught[0].message)
+    assert 0 < len(history) < 200 and "overflow" in history.diverged and len(history.diverged) < 400
+    assert repr(history).endswith("; diverged)") and all(math.isfinite(x) for x in history.loss)
+    outputs = nn.predict(model, X)  # the parameters are back to the last finite ones: the model still works
+    assert np.isfinite(outputs).all()
+    again = nn.fit(model, X, y, loss="mse", optimizer="sgd", lr=1e-30, epochs=2, progress=False)
+    assert len(again) == 2 and again.diverged is None
+
+
+class CutInHalf(nn.optim.SGD):
+    """An optimizer stopped by Ctrl-C halfway through its third step."""
+
+    def step(self):
+        self.steps = getattr(self, "steps", 0) + 1
+        if self.steps == 3:
+            self.params[0].data += 1.0
+            raise KeyboardInterrupt
+        super().step()
+
+
+@pytest.mark.parametrize("engine", ["scalar", "matrix"])
+def test_ctrl_c_in_fit_returns_the_history_so_far_and_undoes_a_half_step(engine):
+    model, X, y = moons_model(engine)
+    params = model.parameters()
+    opt = CutInHalf(params, lr=0.1)
+    with pytest.warns(UserWarning, match="fit: interrupted in epoch 3"):
+        history = nn.fit(model, X, y, loss="mse", optimizer=opt, epochs=10, progress=False)
+    assert len(history) == 2 and history.interrupted and not history.diverged
+    reference, X, y = moons_model(engine)
+    nn.fit(reference, X, y, loss="mse", optimizer="sgd", lr=0.1, epochs=2, progress=False)
+    for mine, theirs in zip(params, reference.parameters()):  # two whole steps, and not the third half
+        np.testing.assert_array_equal(mine.data, theirs.data)
 
 
 def test_the_matrix_view_names_the_layer_and_quantity():
@@ -330,6 +361,221 @@ def test_an_unexpected_library_error_becomes_one_line(capsys, monkeypatch):
     monkeypatch.setattr(nn.cli, "check", broken)  # build_parser binds the module's function
     assert main(["check"]) == 1
     assert capsys.readouterr().err == "backprop: error: something deep\n"
+
+
+# ---- a learner's code, careless or hostile, checked from the shell (issue 21) -----------------------
+LEARNER = '''
+import sys
+
+import numpy as np
+
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def backprop(weights, biases, X, Y):
+    """Correct for --preset nielsen: columns, sigmoid, ½ quadratic cost averaged over the batch."""
+    a, As = X, [X]
+    for W, b in zip(weights, biases):
+        a = sigmoid(W @ a + b[:, None])
+        As.append(a)
+    D = (As[-1] - Y) * As[-1] * (1 - As[-1]) / X.shape[1]
+    dW, db = [None] * len(weights), [None] * len(weights)
+    for l in reversed(range(len(weights))):
+        dW[l], db[l] = D @ As[l].T, D.sum(axis=1)
+        if l:
+            D = (weights[l].T @ D) * As[l] * (1 - As[l])
+    return dW, db
+
+
+def complex_parts(weights, biases, X, Y):
+    dW, db = backprop(weights, biases, X, Y)
+    return [d + 1000j for d in dW], [d + 1000j for d in db]
+
+
+def exits(weights, biases, X, Y):
+    sys.exit(0)
+
+
+def interrupted(weights, biases, X, Y):
+    raise KeyboardInterrupt
+
+
+def never_returns(weights, biases, X, Y):
+    while True:
+        try:
+            np.zeros(3).sum()
+        except Exception:
+            pass
+
+
+def shapes(weights, biases, X, Y):
+    return [weights[0] @ weights[0]], biases
+
+
+def in_float32(weights, biases, X, Y):
+    return backprop([W.astype(np.float32) for W in weights], [b.astype(np.float32) for b in biases],
+                    X.astype(np.float32), Y.astype(np.float32))
+'''
+
+
+def line_of(text, source=LEARNER):
+    """The line number of ``text`` in the learner's file."""
+    return next(i for i, line in enumerate(source.splitlines(), 1) if text in line)
+
+
+LEARNER_COMMANDS = [
+    # argv after `check --preset nielsen --no-torch --backprop FILE:`, status, what stdout or stderr says
+    (["complex_parts"], 1, "out", "∂C/∂w^3: complex numbers (complex128); expected real ones"),
+    (["exits"], 1, "err", f"--backprop: your code exited (sys.exit(0)) at {{file}}:{line_of('sys.exit(0)')}"),
+    (["interrupted"], 130, "err", f"interrupted in your code at {{file}}:{line_of('raise KeyboardInterrupt')}"),
+    (["never_returns", "--timeout", "0.5"], 1, "err", "--backprop: your code did not return within 0.5 s at {file}:"),
+    (["shapes"], 1, "err", f"--backprop: your code raised ValueError: matmul: Input operand 1 has a mismatch"),
+]
+
+
+@pytest.mark.parametrize(
+    "argv, status, stream, phrase", LEARNER_COMMANDS, ids=[a[0] for a, *_ in LEARNER_COMMANDS]
+)
+def test_the_learners_code_cannot_fake_a_pass_or_hang_the_command(capsys, tmp_path, argv, status, stream, phrase):
+    file = tmp_path / "mine.py"
+    file.write_text(LEARNER)
+    spec = f"{file}:{argv[0]}"
+    got = main(["check", "--preset", "nielsen", "--no-torch", "--backprop", spec, *argv[1:]])
+    out, err = capsys.readouterr()
+    assert got == status, out + err
+    assert phrase.format(file=file) in {"out": out, "err": err}[stream], out + err
+    assert "Traceback" not in out + err
+    if stream == "err":
+        assert out == "" and err.count("\n") == 1 and err.startswith("backprop: error: ")
+
+
+def test_a_value_error_in_the_learners_code_says_where(capsys, tmp_path):
+    file = tmp_path / "mine.py"
+    file.write_text(LEARNER)
+    got = main(["check", "--preset", "nielsen", "--backprop", f"{file}:shapes"])
+    _, err = capsys.readouterr()
+    assert got == 1 and "usage" not in err  # not a mistake in what was typed
+    assert err.rstrip().endswith(f"at {file}:{line_of('weights[0] @ weights[0]')}")
+
+
+@pytest.mark.parametrize("source", ["import sys\nsys.exit(0)\n", "raise KeyboardInterrupt\n", "x = [1][2]\n"])
+def test_the_learners_file_cannot_end_the_command_as_it_is_imported(capsys, tmp_path, source):
+    file = tmp_path / "mine.py"
+    file.write_text(source)
+    got = main(["check", "--backprop", f"{file}:backprop"])
+    _, err = capsys.readouterr()
+    assert got in (1, 130) and err.count("\n") == 1 and f"{file}:" in err and "Traceback" not in err, err
+
+
+def test_the_learners_file_imports_its_neighbours(capsys, tmp_path, monkeypatch):
+    folder = tmp_path / "lesson"
+    folder.mkdir()
+    (folder / "network_21.py").write_text(LEARNER)
+    (folder / "mine.py").write_text("import network_21\n\nbackprop = network_21.backprop\n")
+    monkeypatch.chdir(tmp_path)  # not the file's folder
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.delitem(sys.modules, "network_21", raising=False)
+    got = main(["check", "--preset", "nielsen", "--no-torch", "--backprop", str(folder / "mine.py") + ":backprop"])
+    out, err = capsys.readouterr()
+    assert got == 0 and "result: PASS" in out, out + err
+
+
+def test_correct_float32_code_is_told_it_agrees_to_float32_precision(capsys, tmp_path):
+    file = tmp_path / "mine.py"
+    file.write_text(LEARNER)
+    got = main(["check", "--preset", "nielsen", "--no-torch", "--samples", "10", "--backprop", f"{file}:in_float32"])
+    out, _ = capsys.readouterr()
+    assert got == 1
+    assert "agree with the scalar graph to float32 precision" in out, out
+    result = out.strip().splitlines()[-1]
+    assert "numeric (your gradients)" in out and "PASS" in out.split("numeric")[1].splitlines()[0]
+    assert result == "result: FAIL: your backprop disagrees with the scalar graph; agrees with central differences"
+
+
+ENCODINGS = ["ascii", "cp1252", "latin-1"]
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+def test_check_and_train_print_on_a_stdout_that_is_not_utf8(tmp_path, encoding):
+    model = tmp_path / "model.npz"
+    env = {**os.environ, "PYTHONIOENCODING": encoding, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    for argv in (
+        ["check", "--no-torch", "--numeric", "5"],
+        ["train", "--epochs", "2", "--samples", "20", "--hidden", "3", "--save", str(model)],
+    ):
+        done = subprocess.run([sys.executable, "-m", "nn.cli", *argv], capture_output=True, env=env, timeout=120)
+        assert done.returncode == 0 and done.stderr == b"", done.stderr.decode(errors="replace")
+        text = done.stdout.decode(encoding)
+        assert "->" in text and "?" not in text, text  # δ, →, ≈ spelled in ASCII, not dropped
+    assert nn.load(model).sizes == [2, 3, 1]
+
+
+def run_cli(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE):
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    return subprocess.run([sys.executable, "-m", "nn.cli", *argv], stdout=stdout, stderr=stderr, env=env, timeout=120)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_a_full_stdout_is_one_line_on_stderr():
+    with open("/dev/full", "w") as full:
+        done = run_cli(["check", "--no-torch", "--numeric", "5"], stdout=full)
+    assert done.returncode == 1
+    assert done.stderr.decode() == "backprop: error: cannot write the output: No space left on device\n"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="closes a POSIX file descriptor")
+def test_a_closed_stdout_or_stderr_is_not_a_traceback_nor_silence():
+    closed_out = subprocess.run(
+        [sys.executable, "-m", "nn.cli", "check", "--no-torch", "--numeric", "5"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+        preexec_fn=lambda: os.close(1),
+        timeout=120,
+    )
+    assert closed_out.returncode == 1 and b"Traceback" not in closed_out.stderr
+    assert closed_out.stderr.decode().startswith("backprop: error: standard output is closed")
+    closed_err = subprocess.run(
+        [sys.executable, "-m", "nn.cli", "train", "--epochs", "2", "--samples", "20", "--save", "model.pkl"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+        preexec_fn=lambda: os.close(2),
+        timeout=120,
+    )
+    assert closed_err.returncode == 2 and b"--save: expected a file name ending in .npz" in closed_err.stdout
+    trained = subprocess.run(
+        [sys.executable, "-m", "nn.cli", "train", "--epochs", "2", "--samples", "20"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+        preexec_fn=lambda: os.close(2),
+        timeout=120,
+    )
+    assert trained.returncode == 0 and b"final training loss" in trained.stdout  # no progress bar asked of a closed stderr
+
+
+TOO_BIG = [
+    (["train", "--hidden", "100000"], "the scalar graph of one batch would hold 80,000,200 weight entries"),
+    (["train", "--hidden", "100000,100000", "--engine", "matrix"], "has 10,000,500,001 parameters; the limit is"),
+    (["train", "--hidden", "100000,100000"], "has 10,000,500,001 parameters; the limit is 10,000,000"),
+    (["check", "--samples", str(10**9)], "argument --samples: expected a positive int of at most 1,000,000"),
+    (["check", "--samples", "1000000"], "the limit is 10,000,000 (use fewer units in --layers or a smaller --samples)"),
+    (["check", "--layers", "784,100000,10"], "parameters; the limit is 10,000,000"),
+    (["train", "--samples", str(10**9)], "argument --samples: expected a positive int of at most 1,000,000"),
+    (["train", "--epochs", str(10**12)], "argument --epochs: expected a positive int of at most 1,000,000"),
+    (["train", "--engine", "matrix", "--samples", "1000000", "--hidden", "100"], "the limit is 20,000,000"),
+]
+
+
+@pytest.mark.parametrize("argv, phrase", TOO_BIG, ids=[" ".join(a) for a, _ in TOO_BIG])
+def test_sizes_too_big_are_refused_before_any_work(capsys, argv, phrase):
+    got = main([*argv, "--no-progress"] if argv[0] == "train" else argv)
+    out, err = capsys.readouterr()
+    assert got == 2 and out == "" and phrase in err.splitlines()[-1], err  # argparse's usage lines, then the error
+    assert "Traceback" not in err
 
 
 # ---- a fuzz of the expression parser, in a child process with a memory limit -------------------
