@@ -457,6 +457,8 @@ def demo(args: argparse.Namespace) -> int:
 
     from nn.demo import run_demo
 
+    if not args.output.strip():  # Path("") is the current folder, whose files the demo would overwrite
+        raise CommandError(f"--output: expected a folder name, got {short(args.output)}")
     try:
         _, ok = run_demo(Path(args.output), progress=_progress(args))
     except OSError as e:

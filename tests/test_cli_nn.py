@@ -319,3 +319,94 @@ def _read(fd):
         return os.read(fd, 4096)
     except OSError:
         return b""
+
+
+# ---- issue 21: the conventions as flags, the preset's notation, Ctrl-C and a lost stdout ------------
+def test_check_takes_every_convention_as_a_flag(capsys):
+    argv = ["check", "--activation", "relu", "--layout", "rows", "--w-layout", "in_out", "--mse-half"]
+    status, out, err = run(capsys, *argv, "--l2", "0.01", "--relu-grad-at-zero", "1", "--no-torch")
+    assert status == 0, out + err
+    assert (
+        "not the defaults: mse_half: True (C_n = ½‖a − y‖²), layout: rows, w_layout: in_out, relu'(0): 1, "
+        "l2: 0.01 on weights"
+    ) in out
+    status, out, _ = run(capsys, "check", "--preset", "nielsen", "--no-mse-half", "--no-torch")
+    assert status == 0 and "mse_half" not in out  # the preset's ½, turned off
+    status, _, err = run(capsys, "check", "--relu-grad-at-zero", "0.3")
+    assert status == 2 and "invalid choice" in err
+
+
+ROWS = """
+import numpy as np
+
+
+def backprop(weights, biases, X, Y):
+    '''X @ W code: samples in rows, W as (n_in, n_out), tanh hidden, linear output, mean squared error.'''
+    (W1, W2), (b1, b2) = weights, biases
+    a1 = np.tanh(X @ W1 + b1)
+    d2 = 2 * (a1 @ W2 + b2 - Y) / len(X)
+    d1 = (d2 @ W2.T) * (1 - a1**2)
+    return [X.T @ d1, a1.T @ d2], [d1.sum(axis=0, keepdims=True), d2.sum(axis=0, keepdims=True)]
+"""
+
+
+def test_check_a_rows_layout_backprop_from_the_shell(capsys, tmp_path):
+    mine = tmp_path / "rows.py"
+    mine.write_text(ROWS)
+    argv = ["check", "--layers", "3,5,2", "--layout", "rows", "--w-layout", "in_out", "--backprop", f"{mine}:backprop"]
+    status, out, err = run(capsys, *argv, "--no-torch")
+    assert status == 0, out + err
+
+
+def test_a_preset_prints_in_its_sources_notation_unless_told_otherwise(capsys):
+    status, out, _ = run(capsys, "check", "--preset", "nielsen", "--no-torch")
+    assert status == 0 and "notation: Nielsen" in out and "∂C/∂w^3" in out
+    status, out, _ = run(capsys, "check", "--preset", "nielsen", "--no-torch", "--notation", "ours")
+    assert status == 0 and "notation:" not in out and "L2    dW" in out
+
+
+def test_ctrl_c_in_train_saves_the_model_so_far_and_ends_in_one_line(capsys, tmp_path, monkeypatch):
+    import nn.train
+
+    step = nn.train._graph_step
+    calls = []
+
+    def interrupted_at_the_third(*args):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return step(*args)
+
+    monkeypatch.setattr(nn.train, "_graph_step", interrupted_at_the_third)
+    model = tmp_path / "model.npz"
+    status, out, err = run(capsys, "train", "--epochs", "50", "--samples", "20", "--hidden", "3", "--save", str(model))
+    assert status == 130
+    assert err == "backprop: error: interrupted after 2 of 50 epochs\n"
+    assert "2 of 50 epochs" in out and f"wrote {model}" in out
+    assert nn.load(model).sizes == [2, 3, 1]
+
+
+def test_train_saves_the_model_before_it_prints(tmp_path):
+    import os
+    import subprocess
+    from pathlib import Path
+
+    model = tmp_path / "model.npz"
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [*train_argv(), "--save", str(model)],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+            timeout=120,
+        )
+    assert done.returncode == 1 and done.stderr.endswith(b"cannot write the output: No space left on device\n")
+    assert nn.load(model).sizes == [2, 4, 1]  # written, though nothing could be printed
+
+
+def test_demo_refuses_an_empty_output_folder(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "graph.svg").write_text("mine")
+    status, _, err = run(capsys, "demo", "-o", "", "--no-progress")
+    assert status == 2 and err == "backprop: error: --output: expected a folder name, got ''\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["graph.svg"] and (tmp_path / "graph.svg").read_text() == "mine"

@@ -248,3 +248,29 @@ def test_relu_prime_at_zero_applies_to_both_views_at_exact_kinks(preset):
         wrong = MatrixMLP.from_mlp(model, preset, relu_grad_at_zero=0.0)
         clash = compare_gradients(model, X, Y, preset=preset, matrix=wrong, numeric=False)
         assert clash.mistakes == ["relu0"] and "ReLU'(0)" in clash.hints[0]
+
+
+# ---- issue 21: notation --------------------------------------------------------------------------
+def test_udl_names_a_layers_output_after_the_next_layer():
+    from nn.notation import NOTATIONS
+
+    assert NOTATIONS["udl"].entry("a", 2, 3, (0, 1)) == "x_2[0], sample 2"  # f[z_1] = x_2
+    assert NOTATIONS["udl"].symbol("a", 2, 3) == "f[z_1]"
+    assert NOTATIONS["udl_book"].entry("a", 2, 3, (4, 0)) == "h_2[4], sample 1"  # h_2 = a[f_1]
+
+
+def test_the_numeric_line_and_the_notes_are_in_the_reports_notation():
+    model = preset_mlp("nielsen", [2, 3, 2], seed=1)
+    randomize_biases(model)
+    X, Y = data(model, 5, "mse")
+
+    def doubled(weights, biases, X, Y):
+        right = MatrixMLP.from_mlp(model, "nielsen")
+        right.forward(X)
+        g = right.backward(Y)
+        return [2 * d for d in g.dW], [g.db[0], g.db[1].reshape(1, 2)]
+
+    text = str(compare_gradients(model, X, Y, preset="nielsen", backprop=doubled, notation="nielsen", torch=False))
+    numeric = next(line for line in text.splitlines() if line.startswith("numeric"))
+    assert numeric.endswith("FAIL ∂C/∂b^3, ∂C/∂w^2, ∂C/∂w^3"), numeric  # b^3 first: it cannot be sampled
+    assert "∂C/∂b^3: expected shape (2,) (or (2, 1)), got (1, 2)" in text  # the note, translated too

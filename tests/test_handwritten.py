@@ -1,15 +1,19 @@
 """Checking a hand-written backprop: the forms people write, what comes back, and each classic
 mistake injected into a correct backprop and named by the report."""
 
+import contextlib
 import itertools
 import json
+import signal
+import sys
+import threading
 
 import numpy as np
 import pytest
 
 from nn import MLP
 from nn.compare import compare_gradients
-from nn.handwritten import BackpropError, nielsen, udl
+from nn.handwritten import BackpropError, UserCodeError, UserCodeTimeout, nielsen, udl
 from nn.matrix import preset_mlp
 
 
@@ -362,3 +366,157 @@ def test_mistakes_are_named_in_the_rows_layout_too(mistake):
         model, X, Y, preset="nielsen", layout="rows", w_layout="in_out", backprop=in_rows, torch=False
     )
     assert report.mistakes == [KEYS.get(mistake, mistake)], str(report)
+
+
+# ---- the learner's code, careless or hostile (issue 21) ------------------------------------------
+def plus(dW_extra, db_extra=None):
+    """A correct batch backprop (Nielsen's conventions) with something added to what it returns."""
+    right = batch_backprop()
+
+    def backprop(weights, biases, X, Y):
+        dW, db = right(weights, biases, X, Y)
+        return [dW_extra(d) for d in dW], [(db_extra or dW_extra)(d) for d in db]
+
+    return backprop
+
+
+def test_complex_gradients_fail_their_rows_instead_of_losing_the_imaginary_part():
+    model, X, Y = nielsen_batch((2, 3, 2))
+    report = compare_gradients(model, X, Y, preset="nielsen", backprop=plus(lambda d: d + 1000j), torch=False)
+    assert not report.ok and "result: FAIL" in str(report)
+    assert {r.note for r in report.rows} == {
+        f"∂C/∂{q}{l}: complex numbers (complex128); expected real ones" for q in "Wb" for l in (1, 2)
+    }
+
+    class ComplexNetwork(Network):
+        def backprop(self, x, y):
+            nabla_b, nabla_w = super().backprop(x, y)
+            return nabla_b, [w + 1e-3j for w in nabla_w]
+
+    report = compare_gradients(model, X, Y, preset="nielsen", backprop=ComplexNetwork([2, 3, 2]).backprop)
+    assert not report.ok and "complex numbers" in str(report)
+
+
+def test_numbers_too_large_for_a_float_fail_their_row():
+    model, X, Y = nielsen_batch((2, 3, 2))
+    huge = plus(lambda d: [[10**400] * d.shape[1]] * d.shape[0], lambda d: d)
+    report = compare_gradients(model, X, Y, preset="nielsen", backprop=huge, torch=False)
+    assert not report.ok and "∂C/∂W1: numbers too large for a float" in str(report)
+
+
+def test_what_the_learners_code_raises_says_what_and_where():
+    model, X, Y = nielsen_batch((2, 3, 2))
+
+    def shapes(weights, biases, X, Y):
+        return weights[0] @ weights[0], biases  # the line the report names
+
+    line = shapes.__code__.co_firstlineno + 1
+    with pytest.raises(UserCodeError, match=rf"your code raised ValueError: matmul: .* at {__file__}:{line}$") as info:
+        compare_gradients(model, X, Y, preset="nielsen", backprop=shapes)
+    assert isinstance(info.value.__cause__, ValueError)  # their traceback stays readable, chained
+
+    def exits(weights, biases, X, Y):
+        sys.exit(3)
+
+    with pytest.raises(UserCodeError, match=r"your code exited \(sys.exit\(3\)\) at .*test_handwritten.py:\d+$"):
+        compare_gradients(model, X, Y, preset="nielsen", backprop=exits)
+
+    def interrupted(weights, biases, X, Y):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):  # Ctrl-C stays Ctrl-C
+        compare_gradients(model, X, Y, preset="nielsen", backprop=interrupted)
+
+
+def test_a_function_that_never_returns_is_stopped_at_the_time_limit():
+    model, X, Y = nielsen_batch((2, 3, 2))
+
+    def never_returns(weights, biases, X, Y):
+        while True:
+            with contextlib.suppress(Exception):  # a careless learner's loop: it must not swallow the stop
+                np.zeros(3).sum()
+
+    before = signal.getsignal(signal.SIGALRM)
+    with pytest.raises(UserCodeTimeout, match=r"your code did not return within 0.2 s at .*test_handwritten.py:\d+"):
+        compare_gradients(model, X, Y, preset="nielsen", backprop=never_returns, timeout=0.2)
+    assert issubclass(UserCodeTimeout, TimeoutError)
+    assert signal.getsignal(signal.SIGALRM) is before and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    assert compare_gradients(model, X, Y, preset="nielsen", backprop=batch_backprop(), timeout=5).ok
+
+
+@pytest.mark.parametrize("timeout, error", [(-1, ValueError), (0, ValueError), (True, ValueError), ("5", ValueError)])
+def test_a_bad_timeout_is_refused(timeout, error):
+    model, X, Y = nielsen_batch((2, 3, 2))
+    with pytest.raises(error, match="timeout: expected a number of seconds > 0"):
+        compare_gradients(model, X, Y, preset="nielsen", backprop=batch_backprop(), timeout=timeout)
+
+
+def test_a_timeout_outside_the_main_thread_is_refused_clearly():
+    model, X, Y = nielsen_batch((2, 3, 2))
+    caught = []
+
+    def in_a_thread():
+        try:
+            compare_gradients(model, X, Y, preset="nielsen", backprop=batch_backprop(), timeout=1)
+        except RuntimeError as e:
+            caught.append(str(e))
+
+    thread = threading.Thread(target=in_a_thread)
+    thread.start()
+    thread.join()
+    assert caught and "main thread" in caught[0]
+
+
+def test_nielsens_lists_in_the_wrong_order_get_an_order_hint():
+    class Swapped(Network):
+        def backprop(self, x, y):
+            nabla_b, nabla_w = super().backprop(x, y)
+            return nabla_w, nabla_b
+
+    model, X, Y = nielsen_batch((2, 3, 2))
+    order = r"nielsen: the two lists came back in the wrong order.*\(nabla_b, nabla_w\)"
+    with pytest.raises(BackpropError, match=order):
+        compare_gradients(model, X, Y, preset="nielsen", backprop=Swapped([2, 3, 2]).backprop)
+
+
+def test_the_rows_layout_takes_a_bias_gradient_kept_as_a_row():
+    model, X, Y = nielsen_batch((3, 4, 2))
+    in_columns = batch_backprop()
+
+    def in_rows(weights, biases, X, Y):  # db = D.sum(axis=0, keepdims=True): shape (1, n)
+        dW, db = in_columns([W.T for W in weights], biases, X.T, Y.T)
+        return [d.T for d in dW], [d.reshape(1, -1) for d in db]
+
+    report = compare_gradients(model, X, Y, preset="nielsen", layout="rows", w_layout="in_out", backprop=in_rows)
+    assert report.ok, str(report)
+
+
+def test_bp4_with_the_output_layers_own_activations_is_named():
+    model, X, Y = nielsen_batch((4, 4, 4, 4))
+    right = batch_backprop()
+
+    def output_a(weights, biases, X, Y):  # Nielsen's nabla_w[-1] with activations[-1] for activations[-2]
+        dW, db = right(weights, biases, X, Y)
+        a = X
+        for W, b in zip(weights, biases):
+            a = sigmoid(W @ a + b[:, None])
+        dW[-1] = ((a - Y) * a * (1 - a) / X.shape[1]) @ a.T
+        return dW, db
+
+    report = compare_gradients(model, X, Y, preset="nielsen", backprop=output_a)
+    assert report.mistakes == ["bp4_output_a"], str(report)
+    assert any("L3 dW: BP4 of the output layer uses its output a^L" in h for h in report.hints), report.hints
+
+
+def test_a_constant_factor_is_stated_with_its_possible_causes_none_claimed():
+    model, X, Y = nielsen_batch((2, 3, 2), n=10)
+    report = compare_gradients(model, X, Y, preset="nielsen", backprop=plus(lambda d: 0.1 * d))  # lr folded in
+    assert report.mistakes == ["constant_factor"]
+    (hint,) = report.hints
+    assert "off by a constant factor 0.1 ≈ 1/N (N=10): it could be a sum over the batch" in hint
+    assert "or a learning rate folded into the gradient" in hint and "or a cost scaled by a constant" in hint
+    report = compare_gradients(model, X, Y, preset="nielsen", backprop=plus(lambda d: 0.37 * d))
+    (hint,) = report.hints
+    assert "factor 0.37: it could be a learning rate folded into the gradient" in hint and "batch" not in hint
+    report = compare_gradients(model, X, Y, preset="nielsen", backprop=plus(lambda d: 0.5 * d))
+    assert "factor 0.5 ≈ ½: it could be the ½ in the squared error" in report.hints[0]

@@ -320,6 +320,8 @@ BAD_COMMANDS = [
     (["train", "--epochs", "30", "--lr", "1e12", "--optimizer", "sgd", "--engine", "matrix"], 1, "overflow"),
     (["train", "--epochs", "30", "--lr", "1e12", "--optimizer", "sgd"], 1, "overflow"),
     (["demo", "-o", "{tmp}/a-file"], 1, "cannot write"),
+    (["train", "--noise", "1e308"], 2, "noise: 1e+308 sends points out of the float range"),
+    (["train", "--noise", "1e308", "--dataset", "spiral"], 2, "noise: 1e+308 sends points out of the float range"),
     (["check", "--backprop", LONG], 2, "--backprop: expected FILE.py:FUNCTION"),
     (["check", "--backprop", "{tmp}/bp.py:" + LONG], 2, "has no"),
     (["check", "--backprop", "{tmp}/bp.py:divide", "--no-torch"], 1, "your code raised ZeroDivisionError"),
@@ -431,13 +433,11 @@ LEARNER_COMMANDS = [
     (["exits"], 1, "err", f"--backprop: your code exited (sys.exit(0)) at {{file}}:{line_of('sys.exit(0)')}"),
     (["interrupted"], 130, "err", f"interrupted in your code at {{file}}:{line_of('raise KeyboardInterrupt')}"),
     (["never_returns", "--timeout", "0.5"], 1, "err", "--backprop: your code did not return within 0.5 s at {file}:"),
-    (["shapes"], 1, "err", f"--backprop: your code raised ValueError: matmul: Input operand 1 has a mismatch"),
+    (["shapes"], 1, "err", "--backprop: your code raised ValueError: matmul: Input operand 1 has a mismatch"),
 ]
 
 
-@pytest.mark.parametrize(
-    "argv, status, stream, phrase", LEARNER_COMMANDS, ids=[a[0] for a, *_ in LEARNER_COMMANDS]
-)
+@pytest.mark.parametrize("argv, status, stream, phrase", LEARNER_COMMANDS, ids=[a[0] for a, *_ in LEARNER_COMMANDS])
 def test_the_learners_code_cannot_fake_a_pass_or_hang_the_command(capsys, tmp_path, argv, status, stream, phrase):
     file = tmp_path / "mine.py"
     file.write_text(LEARNER)
@@ -554,7 +554,7 @@ def test_a_closed_stdout_or_stderr_is_not_a_traceback_nor_silence():
         preexec_fn=lambda: os.close(2),
         timeout=120,
     )
-    assert trained.returncode == 0 and b"final training loss" in trained.stdout  # no progress bar asked of a closed stderr
+    assert trained.returncode == 0 and b"final training loss" in trained.stdout  # no progress bar on a closed stderr
 
 
 TOO_BIG = [
