@@ -21,3 +21,25 @@ def test_readme_example_runs(code, tmp_path, needs_dot):
     assert done.returncode == 0, done.stderr
     if "compare_gradients" in code:
         assert done.stdout.strip().endswith("True")
+
+
+def test_the_readmes_report_of_a_mistake_is_what_the_code_prints():
+    """The prose says: write BP2 with sigmoid(As[l]) instead, and the report says (the block after it)."""
+    code = next(block for block in BLOCKS if "def my_backprop" in block)
+    wrong = code.replace("As[l] * (1 - As[l])", "sigmoid(As[l]) * (1 - sigmoid(As[l]))")
+    wrong = wrong.replace("backprop=my_backprop).ok)", 'backprop=my_backprop, notation="nielsen"))')
+    assert wrong.count("sigmoid(As[l])") == 2 and 'notation="nielsen"' in wrong
+    done = subprocess.run([sys.executable, "-c", wrong], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    text = README.read_text(encoding="utf-8")
+    shown = re.search(r"`notation=\"nielsen\"`, his input being layer 1\) says:\n\n```\n(.*?)```", text, re.S)[1]
+    printed = done.stdout.splitlines()
+    for line in shown.splitlines():
+        if line == "...":
+            continue
+        if line.startswith("disagrees:") and "torch: skipped" in done.stdout:
+            line = line.replace(", PyTorch", "")
+        if line.endswith("(...)"):
+            assert any(p.startswith(line[:-5]) for p in printed), (line, done.stdout)
+        else:
+            assert line in printed, (line, done.stdout)
