@@ -729,7 +729,7 @@ def _add_check(commands: argparse._SubParsersAction) -> None:
 
 
 def check(args: argparse.Namespace) -> int:
-    from nn import handwritten
+    from nn import user_code
     from nn.matrix import PRESETS
 
     preset = PRESETS.get(args.preset) if args.preset else None
@@ -746,12 +746,12 @@ def check(args: argparse.Namespace) -> int:
         raise CommandError(f"--loss cross_entropy needs two or more output units, got {sizes[-1]}")
     _within_limits(sizes, args.samples, "--layers", "--samples")
     try:
-        with handwritten.time_limit(_timeout(args)):
+        with user_code.time_limit(_timeout(args)):
             return _check(args, preset, sizes, activation, loss)
-    except handwritten.UserCodeError as e:
+    except user_code.UserCodeError as e:
         raise CommandError(f"--backprop: {e}", status=1) from None
     except KeyboardInterrupt as e:
-        place = handwritten.where(e) if args.backprop else ""
+        place = user_code.where(e) if args.backprop else ""
         raise CommandError(f"interrupted{' in your code' + place if place else ''}", status=EXIT_INTERRUPTED) from None
 
 
@@ -841,8 +841,8 @@ def _user_functions(args: argparse.Namespace) -> tuple[Any, Any]:
 
 def _timeout(args: argparse.Namespace) -> float | None:
     """The time limit of one call into the user's code: --timeout, 0 for none; by default
-    DEFAULT_TIMEOUT where it can be kept (see nn.handwritten.time_limit)."""
-    from nn.handwritten import can_time_out
+    DEFAULT_TIMEOUT where it can be kept (see nn.user_code.time_limit)."""
+    from nn.user_code import can_time_out
 
     if args.backprop is None or args.timeout == 0:
         return None

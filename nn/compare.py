@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from autograd_core.inputs import count
-from nn import handwritten, labels
+from nn import handwritten, labels, user_code
 from nn.activations import ACTIVATIONS
 from nn.matrix import Conventions, MatrixMLP, check_network, conventions_for
 from nn.mistakes import Forward, diagnose, factor_causes
@@ -255,10 +255,10 @@ def compare_gradients(
     Your MatrixMLP must be the same network computing the same cost (loss); its other
     conventions may differ, and the report then shows where.
 
-    What your backprop (or cost) raises comes back as ``nn.handwritten.UserCodeError``, saying
+    What your backprop (or cost) raises comes back as ``nn.user_code.UserCodeError``, saying
     what and at which line of your code (the original exception is its ``__cause__``);
     ``sys.exit()`` in it too. ``timeout=`` (seconds) stops each call of it that runs longer, with
-    ``UserCodeTimeout`` (POSIX, main thread: see ``nn.handwritten.time_limit``).
+    ``UserCodeTimeout`` (POSIX, main thread: see ``nn.user_code.time_limit``).
 
     An overflow in either view raises OverflowError naming where; gradients under test that
     hold nan or inf fail their row (numpy prints no warning).
@@ -281,7 +281,7 @@ def compare_gradients(
     user_cost = None
     if backprop is not None:
         fn = handwritten.adapt(backprop)
-        with handwritten.time_limit(timeout):
+        with user_code.time_limit(timeout):
             other, notes = _user_view(mlp, Xa, Ya, conv, fn)
             user_cost = _user_cost(fn, cost, mlp, Xa, Ya, conv)
             if user_cost is not None:
@@ -296,7 +296,7 @@ def compare_gradients(
         mistakes = _mistakes(mlp, scalar, other, rows, conv, Xa, Ya) if under_test != "matrix view" else []
         hints = [text for _, text in mistakes] or _hints(rows, scalar, other, conv, len(Xa))
     checked = scalar if under_test == "matrix view" else other
-    with handwritten.time_limit(timeout):  # the user's cost, when there is one
+    with user_code.time_limit(timeout):  # the user's cost, when there is one
         check = _numeric(mlp, Xa, Ya, conv, checked, entries, seed, user_cost) if entries else None
     torch_rows, torch_note = _torch_rows(mlp, Xa, Ya, conv, checked, torch, _relu_zeros(mlp, scalar))
     report = GradientComparison(

@@ -13,8 +13,9 @@ import pytest
 
 from nn import MLP
 from nn.compare import compare_gradients
-from nn.handwritten import BackpropError, UserCodeError, UserCodeTimeout, nielsen, udl
+from nn.handwritten import BackpropError, nielsen, udl
 from nn.matrix import preset_mlp
+from nn.user_code import UserCodeError, UserCodeTimeout
 
 
 def sigmoid(z):
