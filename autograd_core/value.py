@@ -23,7 +23,7 @@ import math
 from collections.abc import Iterable, Sequence
 from numbers import Real
 from operator import mul
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, NoReturn
 
 from autograd_core.graph import backward as _backward
 from autograd_core.inputs import real as _real
@@ -104,8 +104,55 @@ class Value:
         extra = "".join(f", {k}={v!r}" for k, v in (("op", self.op), ("label", self.label)) if v)
         return f"Value(data={self.data!r}, grad={self.grad!r}{extra})"
 
-    def __float__(self) -> float:
-        return self.data
+    # ---- a node is not a number: its number is .data ---------------------------------------
+    # float(v) would let math.exp(v) (every math.* function calls it) return a plain float, cut
+    # from the graph: y = x * math.exp(x) would get dy/dx = e instead of 2e, silently. So every
+    # door to a plain number raises and says what to write (micrograd's Value, which has no
+    # __float__, raises a TypeError here too). int(v), round(v) and math.trunc(v) raise the same
+    # way; math.floor and math.ceil, complex(v) and np.float64(v) go through __float__. Hidden
+    # from type checkers, so that they flag ``math.exp(v)`` as well.
+    if not TYPE_CHECKING:
+
+        def __float__(self, *_: object) -> NoReturn:  # round(v, 2) passes one more
+            raise TypeError(
+                f"{_show(self)} is a node of the graph, not a plain number: float(v), int(v), round(v) and "
+                "math.* functions would cut it from the graph, and its gradient would be silently lost. "
+                "Use its ops (v.exp(), v.log(), v.tanh(), v ** 0.5, ...), or v.data for the number"
+            )
+
+        __int__ = __round__ = __trunc__ = __float__
+
+    def __bool__(self) -> NoReturn:
+        """``if v:`` would be true whatever the number (an object is true): refused."""
+        raise TypeError(
+            f"{_show(self)} has no truth value (a node is not a number): test its number, e.g. if v.data > 0"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        """The same node (``is``), as for any object: nodes are keys of dicts and members of sets.
+        ``v == 0`` would be false whatever the number: refused, as are ``<``, ``<=``, ``>``, ``>=``."""
+        if isinstance(other, Real):
+            raise _compared(self, "==", other)
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        if isinstance(other, Real):
+            raise _compared(self, "!=", other)
+        return NotImplemented
+
+    __hash__ = object.__hash__
+
+    def __lt__(self, other: object) -> NoReturn:
+        raise _compared(self, "<", other)
+
+    def __le__(self, other: object) -> NoReturn:
+        raise _compared(self, "<=", other)
+
+    def __gt__(self, other: object) -> NoReturn:
+        raise _compared(self, ">", other)
+
+    def __ge__(self, other: object) -> NoReturn:
+        raise _compared(self, ">=", other)
 
     # ---- the chain rule, run from this node --------------------------------------------
     def backward(self, grad: Number = 1.0) -> None:
@@ -410,6 +457,13 @@ def _overflow(op: str, *operands: Value | float) -> Exception:
     return OverflowError(
         f"{op}: the result or its derivative overflows the float range; the largest of its "
         f"{len(operands)} operands: {shown}"
+    )
+
+
+def _compared(v: Value, op: str, other: object) -> TypeError:
+    return TypeError(
+        f"cannot compare {_show(v)} {op} {_short(other, 40)}: a node is not a number (== is the same node, and "
+        f"< and > are not defined); compare the numbers, e.g. v.data {op} 0"
     )
 
 

@@ -115,6 +115,50 @@ CASES = [
 ]
 
 
+# ---- issue 21: the engine, its files and its drawings ------------------------------------------------
+X = Value(2.0, label="x")
+
+
+def chain(n: int, label: str = "x") -> Value:
+    v = Value(1.0, label=label)
+    for _ in range(n):
+        v = v * 1.0001
+    return v
+
+
+CASES += [
+    # A Value never turns into a plain number (a constant cut from the graph, a silent wrong gradient).
+    *[
+        (name, make, TypeError, "or v.data for the number")
+        for name, make in [
+            ("x * math.exp(x)", lambda: X * math.exp(X)),
+            ("math.sqrt(x)", lambda: math.sqrt(X)),
+            ("math.log(x)", lambda: math.log(X)),
+            ("math.isclose(x, 2)", lambda: math.isclose(X, 2.0)),
+            ("math.floor(x)", lambda: math.floor(X)),
+            ("math.ceil(x)", lambda: math.ceil(X)),
+            ("math.trunc(x)", lambda: math.trunc(X)),
+            ("float(x)", lambda: float(X)),
+            ("int(x)", lambda: int(X)),
+            ("round(x)", lambda: round(X)),
+            ("round(x, 2)", lambda: round(X, 2)),
+            ("complex(x)", lambda: complex(X)),
+            ("np.float64(x)", lambda: np.float64(X)),
+            ("np.array([x], float)", lambda: np.array([X], dtype=float)),
+            ("'%f' % x", lambda: "%f" % X),  # noqa: UP031 (the old way to format a float is a door too)
+        ]
+    ],
+    ("bool(x)", lambda: bool(Value(0.0)), TypeError, "no truth value"),
+    ("if x: ...", lambda: 1 if Value(0.0) else 0, TypeError, "e.g. if v.data > 0"),
+    ("x == 2.0", lambda: X == 2.0, TypeError, "compare the numbers"),
+    ("2 == x", lambda: 2 == X, TypeError, "compare the numbers"),
+    ("x != 0", lambda: X != 0, TypeError, "compare the numbers"),
+    ("x < 3", lambda: X < 3, TypeError, "compare the numbers"),
+    ("0 >= x", lambda: 0 >= X, TypeError, "compare the numbers"),
+    ("max(x, Value(3))", lambda: max(X, Value(3.0)), TypeError, "compare the numbers"),
+]
+
+
 @pytest.mark.parametrize("make, error, phrase", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_each_case_raises_a_clean_error(make, error, phrase):
     with warnings.catch_warnings():

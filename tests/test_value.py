@@ -118,8 +118,15 @@ def test_unsupported_operand_is_a_type_error():
         Value(1.0) * None
 
 
-def test_float_conversion():
-    assert float(Value(2.5)) == 2.5
+def test_a_value_never_becomes_a_plain_float():
+    """x * math.exp(x) would have dy/dx = e (the exp a constant), not 2e: every door to a float raises."""
+    x = Value(1.0, label="x")
+    for make in (lambda: x * math.exp(x), lambda: float(x), lambda: np.float64(x), lambda: np.array([x], float)):
+        with pytest.raises(TypeError, match=r"v\.exp\(\), .* or v\.data for the number"):
+            make()
+    y = x * x.exp()
+    y.backward()
+    assert x.grad == pytest.approx(2 * math.e, rel=1e-15)
 
 
 def test_custom_op_from_value_and_local_grads():
