@@ -29,6 +29,7 @@ from autograd_core.graph import backward as _backward
 from autograd_core.inputs import real as _real
 from autograd_core.inputs import short as _short
 from autograd_core.inputs import text as _text
+from autograd_core.inputs import too_large as _too_large
 
 Number = int | float
 """A plain real number; numpy real scalars (and anything registered as numbers.Real) work too."""
@@ -486,13 +487,16 @@ def _operand(x: object, op: str) -> float | None:
     if type(x) is float:
         f = x
     elif type(x) is int or (isinstance(x, Real) and not isinstance(x, bool)):
-        f = float(x)
+        try:
+            f = float(x)
+        except OverflowError:
+            raise ValueError(f"{op}: expected a finite number as an operand, got {_too_large(x)}") from None
     elif type(x).__name__ == "ndarray":
         return _real(x, f"{op}: the other operand")
     else:
         return None
     if f - f:
-        raise ValueError(f"expected a finite number as an operand, got {f!r}")
+        raise ValueError(f"{op}: expected a finite number as an operand, got {f!r}")
     return f
 
 

@@ -117,6 +117,8 @@ CASES = [
 
 # ---- issue 21: the engine, its files and its drawings ------------------------------------------------
 X = Value(2.0, label="x")
+HUGE = 10**400
+"""An int too large for a float: float(HUGE) raises OverflowError."""
 
 
 def chain(n: int, label: str = "x") -> Value:
@@ -156,6 +158,19 @@ CASES += [
     ("x < 3", lambda: X < 3, TypeError, "compare the numbers"),
     ("0 >= x", lambda: 0 >= X, TypeError, "compare the numbers"),
     ("max(x, Value(3))", lambda: max(X, Value(3.0)), TypeError, "compare the numbers"),
+    # An int too large for a float: the engine's own wording, not a bare "int too large to convert".
+    ("Value(10**400)", lambda: Value(HUGE), ValueError, "Value: expected a finite number"),
+    ("x + 10**400", lambda: X + HUGE, ValueError, "+: expected a finite number"),
+    ("10**400 - x", lambda: HUGE - X, ValueError, "-: expected a finite number"),
+    ("x * -10**400", lambda: X * -HUGE, ValueError, "*: expected a finite number"),
+    ("x / 10**400", lambda: X / HUGE, ValueError, "/: expected a finite number"),
+    ("x ** 10**400", lambda: X**HUGE, ValueError, "**: expected a finite number"),
+    ("10**400 ** x", lambda: HUGE**X, ValueError, "**: expected a finite number"),
+    ("Value.dot([x], [10**400])", lambda: Value.dot([X], [HUGE]), ValueError, "expected a finite number"),
+    ("Value.sum([x, 10**400])", lambda: Value.sum([X, HUGE]), ValueError, "expected a finite number"),
+    ("x.backward(10**400)", lambda: (X * 1.0).backward(HUGE), ValueError, "expected a finite number"),
+    ("local_grads=[10**400]", lambda: Value(1.0, parents=[X], local_grads=[HUGE]), ValueError, "local_grads"),
+    ("Value(10**5000)", lambda: Value(10**5000), ValueError, "an int of about 5,001 digits"),
 ]
 
 
