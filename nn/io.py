@@ -11,14 +11,16 @@ A load validates before it allocates, so a small hostile file cannot cost much m
 it reads only a regular file (not a device, FIFO or directory) of at most ``MAX_NPZ_BYTES`` or
 ``MAX_JSON_BYTES``; it checks the declared architecture (at most ``MAX_PARAMETERS``
 parameters) before anything else; in an .npz it checks each entry's compression (stored or
-deflated, at most ``MAX_COMPRESSION_RATIO``) and each array's .npy header (real numbers of
-exactly the declared shape, filling the entry exactly) before reading its data; and it checks
+deflated, at most ``MAX_COMPRESSION_RATIO``) and each array's .npy header (of at most
+``MAX_NPY_HEADER_BYTES``, declaring real numbers of exactly the declared shape, or a model header
+of at most ``MAX_HEADER_CHARS``, and filling the entry exactly) before reading its data; and it checks
 every array's shape before it builds the network. Every refusal is a ValueError that names the
 file (a missing or unreadable one is the usual OSError).
 """
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
 import math
@@ -51,6 +53,11 @@ MAX_JSON_BYTES = 32 * 2**20
 """The largest JSON a load reads (and a save writes): about 1.4 million parameters as ``save``
 writes them; save bigger models as .npz. It is the smaller limit because parsing JSON can take
 up to about 27 times its size in memory (a text of empty lists)."""
+MAX_HEADER_CHARS = 2**20
+"""The longest model header (the JSON text of sizes, activations and bias in an .npz's header
+entry) a load reads: room for about 80,000 layers. ``save`` writes about 12 characters a layer."""
+MAX_NPY_HEADER_BYTES = 10_000
+"""The longest .npy header (the text before an array's data) a load reads: numpy's own limit."""
 MAX_COMPRESSION_RATIO = 100
 """The most an .npz entry may uncompress to, as a multiple of its compressed size. ``save``
 stores arrays uncompressed (ratio 1) and random floats deflate to about 1.1; a zip bomb is near
@@ -264,6 +271,11 @@ def _read_npy(archive: zipfile.ZipFile, name: str, shape: tuple[int, ...] | None
             )
             if dtype.kind not in kinds or got != (shape or ()):
                 raise ValueError(f"{source}: {name}: expected {want}, got {dtype} of shape {_shown.repr(got)}")
+            if shape is None and dtype.itemsize > 4 * MAX_HEADER_CHARS:  # 4 bytes a character
+                raise ValueError(
+                    f"{source}: {name}: expected a header of at most MAX_HEADER_CHARS = {MAX_HEADER_CHARS} "
+                    f"characters, got {dtype}"
+                )
             nbytes = math.prod(got) * dtype.itemsize
             if info.file_size != f.tell() + nbytes:
                 raise ValueError(
@@ -278,13 +290,24 @@ def _read_npy(archive: zipfile.ZipFile, name: str, shape: tuple[int, ...] | None
 
 def _npy_header(f: IO[bytes], where: str) -> tuple[np.dtype, tuple[int, ...], bool]:
     """dtype, shape and Fortran order from the .npy header at the start of ``f`` (format 1.0 or
-    2.0, at most numpy's 10000 bytes), read without reading any data."""
+    2.0, of at most MAX_NPY_HEADER_BYTES), read without reading any data.
+
+    numpy reads the whole header before it checks its length against ``max_header_size``, and
+    format 2.0 declares up to 4 GiB: so the declared length is read and checked here first."""
     try:
         version = npy.read_magic(f)
         readers = {(1, 0): npy.read_array_header_1_0, (2, 0): npy.read_array_header_2_0}
         if version not in readers:
             raise ValueError(f"expected .npy format 1.0 or 2.0, got {version}")
-        shape, fortran, dtype = readers[version](f)
+        width = 2 if version == (1, 0) else 4
+        declared = f.read(width)
+        length = int.from_bytes(declared, "little")
+        if len(declared) < width or length > MAX_NPY_HEADER_BYTES:
+            said = f"it declares {length}" if len(declared) == width else "the file ends in its length"
+            raise ValueError(f"expected at most {MAX_NPY_HEADER_BYTES} bytes, {said}")
+        header = io.BytesIO(declared + f.read(length))
+        shape, fortran, dtype = readers[version](header, max_header_size=MAX_NPY_HEADER_BYTES)
     except (ValueError, SyntaxError, RecursionError, tokenize.TokenError) as e:  # numpy parses it as Python
-        raise ValueError(f"{where}: not a valid .npy header ({e})") from None
+        said = (str(e).splitlines() or ["no message"])[0]  # numpy's own messages run to several lines
+        raise ValueError(f"{where}: not a valid .npy header ({said[:200]})") from None
     return dtype, shape, fortran

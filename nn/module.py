@@ -299,6 +299,8 @@ def checked_array(value: Any, shape: tuple[int, ...], name: str) -> np.ndarray:
     """``value`` as a float64 array of exactly ``shape``, all finite; else ValueError naming ``name``."""
     try:
         arr = np.asarray(value, dtype=np.float64)
+    except OverflowError:  # an int beyond the float range, as JSON may hold
+        raise ValueError(f"{name}: values must be finite (a number too large for a float)") from None
     except (TypeError, ValueError):
         raise ValueError(f"{name}: expected numbers of shape {shape}") from None
     if arr.shape != shape:

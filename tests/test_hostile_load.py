@@ -148,6 +148,58 @@ def saved(path: Path) -> Path:
     return nn.save(nn.MLP(2, [3, 2], seed=0), path)
 
 
+def repeated_zip(path: Path, entries: dict[str, tuple[bytes, bytes, int]]) -> Path:
+    """A zip of deflated entries, each ``head`` then ``chunk`` repeated ``n`` times, written in a
+    fraction of a second however large: the chunk is deflated once and its bytes repeated (after a
+    full flush, deflate starts afresh, so every copy deflates the same). A hostile .npz that
+    uncompresses to gigabytes, within MAX_COMPRESSION_RATIO, as a few MiB on disk."""
+    with open(path, "wb") as f:
+        directory = b""
+        for name, (head, chunk, n) in entries.items():
+            packer = zlib.compressobj(1, zlib.DEFLATED, -15)
+            flush = zlib.Z_FULL_FLUSH
+            first, each = packer.compress(head) + packer.flush(flush), packer.compress(chunk) + packer.flush(flush)
+            last = packer.flush()
+            crc = zlib.crc32(head)
+            for _ in range(n):
+                crc = zlib.crc32(chunk, crc)
+            sizes = struct.pack("<III", crc, len(first) + n * len(each) + len(last), len(head) + n * len(chunk))
+            common = struct.pack("<HHHHH", 20, 0, zipfile.ZIP_DEFLATED, 0, 0x21) + sizes
+            offset = f.tell()
+            f.write(b"PK\x03\x04" + common + struct.pack("<HH", len(name), 0) + name.encode())
+            f.write(first)
+            for _ in range(n):
+                f.write(each)
+            f.write(last)
+            extra = struct.pack("<HHHHHII", len(name), 0, 0, 0, 0, 0, offset)
+            directory += b"PK\x01\x02" + struct.pack("<H", 20) + common + extra + name.encode()
+        start = f.tell()
+        f.write(directory)
+        f.write(b"PK\x05\x06" + struct.pack("<HHHHIIH", 0, 0, len(entries), len(entries), len(directory), start, 0))
+    return path
+
+
+MiB = 2**20
+SPARSE = np.random.default_rng(0).random(MiB) < 0.008
+SPARSE_CHARS = np.where(SPARSE[: MiB // 4], ord("b"), ord("a")).astype("<u4").tobytes()
+"""1 MiB of "a" with a "b" here and there, as UCS-4: it deflates about 80 to 1, under MAX_COMPRESSION_RATIO."""
+SPARSE_SPACES = np.where(SPARSE, ord("\t"), ord(" ")).astype(np.uint8).tobytes()
+"""1 MiB of spaces with a tab here and there: padding of an .npy header that deflates about 40 to 1."""
+
+
+def huge_model_header(path: Path, mib: int) -> Path:
+    """An .npz whose model header (the entry header.npy, one unicode string) is ``mib`` MiB of text."""
+    head = npy_header((), f"<U{mib * MiB // 4}")
+    return repeated_zip(path, {"header.npy": (head, SPARSE_CHARS, mib)})
+
+
+def huge_npy_header(path: Path, mib: int) -> Path:
+    """An .npz whose header.npy declares an .npy header (format 2.0) of ``mib`` MiB, mostly padding."""
+    text = b"{'descr': '<U1', 'fortran_order': False, 'shape': (), }"
+    head = b"\x93NUMPY\x02\x00" + struct.pack("<I", len(text) + mib * MiB + 1) + text
+    return repeated_zip(path, {"header.npy": (head + b"\n", SPARSE_SPACES, mib)})
+
+
 def cut(path: Path, keep: float) -> Path:
     data = path.read_bytes()
     path.write_bytes(data[: int(len(data) * keep)])
@@ -185,6 +237,12 @@ CASES: list[tuple[str, Callable[[Path], Path], Callable[[Path], object], str]] =
         f"too large: expected at most {MAX_JSON_BYTES} bytes",
     ),
     ("json truncated", lambda d: cut(saved(d / "m.json"), 0.5), LOAD, "not valid JSON"),
+    (
+        "json weight of 400 digits",
+        lambda d: json_file(d / "m.json", sizes=[2, 3], W1=[[10**400, 0]] * 3, b1=[0, 0, 0]),
+        LOAD,
+        "W1: values must be finite (a number too large for a float)",
+    ),
     # npz models
     (
         "npz 100000x100000 declared",
@@ -247,6 +305,31 @@ CASES: list[tuple[str, Callable[[Path], Path], Callable[[Path], object], str]] =
         f"too large: expected at most {MAX_NPZ_BYTES} bytes",
     ),
     ("npz truncated", lambda d: cut(saved(d / "m.npz"), 0.5), LOAD, "not a readable .npz file"),
+    # issue 21: an entry's .npy header, and the model's header, are bounded before they are read
+    (
+        "npz model header of 954 MiB",
+        lambda d: huge_model_header(d / "m.npz", 954),
+        LOAD,
+        "header.npy: expected a header of at most MAX_HEADER_CHARS = 1048576 characters, got <U250085376",
+    ),
+    (
+        "npz model header of 1.9 GiB",
+        lambda d: huge_model_header(d / "m.npz", 1900),
+        LOAD,
+        "header.npy: expected a header of at most MAX_HEADER_CHARS",
+    ),
+    (
+        "npz .npy header of 900 MiB",
+        lambda d: huge_npy_header(d / "m.npz", 900),
+        LOAD,
+        "header.npy: not a valid .npy header (expected at most 10000 bytes, it declares 9437184",
+    ),
+    (
+        "npz .npy header length cut short",
+        lambda d: repeated_zip(d / "m.npz", {"header.npy": (b"\x93NUMPY\x02\x00\x10", b"", 0)}),
+        LOAD,
+        "header.npy: not a valid .npy header",
+    ),
     # IDX files
     (
         "idx lying header",
