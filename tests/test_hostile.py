@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import nn
-from autograd_core import Value, zero_grad
+from autograd_core import Value, from_micrograd, zero_grad
 from autograd_core.expr import ExpressionError, parse
 from nn.cli import main
 from nn.compare import compare_gradients
@@ -121,6 +121,13 @@ HUGE = 10**400
 """An int too large for a float: float(HUGE) raises OverflowError."""
 
 
+class Micro:
+    """A node in micrograd's shape (data, _prev, _op, label), as from_micrograd reads it."""
+
+    def __init__(self, data: object, prev: tuple = (), op: str = "", label: str = "") -> None:
+        self.data, self._prev, self._op, self.label = data, set(prev), op, label
+
+
 def chain(n: int, label: str = "x") -> Value:
     v = Value(1.0, label=label)
     for _ in range(n):
@@ -171,6 +178,44 @@ CASES += [
     ("x.backward(10**400)", lambda: (X * 1.0).backward(HUGE), ValueError, "expected a finite number"),
     ("local_grads=[10**400]", lambda: Value(1.0, parents=[X], local_grads=[HUGE]), ValueError, "local_grads"),
     ("Value(10**5000)", lambda: Value(10**5000), ValueError, "an int of about 5,001 digits"),
+    # from_micrograd: every refusal names the node, shortened
+    # (a cycle in _prev: test_from_micrograd_stops_at_a_cycle, below, in a process with limits)
+    (
+        "micrograd: array data",
+        lambda: from_micrograd(Micro(np.ones(3), label="a")),
+        TypeError,
+        "from_micrograd: the data of Micro(data=array([1., 1., 1.]), label='a', _op='')",
+    ),
+    (
+        "micrograd: array data of a node",
+        lambda: from_micrograd(Micro(np.ones(3), (Micro(1.0), Micro(2.0)), "*")),
+        TypeError,
+        "use .item()",
+    ),
+    (
+        "micrograd: 10**400 data",
+        lambda: from_micrograd(Micro(HUGE, label="h")),
+        ValueError,
+        "the data of Micro(data=an int of 401 digits, label='h', _op=''): expected a finite number, got an int of 401",
+    ),
+    (
+        "micrograd: inf data",
+        lambda: from_micrograd(Micro(2.0, (Micro(math.inf),), "exp")),
+        ValueError,
+        "the data of Micro(data=inf, _op=''): expected a finite number",
+    ),
+    (
+        "micrograd: **1e400",
+        lambda: from_micrograd(Micro(4.0, (Micro(2.0),), "**1e400")),
+        ValueError,
+        "op '**1e400': expected a finite exponent: Micro(data=4.0, _op='**1e400')",
+    ),
+    (
+        "micrograd: a long label and op",
+        lambda: from_micrograd(Micro(1.0, (Micro(1.0, label=LONG),), "op" + LONG)),
+        ValueError,
+        "unknown op 'opaaaaaaaa",
+    ),
 ]
 
 
@@ -184,6 +229,49 @@ def test_each_case_raises_a_clean_error(make, error, phrase):
     assert phrase in message
     assert len(message) < 400, message  # a bounded excerpt of the input, never all of it
     assert "\n" not in message
+
+
+CYCLES = textwrap.dedent(
+    """
+    import math, resource, sys
+    resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))  # 1 GiB of address space
+    from autograd_core import from_micrograd
+
+    class Micro:
+        def __init__(self, data, prev=(), op="", label=""):
+            self.data, self._prev, self._op, self.label = data, set(prev), op, label
+
+    p = Micro(1.0, label="p")
+    q = Micro(math.e, (p,), "exp", label="q")
+    p._prev, p._op = {q}, "exp"  # p = exp(q), q = exp(p)
+    s = Micro(1.0, label="s")
+    s._prev, s._op = {s}, "exp"  # s = exp(s)
+    r = Micro(2.0, (Micro(1.0, label="one"), q), "+")  # a cycle below a sound node
+    for root in (q, s, r):
+        try:
+            from_micrograd(root)
+        except ValueError as e:
+            print(e)
+    """
+)
+
+
+def test_from_micrograd_stops_at_a_cycle():
+    """A cycle in _prev (set by hand) is refused when the walk comes back to a node: bounded time
+    and memory (it looped forever, its stack growing, before)."""
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-c", CYCLES],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        timeout=60,
+    )
+    lines = done.stdout.splitlines()
+    assert done.returncode == 0 and len(lines) == 3, done.stdout[-2000:] + done.stderr[-2000:]
+    for line, name in zip(lines, ("q", "s", "q")):
+        assert line.startswith("from_micrograd: _prev has a cycle: following the operands of"), line
+        assert f"label='{name}'" in line and "leads back to it" in line and len(line) < 400, line
 
 
 def test_value_sum_of_nothing_is_a_float():
