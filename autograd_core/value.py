@@ -20,12 +20,14 @@ derivative can overflow when their value does not: /, rdiv, **, rpow, log).
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterable, Sequence
 from numbers import Real
 from operator import mul
-from typing import TYPE_CHECKING, NamedTuple, NoReturn
+from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
 
 from autograd_core.graph import backward as _backward
+from autograd_core.graph import topological_order
 from autograd_core.inputs import real as _real
 from autograd_core.inputs import short as _short
 from autograd_core.inputs import text as _text
@@ -154,6 +156,15 @@ class Value:
 
     def __ge__(self, other: object) -> NoReturn:
         raise _compared(self, ">=", other)
+
+    # ---- copies: copy.deepcopy and pickle work at any depth ----------------------------------
+    def __reduce__(self) -> tuple:
+        """How pickle and ``copy.deepcopy`` take a node apart: see ``_reduce``."""
+        return _reduce(self)
+
+    def __copy__(self) -> Value:
+        """``copy.copy(v)``: a new node with the same data, grad, edges, op, label and const."""
+        return _rebuilt((), (), *_fields(self))
 
     # ---- the chain rule, run from this node --------------------------------------------
     def backward(self, grad: Number = 1.0) -> None:
@@ -459,6 +470,59 @@ def _overflow(op: str, *operands: Value | float) -> Exception:
         f"{op}: the result or its derivative overflows the float range; the largest of its "
         f"{len(operands)} operands: {shown}"
     )
+
+
+# Pickle and deepcopy walk an object's references recursively: a node's parents, their parents,
+# ... so a chain of 10^5 nodes hit the recursion limit. A node is taken apart instead as its own
+# fields plus, first, every node it depends on in topological order, each of those taken apart
+# shallowly (its parents, met before it, are already copied, so nothing recurses). Identity is
+# kept: pickle and deepcopy copy each node once, shared parents stay shared, and a leaf pickled
+# beside the graph (a model's weight) is the same object as the graph's. Which nodes to take
+# apart shallowly is kept per thread while they are being copied; the empty tuple ``_Copied``
+# turns into is copied right after them and forgets them. (A copy that fails halfway leaves
+# them marked: a later copy of one of them then recurses as before; it is never wrong.)
+class _Marked(threading.local):
+    """The ids of the nodes to take apart shallowly, in this thread (see above)."""
+
+    def __init__(self) -> None:
+        self.ids: set[int] = set()
+
+
+_marked = _Marked()
+
+
+def _reduce(v: Value) -> tuple:
+    marked = _marked.ids
+    if not v.parents or id(v) in marked:
+        return _rebuilt, ((), (), *_fields(v))
+    before = topological_order(v)[:-1]
+    ids = [id(node) for node in before if node.parents and id(node) not in marked]
+    marked.update(ids)
+    return _rebuilt, (tuple(before), _Copied(ids), *_fields(v))
+
+
+def _fields(v: Value) -> tuple:
+    return type(v), v.data, v.grad, v.parents, v.local_grads, v.op, v.label, v.const, getattr(v, "terms", None)
+
+
+def _rebuilt(before: tuple, copied: tuple, cls: type[Value], *fields: Any) -> Value:
+    """A node from ``_fields`` (``before`` and ``copied`` only ordered the copying)."""
+    v = _new(cls)
+    v.data, v.grad, v.parents, v.local_grads, v.op, v.label, v.const, terms = fields
+    if terms is not None:  # only dot nodes have terms
+        v.terms = terms
+    return v
+
+
+class _Copied:
+    """Copied right after the nodes ``_reduce`` marked: unmarks them, and becomes ()."""
+
+    def __init__(self, ids: list[int]) -> None:
+        self.ids = ids
+
+    def __reduce__(self) -> tuple:
+        _marked.ids.difference_update(self.ids)
+        return tuple, ()
 
 
 def _compared(v: Value, op: str, other: object) -> TypeError:

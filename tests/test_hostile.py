@@ -7,8 +7,10 @@ backward(), the matrix view stopping like the scalar engine, and a fuzz of the e
 under a memory limit.
 """
 
+import copy
 import math
 import os
+import pickle
 import subprocess
 import sys
 import textwrap
@@ -19,7 +21,7 @@ import numpy as np
 import pytest
 
 import nn
-from autograd_core import Value, from_micrograd, zero_grad
+from autograd_core import Value, from_micrograd, topological_order, zero_grad
 from autograd_core.expr import ExpressionError, parse
 from nn.cli import main
 from nn.compare import compare_gradients
@@ -272,6 +274,40 @@ def test_from_micrograd_stops_at_a_cycle():
     for line, name in zip(lines, ("q", "s", "q")):
         assert line.startswith("from_micrograd: _prev has a cycle: following the operands of"), line
         assert f"label='{name}'" in line and "leads back to it" in line and len(line) < 400, line
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["pickle", "deepcopy"])
+def test_a_long_chain_pickles_and_deepcopies_with_its_leaves(how):
+    """Pickle and deepcopy recursed through parents (RecursionError at 10^5 links); now they take the
+    graph apart in topological order. Each node is copied once: the copy of a leaf listed beside the
+    graph is the leaf of the copied graph, so its gradient lands where it is read."""
+    x, b = Value(2.0, label="x"), Value(0.5, label="b")
+    out = chain(100_000) * x + b
+    out.backward()
+    copied = pickle.loads(pickle.dumps([x, b, out])) if how == "pickle" else copy.deepcopy([x, b, out])
+    x2, b2, out2 = copied
+    assert (x2.data, x2.label, out2.data, out2.op, x2.grad) == (x.data, x.label, out.data, out.op, x.grad)
+    assert out2.parents[0].parents[1] is x2 and out2.parents[1] is b2 and x2 is not x
+    zero_grad(out2)
+    out2.backward()
+    assert (x2.grad, b2.grad) == (x.grad, b.grad)
+    assert len(topological_order(out2)) == len(topological_order(out))
+
+
+def test_copy_copy_is_a_new_node_with_the_same_edges():
+    x = Value(2.0, label="x")
+    y = x * 3
+    z = copy.copy(y)
+    assert z is not y and z.parents is y.parents and (z.data, z.op, z.const, z.label) == (6.0, "*", 3.0, "")
+
+
+def test_a_dot_node_keeps_its_terms_through_every_copy():
+    x, w = Value(2.0, label="x"), Value(3.0, label="w")
+    z = Value.dot([w, 2.0], [x, x], bias=1.0)
+    for copied in (copy.copy(z), copy.deepcopy(z), pickle.loads(pickle.dumps(z))):
+        assert copied.terms == z.terms and (copied.data, copied.const, copied.local_grads) == (11.0, 1.0, z.local_grads)
+    assert not hasattr(copy.deepcopy(x * w), "terms")
 
 
 def test_value_sum_of_nothing_is_a_float():
