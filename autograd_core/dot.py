@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from autograd_core.files import write_atomic
+from autograd_core.inputs import short
 
 if TYPE_CHECKING:
     import graphviz  # type: ignore[import-untyped]
@@ -150,9 +151,27 @@ def num_text(x: float) -> str:
     return s
 
 
+MAX_TEXT = 80
+"""The most characters of a user's text (a label, a name, a title) a drawing shows: a longer one is
+cut, ending in "…". Graphviz refuses a label of 16 KB or more, and a box a page wide helps no one."""
+
+
+def cut(text: str, limit: int = MAX_TEXT) -> str:
+    """``text``, cut to at most ``limit`` characters, the last of them "…" when it was longer."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def printable(text: str) -> str:
+    """``text`` with each control character (but the newline), lone surrogate and unassigned code point
+    shown as its escape (``\\x00``, ``\\ud800``): Graphviz's lexer stops at a NUL, and a lone surrogate
+    cannot be written as UTF-8, so a drawing or page holding one could not be rendered or saved."""
+    return "".join(repr(c)[1:-1] if c != "\n" and unicodedata.category(c) in ("Cc", "Cs", "Cn") else c for c in text)
+
+
 def html_text(text: str) -> str:
-    """Text made safe for an HTML-like DOT label: markup escaped, newlines kept, control characters shown."""
-    shown = "".join(repr(c)[1:-1] if c != "\n" and unicodedata.category(c) in ("Cc", "Cs", "Cn") else c for c in text)
+    """Text made safe for an HTML-like DOT label: cut to MAX_TEXT characters, markup escaped, newlines
+    kept, control characters shown (``printable``)."""
+    shown = printable(cut(text))
     escaped = shown.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
     if escaped.startswith("]"):  # dot's lexer fails on a text made only of "]" (as in a label "]")
         escaped = "&#93;" + escaped[1:]
@@ -160,7 +179,8 @@ def html_text(text: str) -> str:
 
 
 def dot_quote(text: str) -> str:
-    """A DOT double-quoted string, for the fixed text and numbers we write (never user labels)."""
+    """A DOT double-quoted string, for the fixed text and numbers we write; a user's text (a group's
+    title) goes through ``printable(cut(text))`` first."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
@@ -199,7 +219,7 @@ def digraph(rankdir: str, lines: list[str], name: str = "autograd", cost: int = 
 
 def check_choice(what: str, given: str, allowed: Sequence[str]) -> None:
     if given not in allowed:
-        raise ValueError(f"draw: {what} must be one of {', '.join(map(repr, allowed))}, got {given!r}")
+        raise ValueError(f"draw: {what} must be one of {', '.join(map(repr, allowed))}, got {short(given)}")
 
 
 def check_size(count: int, max_nodes: int, what: str, advice: str, where: str = "draw") -> None:

@@ -35,14 +35,17 @@ from autograd_core.dot import (
     RANKDIRS,
     check_choice,
     check_size,
+    cut,
     digraph,
     dot_attrs,
     dot_quote,
     html_text,
     num_text,
+    printable,
     table_rows,
 )
 from autograd_core.graph import topological_order
+from autograd_core.inputs import short
 from autograd_core.value import Value
 
 if TYPE_CHECKING:
@@ -97,7 +100,7 @@ def draw(
         1
     """
     if not isinstance(root, Value):
-        raise TypeError(f"draw: expected a Value as the root, got {type(root).__name__}: {root!r}")
+        raise TypeError(f"draw: expected a Value as the root, got {type(root).__name__}: {short(root)}")
     check_choice("rankdir", rankdir, RANKDIRS)
     order = topological_order(root)
     kept = kept_nodes(order, keep, "draw")
@@ -119,8 +122,17 @@ def layout_cost(order: Sequence[Value], show_local_grads: bool) -> int:
     nodes): ``a+a+...+a`` with 100 terms has 100 boxes but a cost near 10,000. ``order`` may be a
     part of a graph (``keep=``): edges from parents outside it are not drawn, so not counted.
     """
+    rank = _ranks(order)
+    per_rank = 2 if show_local_grads else 1
+    virtual = sum(per_rank * (rank[node] - rank[p]) - 1 for node in order for p in set(node.parents) if p in rank)
+    return len(order) + virtual
+
+
+def _ranks(order: Sequence[Value]) -> dict[Value, int]:
+    """The rank of each node as dot tends to give it: the longest path from the leaves, then each
+    node as late as its first use allows (edges from parents outside ``order`` left out)."""
     rank: dict[Value, int] = {}
-    for node in order:  # longest path from the leaves, then each node as late as its uses allow
+    for node in order:
         rank[node] = 1 + max((rank[p] for p in node.parents if p in rank), default=-1)
     first_use: dict[Value, int] = {}
     for node in reversed(order):
@@ -129,9 +141,7 @@ def layout_cost(order: Sequence[Value], show_local_grads: bool) -> int:
         for p in node.parents:
             if p in rank:
                 first_use[p] = min(first_use.get(p, rank[node]), rank[node])
-    per_rank = 2 if show_local_grads else 1
-    virtual = sum(per_rank * (rank[node] - rank[p]) - 1 for node in order for p in set(node.parents) if p in rank)
-    return len(order) + virtual
+    return rank
 
 
 def too_big_advice(part: Sequence[Value], show_local_grads: bool, what: str) -> str:
@@ -150,19 +160,30 @@ def check_layout_cost(order: Sequence[Value], show_local_grads: bool, where: str
     """``layout_cost``, or a ValueError with advice when it is over dot.LAYOUT_BUDGET."""
     cost = layout_cost(order, show_local_grads)
     if cost > LAYOUT_BUDGET:
-        uses = Counter(p for node in order for p in set(node.parents))
-        hub = max(order, key=lambda n: uses[n])
         raise ValueError(
             f"{where}: this graph would be costly to lay out (layout cost {cost:,}, more than {LAYOUT_BUDGET:,}: "
-            f"{len(order):,} nodes whose edges cross many ranks, e.g. {node_names(order)[hub]!r} feeds nodes at "
-            f"many depths); Graphviz could take minutes. Draw a smaller graph"
-            + (
-                ", or leave the numbers off the edges (show_local_grads=False halves the cost)"
-                if show_local_grads
-                else ""
-            )
+            f"{_why_costly(order, show_local_grads, cost)}); Graphviz could take minutes. Draw a smaller graph"
+            + (_HALVE if show_local_grads else "")
         )
     return cost
+
+
+def _why_costly(order: Sequence[Value], show_local_grads: bool, cost: int) -> str:
+    """What makes the layout costly: edges that cross many ranks, when they make most of the cost
+    (naming the node whose edges cross the most), or else the size of the graph itself."""
+    rank = _ranks(order)
+    crossed: Counter[Value] = Counter()
+    for node in order:
+        for p in set(node.parents):
+            if p in rank:
+                crossed[p] += rank[node] - rank[p] - 1
+    per_rank = 2 if show_local_grads else 1
+    if 2 * per_rank * sum(crossed.values()) >= cost:
+        hub = max(crossed, key=crossed.__getitem__)
+        depths = len({rank[node] for node in order if hub in node.parents})
+        return f"edges that cross many ranks, e.g. {node_names(order)[hub]!r} feeds nodes at {depths:,} depths"
+    edges = sum(len(set(node.parents) & rank.keys()) for node in order)
+    return f"{len(order):,} nodes and {edges:,} edges" + (", each with a number" if show_local_grads else "")
 
 
 def kept_nodes(order: Sequence[Value], keep: Iterable[Value] | None, where: str) -> frozenset[Value] | None:
@@ -220,13 +241,14 @@ def edge_text(locals_: list[float]) -> str:
 def node_names(order: Sequence[Value], names: Names | None = None) -> dict[Value, str]:
     """What a node is called in drawings and steps: ``names(node)`` when given and not None, else
     its label, or ``#i`` for the i-th unlabelled node in reading order (``reading_order``: the order
-    one reads the expression, so in ``(a*b + c).tanh()`` a*b is #1, a*b + c is #2 and the tanh #3)."""
+    one reads the expression, so in ``(a*b + c).tanh()`` a*b is #1, a*b + c is #2 and the tanh #3).
+    A name longer than ``dot.MAX_TEXT`` characters is cut, ending in "…"."""
     default: dict[Value, str] = {}
     unlabelled = 0
     for node in reading_order(order[-1]) if order else ():
         if not node.label:
             unlabelled += 1
-        default[node] = node.label or f"#{unlabelled}"
+        default[node] = cut(node.label) if node.label else f"#{unlabelled}"
     if names is None:
         return default
     return {node: _name(names(node), node, default[node]) for node in order}
@@ -236,8 +258,8 @@ def _name(given: object, node: Value, default: str) -> str:
     if given is None:
         return default
     if not isinstance(given, str):
-        raise TypeError(f"names: expected a str or None for {node!r}, got {type(given).__name__}: {given!r}")
-    return given
+        raise TypeError(f"names: expected a str or None for {short(node)}, got {type(given).__name__}: {short(given)}")
+    return cut(given)
 
 
 def graph_view(
@@ -401,7 +423,7 @@ def _cluster_lines(tree: dict, prefix: str, depth: int = 0) -> list[str]:
     for i, title in enumerate(sorted(tree, key=_natural)):
         subtree, members = tree[title]
         name = f"{prefix}_{i}"
-        lines.append(f'subgraph {name} {{ label={dot_quote(title)} {style} fontcolor="#475569"')
+        lines.append(f'subgraph {name} {{ label={dot_quote(printable(cut(title)))} {style} fontcolor="#475569"')
         lines += _cluster_lines(subtree, name, depth + 1) + members + ["}"]
     return lines
 
@@ -418,13 +440,13 @@ def _highlights(
     for item in items:
         if isinstance(item, Value):
             if item not in ids:
-                raise ValueError(f"highlight: {item!r} is not a node of this graph")
+                raise ValueError(f"highlight: {short(item)} is not a node of this graph")
             nodes.add(item)
         elif isinstance(item, tuple) and len(item) == 2 and item[1] in ids and item[0] in item[1].parents:
             edges.add(item)
         else:
             raise ValueError(
-                f"highlight: expected nodes of the graph and (parent, child) pairs of its edges, got {item!r}"
+                f"highlight: expected nodes of the graph and (parent, child) pairs of its edges, got {short(item)}"
             )
     return nodes, edges
 

@@ -21,6 +21,7 @@ import re
 from importlib import resources
 from pathlib import Path
 
+from autograd_core.dot import printable
 from autograd_core.files import write_atomic
 
 _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
@@ -61,7 +62,7 @@ def build_page(
     return fill(
         asset("autograd_core", "page.html"),
         {
-            "title": html.escape(title),
+            "title": html.escape(printable(title)),
             "kind": kind,
             "count": str(count),
             "controls": controls,
@@ -76,11 +77,16 @@ def build_page(
 
 
 def script_json(data: object) -> str:
-    """JSON that is inert inside a <script> element: no "</script>", no "<!--", whatever it holds."""
+    """JSON that is inert inside a <script> element: no "</script>", no "<!--", whatever it holds;
+    a lone surrogate (a label may hold one) is written as its escape, the same string to JSON, so
+    the page can be saved as UTF-8."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     for char in "<>&\u2028\u2029":
         text = text.replace(char, f"\\u{ord(char):04x}")
-    return text
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class StepPage:

@@ -49,6 +49,7 @@ from autograd_core.draw import (
     too_big_advice,
 )
 from autograd_core.graph import BackwardStep, backward_steps, topological_order
+from autograd_core.inputs import short
 from autograd_core.page import StepPage, asset, build_page
 from autograd_core.value import Value
 
@@ -93,7 +94,7 @@ class Stepper(StepPage):
         title: str = "",
     ) -> None:
         if not isinstance(root, Value):
-            raise TypeError(f"Stepper: expected a Value as the root, got {type(root).__name__}: {root!r}")
+            raise TypeError(f"Stepper: expected a Value as the root, got {type(root).__name__}: {short(root)}")
         check_choice("rankdir", rankdir, ("LR", "TB"))
         order = topological_order(root)
         kept = kept_nodes(order, keep, "Stepper")

@@ -21,7 +21,8 @@ import numpy as np
 import pytest
 
 import nn
-from autograd_core import Value, from_micrograd, topological_order, zero_grad
+from autograd_core import Stepper, Value, draw, from_micrograd, save_drawing, topological_order, zero_grad
+from autograd_core.dot import render_svg
 from autograd_core.expr import ExpressionError, parse
 from nn.cli import main
 from nn.compare import compare_gradients
@@ -121,6 +122,7 @@ CASES = [
 X = Value(2.0, label="x")
 HUGE = 10**400
 """An int too large for a float: float(HUGE) raises OverflowError."""
+MB = "a" * 2**20
 
 
 class Micro:
@@ -211,6 +213,35 @@ CASES += [
         lambda: from_micrograd(Micro(4.0, (Micro(2.0),), "**1e400")),
         ValueError,
         "op '**1e400': expected a finite exponent: Micro(data=4.0, _op='**1e400')",
+    ),
+    # drawings: every message quotes a bounded excerpt, and says truly what makes a layout costly
+    ("draw(a 1 MB str)", lambda: draw(MB), TypeError, "draw: expected a Value as the root, got str: 'aaa"),
+    ("Stepper(a 1 MB str)", lambda: Stepper(MB), TypeError, "Stepper: expected a Value as the root"),
+    ("draw(rankdir=a 1 MB str)", lambda: draw(X, rankdir=MB), ValueError, "rankdir must be one of"),
+    (
+        "draw(names=) giving an int",
+        lambda: draw(Value(1.0, label=MB) * 2, names=lambda node: 3),
+        TypeError,
+        "names: expected a str or None for Value(data=",
+    ),
+    ("draw(highlight=a 1 MB str)", lambda: draw(X * 2, highlight=[MB]), ValueError, "highlight: expected nodes"),
+    (
+        "draw(highlight=a node of another graph)",
+        lambda: draw(X * 2, highlight=[Value(1.0, label=MB)]),
+        ValueError,
+        "is not a node of this graph",
+    ),
+    (
+        "draw a long chain",
+        lambda: draw(chain(5000, label=MB), max_nodes=10_000),
+        ValueError,
+        "(layout cost 10,001, more than 6,000: 5,001 nodes and 5,000 edges, each with a number)",
+    ),
+    (
+        "step through a long chain",
+        lambda: Stepper(chain(5000, label=MB), max_nodes=10_000),
+        ValueError,
+        "5,001 nodes and 5,000 edges, each with a number); Graphviz could take minutes. Draw a smaller graph, or",
     ),
     (
         "micrograd: a long label and op",
@@ -308,6 +339,37 @@ def test_a_dot_node_keeps_its_terms_through_every_copy():
     for copied in (copy.copy(z), copy.deepcopy(z), pickle.loads(pickle.dumps(z))):
         assert copied.terms == z.terms and (copied.data, copied.const, copied.local_grads) == (11.0, 1.0, z.local_grads)
     assert not hasattr(copy.deepcopy(x * w), "terms")
+
+
+@pytest.mark.parametrize("size", [16_384, 100_000])
+def test_a_long_label_is_cut_in_drawings_and_still_renders(size, needs_dot):
+    """Graphviz refused a label of 16 KB or more (GraphvizError): a drawing shows MAX_TEXT characters."""
+    x = Value(1.0, label="x" * size)
+    out = (x * 2).tanh()
+    out.label = "é" * size
+    svg = render_svg(draw(out))
+    assert "x" * 79 + "…" in svg and "x" * 80 not in svg and "é" * 79 + "…" in svg
+    assert "x" * 79 + "…" in Stepper(out).html and "x" * 80 not in Stepper(out).html
+
+
+def test_a_nul_in_a_group_title_is_shown_escaped(needs_dot):
+    """A NUL ended dot's quoted string: a syntax error."""
+    svg = render_svg(draw(X * 2, group=lambda node: ("layer\x00 1", "tab\there")))
+    assert "layer\\x00 1" in svg and "tab\\there" in svg
+
+
+def test_a_lone_surrogate_in_a_label_or_title_saves_and_shows(tmp_path, needs_dot):
+    """A lone surrogate cannot be encoded as UTF-8: save and Jupyter's display raised UnicodeEncodeError."""
+    x = Value(1.0, label="x\ud800")
+    out = x * 2
+    drawing = draw(out, group=lambda node: ("title \udfff",))
+    for name in ("d.svg", "d.dot"):
+        assert "\\ud800" in save_drawing(drawing, tmp_path / name).read_text(encoding="utf-8")
+    assert "\\udfff" in drawing._repr_mimebundle_()["text/html"].encode("utf-8").decode()
+    stepper = Stepper(out, title="steps \ud800", group=lambda node: ("title \udfff",))
+    page = stepper.save(tmp_path / "s.html").read_text(encoding="utf-8")
+    assert "steps \\ud800" in page and "title \\udfff" in page
+    assert stepper._repr_html_().encode("utf-8")
 
 
 def test_value_sum_of_nothing_is_a_float():
