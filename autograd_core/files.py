@@ -21,27 +21,37 @@ STALE_AFTER = 60.0
 def write_atomic(path: str | os.PathLike[str], data: bytes | Callable[[BinaryIO], object]) -> Path:
     """Write ``data`` (bytes, or a function that writes into a binary file) to ``path``.
 
-    It goes into a temporary file beside the target, ``.{name}.{pid}.{hex}.tmp``, is flushed to
-    disk, and then replaces the target in one step (os.replace): a crash never leaves a
-    half-written file, and a failed write leaves the old file as it was. The file gets the usual
-    permissions (0o666 less the umask). An OSError names the target, never the temporary file.
-    Temporary files that a killed save left beside the same target are removed first, once stale
-    (see ``_remove_stale_temporaries``); concurrent saves each write their own temporary file, and
-    the last to finish wins whole.
+    It goes into a temporary file beside the target, ``.{name}.{pid}.{hex}.tmp`` (the name cut to
+    ``TEMPORARY_NAME_BYTES``, so a legal name of 255 bytes still leaves room), is flushed to disk,
+    and then replaces the target in one step (os.replace): a crash never leaves a half-written
+    file, and a failed write leaves the old file as it was. A new file gets the usual permissions
+    (0o666 less the umask); a file replaced keeps its permission bits (not its owner: only root
+    could give it back). A symlink is written through: the file it points to is replaced (or
+    made, if the link dangles), and the link stays a link. An OSError names the target, never the
+    temporary file. Temporary files that a killed save left beside the same target are removed
+    first, once stale (see ``_remove_stale_temporaries``); concurrent saves each write their own
+    temporary file, and the last to finish wins whole.
     """
     path = Path(path)
-    directory = path.parent if str(path.parent) else Path(".")
+    target = Path(os.path.realpath(path)) if os.path.islink(path) else path
+    directory = target.parent if str(target.parent) else Path(".")
     if not directory.is_dir():
         raise FileNotFoundError(f"cannot write {str(path)!r}: the directory {str(directory)!r} does not exist")
-    if path.is_dir():
+    if target.is_dir():
         raise IsADirectoryError(f"cannot write {str(path)!r}: it is a directory")
-    _remove_stale_temporaries(directory, path.name)
-    temporary = directory / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    try:
+        mode: int | None = stat.S_IMODE(os.stat(target).st_mode) & 0o777
+    except OSError:  # no such file yet
+        mode = None
+    _remove_stale_temporaries(directory, target.name)
+    temporary = directory / f".{_cut(target.name)}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
     try:
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     except OSError as e:
         raise _naming(e, path) from e
     try:
+        if mode is not None:
+            os.chmod(temporary, mode)  # before a byte is written: a private file is never readable
         with os.fdopen(fd, "wb") as f:
             if isinstance(data, bytes):
                 f.write(data)
@@ -49,13 +59,25 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | Callable[[BinaryIO]
                 data(f)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(temporary, path)
+        os.replace(temporary, target)
     except BaseException as e:
         temporary.unlink(missing_ok=True)
         if isinstance(e, OSError):
             raise _naming(e, path) from e
         raise
     return path
+
+
+TEMPORARY_NAME_BYTES = 120
+"""The most bytes of the target's name a temporary file's name repeats: with its 25 or so more
+(``.``, pid, random hex, ``.tmp``) it stays under the 255-byte limit of common file systems."""
+
+
+def _cut(name: str) -> str:
+    """``name``, cut to at most TEMPORARY_NAME_BYTES bytes (as the file system stores it), whole characters."""
+    while len(os.fsencode(name)) > TEMPORARY_NAME_BYTES:
+        name = name[: -1 - (len(os.fsencode(name)) - TEMPORARY_NAME_BYTES) // 4]
+    return name
 
 
 def _remove_stale_temporaries(directory: Path, name: str) -> None:
@@ -65,9 +87,10 @@ def _remove_stale_temporaries(directory: Path, name: str) -> None:
     process on this machine and the file has not been modified for ``STALE_AFTER`` seconds.
     A live writer's file is never touched, whether it is in this process or another; the delay
     spares a writer on another machine that shares the directory. Errors are ignored: cleaning
-    up never makes a save fail.
+    up never makes a save fail. (Names longer than TEMPORARY_NAME_BYTES that begin alike share the
+    pattern: a stale temporary file is garbage whichever of them it was for.)
     """
-    pattern = re.compile(rf"\.{re.escape(name)}\.(\d+)\.[0-9a-f]+\.tmp")
+    pattern = re.compile(rf"\.{re.escape(_cut(name))}\.(\d+)\.[0-9a-f]+\.tmp")
     with contextlib.suppress(OSError), os.scandir(directory) as entries:
         for entry in entries:
             match = pattern.fullmatch(entry.name)

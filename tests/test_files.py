@@ -4,6 +4,7 @@ file is removed by the next save once stale, and concurrent saves never corrupt 
 import errno
 import os
 import secrets
+import stat
 import subprocess
 import sys
 import threading
@@ -89,6 +90,54 @@ def test_an_error_while_writing_names_the_target_and_leaves_nothing(tmp_path):
     assert info.value.errno == errno.ENOSPC
     assert_names_target(info.value, target)
     assert os.listdir(tmp_path) == []
+
+
+# ---- what a save replaces (issue 21) ----------------------------------------------------------
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+@pytest.mark.parametrize("mode", [0o600, 0o640, 0o755])
+def test_a_save_over_a_file_keeps_its_permissions(tmp_path, mode):
+    """A save over a 0600 file left it 0644 (0666 less the umask): a private file made readable."""
+    target = tmp_path / "m.json"
+    target.write_bytes(b"old")
+    target.chmod(mode)
+    write_atomic(target, b"new")
+    assert (target.read_bytes(), stat.S_IMODE(target.stat().st_mode)) == (b"new", mode)
+    fresh = tmp_path / "fresh.json"
+    write_atomic(fresh, b"new")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o666 & ~umask
+
+
+def test_a_save_over_a_symlink_writes_the_file_it_points_to(tmp_path):
+    """A save over a symlink replaced the link with a file, and left the file it pointed to as it was."""
+    (tmp_path / "real").mkdir()
+    real = tmp_path / "real" / "model.npz"
+    real.write_bytes(b"old")
+    link = tmp_path / "link.npz"
+    link.symlink_to(real)
+    chained = tmp_path / "chained.npz"
+    chained.symlink_to(link.name)  # relative, through another link
+    write_atomic(link, b"new")
+    assert link.is_symlink() and real.read_bytes() == b"new"
+    write_atomic(chained, b"newer")
+    assert chained.is_symlink() and link.is_symlink() and real.read_bytes() == b"newer"
+    dangling = tmp_path / "dangling.svg"
+    dangling.symlink_to(tmp_path / "real" / "not-yet.svg")
+    write_atomic(dangling, b"<svg/>")
+    assert dangling.is_symlink() and (tmp_path / "real" / "not-yet.svg").read_bytes() == b"<svg/>"
+    assert sorted(p.name for p in (tmp_path / "real").iterdir()) == ["model.npz", "not-yet.svg"]
+
+
+@pytest.mark.parametrize("length", [249, 255])
+def test_a_long_legal_name_is_not_refused_for_its_temporary_name(tmp_path, length):
+    """A 249-character name failed ("File name too long"): the temporary name added 25 characters."""
+    target = tmp_path / ("m" * (length - 5) + ".json")
+    write_atomic(target, b"{}")
+    assert os.listdir(tmp_path) == [target.name] and target.read_bytes() == b"{}"
+    wide = tmp_path / ("é" * 125 + ".svg")  # 254 bytes of UTF-8
+    write_atomic(wide, b"<svg/>")
+    assert wide.read_bytes() == b"<svg/>"
 
 
 # ---- temporary files left by killed saves -----------------------------------------------------
