@@ -97,6 +97,10 @@ def topological_order(root: N) -> list[N]:
     return order
 
 
+_RUNNING: dict[int, object] = {}
+"""The roots whose backward() is running now, by id (see ``backward``)."""
+
+
 def backward(root: Node, grad: float = 1.0) -> None:
     """The chain rule, applied node by node from ``root`` back to the leaves.
 
@@ -106,35 +110,47 @@ def backward(root: Node, grad: float = 1.0) -> None:
     Raises OverflowError, naming the node, if a gradient stops being finite; then every grad of
     the graph is put back as it was before the call (no inf, no partial sums), so the next
     backward() is not poisoned by the failed one.
+
+    Not thread-safe: it writes ``grad`` on every node of the graph. Two threads running
+    backward() on graphs that share nodes (a model's weights, say) would add into the same
+    grads at once and get wrong gradients without a word. A second backward() on the same root
+    while one runs is refused (RuntimeError); on other roots sharing nodes it is not detected:
+    give each thread its own graph (``copy.deepcopy`` the model), or hold a lock.
     """
     order = topological_order(root)
     before = [node.grad for node in order]  # only read again when the pass fails
-    for node in order:
-        if node.parents:
-            node.grad = 0.0
-    root.grad += grad
-    for node in reversed(order):
-        g = node.grad
-        if not g:
-            continue
-        if g - g:  # inf or nan: inf - inf is nan, and nan is truthy
-            error = _not_finite(node)
-            _restore(order, before)
-            raise error
-        parents = node.parents
-        n = len(parents)
-        # The same rule three ways: unpacking one or two parents is 2-3x faster than zip,
-        # and most nodes (unary ops, binary ops, ops with a constant) have one or two.
-        if n == 1:
-            parents[0].grad += node.local_grads[0] * g
-        elif n == 2:
-            p, q = parents
-            dp, dq = node.local_grads
-            p.grad += dp * g
-            q.grad += dq * g
-        elif n:  # (a leaf has no parents: nothing to pass on)
-            for parent, local in zip(parents, node.local_grads):
-                parent.grad += local * g
+    key = id(root)
+    if _RUNNING.setdefault(key, before) is not before:  # one atomic step: of two threads, one wins
+        raise _running_already(root)
+    try:
+        for node in order:
+            if node.parents:
+                node.grad = 0.0
+        root.grad += grad
+        for node in reversed(order):
+            g = node.grad
+            if not g:
+                continue
+            if g - g:  # inf or nan: inf - inf is nan, and nan is truthy
+                error = _not_finite(node)
+                _restore(order, before)
+                raise error
+            parents = node.parents
+            n = len(parents)
+            # The same rule three ways: unpacking one or two parents is 2-3x faster than zip,
+            # and most nodes (unary ops, binary ops, ops with a constant) have one or two.
+            if n == 1:
+                parents[0].grad += node.local_grads[0] * g
+            elif n == 2:
+                p, q = parents
+                dp, dq = node.local_grads
+                p.grad += dp * g
+                q.grad += dq * g
+            elif n:  # (a leaf has no parents: nothing to pass on)
+                for parent, local in zip(parents, node.local_grads):
+                    parent.grad += local * g
+    finally:
+        del _RUNNING[key]
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +239,15 @@ def _restore(order: list[N], grads: list[float]) -> None:
     """Put back the grads a failed backward() found (``grads`` is aligned with ``order``)."""
     for node, g in zip(order, grads):
         node.grad = g
+
+
+def _running_already(root: Node) -> RuntimeError:
+    name = f" {short(root.label, 40)}" if root.label else ""
+    return RuntimeError(
+        f"backward: another thread is running backward() on this graph (root{name}, op {root.op or 'leaf'!r}) "
+        "right now; both would add into the same grads and get wrong gradients. Give each thread its own "
+        "graph, or hold a lock around backward()"
+    )
 
 
 def _not_finite(node: Node) -> OverflowError:
