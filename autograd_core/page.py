@@ -2,8 +2,8 @@
 
 Both steppers (``Stepper`` here, node by node; ``nn.LayerStepper``, equation by equation) are a
 ``StepPage``: a self-contained HTML document built by ``build_page`` from files shipped in the
-package (``autograd_core/assets``: page.html, stepper.css, controls.js) and each page's own body,
-stylesheet and script (the node stepper's are graph.css and graph.js beside them; the layer
+package (``autograd_core/assets``: page.html around stepper.html, stepper.css, controls.js) and each
+page's own body, stylesheet and script (the node stepper's are graph.css and graph.js beside them; the layer
 stepper's live in ``nn/assets``). The files are read with importlib.resources, so the pages
 work from a wheel, a zip or a source tree alike.
 
@@ -54,16 +54,23 @@ def build_page(
     script: str,
     controls: str = "",
     bar: str = "",
+    standalone: bool = True,
 ) -> str:
     """A step-through page: the shared template, stylesheet and controls script, with this page's
     ``kind`` (a class on the root), step ``count``, ``body`` (HTML), ``data`` (as inert JSON), ``hint``
     (HTML), own ``style`` and ``script``, extra ``controls`` in the bar and more of the ``bar`` below
-    them. The page's script calls ``agControls(root, count, show)`` (assets/controls.js)."""
-    return fill(
-        asset("autograd_core", "page.html"),
+    them. The page's script calls ``agControls(root, count, show)`` (assets/controls.js).
+
+    ``standalone``: a whole HTML document (assets/page.html around the stepper), whose keys work
+    anywhere on the page; else the stepper alone, to show inline in a notebook, whose keys work
+    when it has the focus (every style rule is scoped to ``.ag-stepper``).
+    """
+    stepper = fill(
+        asset("autograd_core", "stepper.html"),
         {
             "title": html.escape(printable(title)),
             "kind": kind,
+            "standalone": "1" if standalone else "0",
             "count": str(count),
             "controls": controls,
             "bar": bar,
@@ -74,6 +81,9 @@ def build_page(
             "script": asset("autograd_core", "controls.js") + script,
         },
     )
+    if not standalone:
+        return stepper
+    return fill(asset("autograd_core", "page.html"), {"title": html.escape(printable(title)), "stepper": stepper})
 
 
 def script_json(data: object) -> str:

@@ -47,11 +47,33 @@ SYMBOLS = {"delta": "δ", "db": "∂C/∂b", "dW": "∂C/∂W", "W": "W", "b": "
 
 
 class Operand(NamedTuple):
-    """An array a step reads (or an intermediate it forms), with its symbol as written."""
+    """An array a step reads (or an intermediate it forms), with its symbol as written, and what it
+    is, from the structure of the equations (never guessed from the symbol or the numbers)."""
 
     symbol: str  # "δ³", "a²", "W³", "(W³)ᵀ δ³", "f′(z²)", "y", ...
     array: np.ndarray  # as the conventions lay it out
     samples: int | None  # the axis that counts the samples of the batch; None for a parameter
+    quantity: str  # one of OPERANDS
+    layer: int  # the l of that quantity (0 for the input a⁰ = x)
+
+
+OPERANDS = {
+    "x": "the input a⁰ = x",
+    "a": "a^l = f(z^l)",
+    "delta": "δ^l = ∂C/∂z^l",
+    "fp": "f′(z^l)",
+    "y": "the targets y",
+    "W": "the weights W^l",
+    "b": "the biases b^l",
+    "dW": "∂C/∂W^l",
+    "db": "∂C/∂b^l",
+    "dCda": "∂C/∂a^L, the gradient of the cost at the output",
+    "back": "(W^{l+1})ᵀ δ^{l+1} = ∂C/∂a^l, the error sent back to layer l",
+    "margin": "1 − y ⊙ z^L, the hinge's margin",
+    "p": "softmax(z^L) or σ(z^L), the probabilities",
+    "dCdp": "∂C/∂p or ∂C/∂σ, the gradient of the cost at the probabilities",
+}
+"""What an operand can be (``Operand.quantity``)."""
 
 
 @dataclass(eq=False)

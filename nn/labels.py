@@ -63,27 +63,31 @@ def sup(text: object) -> str:
     return str(text).translate(_SUPERSCRIPTS)
 
 
-def weight(l: int, j: int, k: int) -> str:
+Index = int | str
+"""An index in a label: a number, or a placeholder such as "{0}" for a template that a page fills in."""
+
+
+def weight(l: int, j: Index, k: Index) -> str:
     """The label of W^l[j,k]: ``W{l}[j,k]``."""
     return f"{weight_matrix(l)}[{j},{k}]"
 
 
-def bias(l: int, j: int) -> str:
+def bias(l: int, j: Index) -> str:
     """The label of b^l[j]: ``b{l}[j]``."""
     return f"{bias_vector(l)}[{j}]"
 
 
-def pre_activation(l: int, j: int) -> str:
+def pre_activation(l: int, j: Index) -> str:
     """The label of z^l[j]: ``z{l}[j]``."""
     return f"z{l}[{j}]"
 
 
-def activation(l: int, j: int) -> str:
+def activation(l: int, j: Index) -> str:
     """The label of a^l[j]: ``a{l}[j]``."""
     return f"a{l}[{j}]"
 
 
-def input_(k: int) -> str:
+def input_(k: Index) -> str:
     """The label of input k: ``x[k]``."""
     return f"x[{k}]"
 

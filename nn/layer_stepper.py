@@ -8,44 +8,45 @@
 
 The steps are ``MatrixMLP.backward_steps``: BP1 (δ^L) at the output layer, then for each layer l
 from the top ∂C/∂b^l (BP3), ∂C/∂W^l (BP4) and δ^{l-1} (BP2), each ``result`` in the layout of
-the conventions. ``scalar`` is the same quantity read from the scalar graph of the same batch
-(one backward): δ^l[j, n] is the grad of sample n's node z{l}[j], ∂C/∂W^l[j,k] the grad of
-W{l}[j,k]; ``max_abs_diff`` is the largest difference of the two.
+the conventions; with ``lr=η`` they end with one step of gradient descent (``update``, one step
+per layer and parameter: the new W^l = W^l − η ∂C/∂W^l, and b^l). ``scalar`` is the same quantity
+read from the scalar graph of the same batch (one backward): δ^l[j, n] is the grad of sample n's
+node z{l}[j], ∂C/∂W^l[j,k] the grad of W{l}[j,k]; ``max_abs_diff`` is the largest difference.
 
-The page (``html``, ``save``, inline in Jupyter) is self-contained: no server, no network. It
-shows each step's equation with the layer's symbols, its operands and result as heatmaps with
-their numbers (when they fit) and shapes, the scalar graph's side for the chosen sample, and a
-diagram: the neurons and edges (``view="neurons"``; edges coloured by the sign of ∂C/∂W and as
-thick as its size, each neuron's δ filled in as its step completes, saturated and dead units
-marked; click an edge for its chain rule) or every layer's matrices (``view="matrix"``).
-
-The page is built by ``autograd_core.page`` (the template, stylesheet and controls shared with
-the node stepper) with this page's own nn/assets/layers.css and layers.js, and keeps the DOM
-contract of docs/architecture.md: here the current element is the layer's group of neurons, or
-in the matrix view the step's result.
+The page (``html``, ``save``; inline in Jupyter) is self-contained: no server, no network. Its
+numbers travel as compact JSON (float64 arrays in base64; the scalar graph's numbers as their
+distance in units in the last place from the matrix view's), and the browser draws the pictures:
+small matrices with their numbers, larger ones as heatmaps, an input that is a square image (784
+= 28×28) and each hidden unit's row of ∂C/∂W^1 as images. Any cell of any picture can be picked
+(click, tap, or the arrow keys on a focused picture) to read its value in full, its node in the
+scalar graph with its grad, and for a weight its chain rule. Built by ``autograd_core.page`` with
+nn/assets/layers.css and layers.js; the DOM contract is in docs/architecture.md.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
+import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from autograd_core.dot import num_text
 from autograd_core.page import StepPage, asset, build_page
 from nn import labels
 from nn.activations import ACTIVATIONS
-from nn.labels import sup as _sup
-from nn.matrix import Conventions, Operand, Step, conventions_for
-from nn.matrix_picture import SIGN_LEGEND, signed_color
+from nn.equations import Operand, Step
+from nn.labels import sup
+from nn.matrix import MatrixMLP, conventions_for
+from nn.matrix_picture import NEGATIVE, POSITIVE, SIGN_LEGEND
 from nn.module import MLP
 from nn.passes import Views, views_of
 
 VIEWS = ("neurons", "matrix")
-MAX_UNITS = 64
-MAX_SAMPLES = 64
+MAX_UNITS = 1024
+MAX_SAMPLES = 100
 SATURATED = 0.1  # f'(z) below this fraction of f'(0), the largest slope of tanh and σ: saturated
 _LOSS_NAMES = {
     "mse": "squared error",
@@ -53,28 +54,34 @@ _LOSS_NAMES = {
     "binary_cross_entropy": "binary cross-entropy",
     "hinge": "hinge loss",
 }
+_HEADINGS = {
+    "BP1": "BP1 at the output layer {l}: the output error δ{s}",
+    "BP2": "BP2 from layer {u} back to layer {l}: the error δ{s}",
+    "BP3": "BP3 at layer {l}: the bias gradient ∂C/∂b{s}",
+    "BP4": "BP4 at layer {l}: the weight gradient ∂C/∂W{s}",
+    "update W": "Update at layer {l}: the new W{s}, a step of gradient descent",
+    "update b": "Update at layer {l}: the new b{s}, a step of gradient descent",
+}
 
 
 @dataclass(frozen=True)
 class LayerStep:
-    """One equation of the backward pass.
+    """One equation of the backward pass (or of the update that follows it).
 
-    equation: "BP1".."BP4"; layer: the l of what it computes (δ^l, ∂C/∂b^l or ∂C/∂W^l), from 1;
-    result: that array, in the layout of the conventions; scalar: the same from the scalar graph;
-    formula: the equation as written on the page.
+    equation: "BP1".."BP4" or "update"; layer: the l of what it computes, from 1; quantity:
+    "delta", "db", "dW" (or "W", "b" for an update); result: that array, in the layout of the
+    conventions; scalar: the same from the scalar graph; formula: the equation as written;
+    operands: what the result is computed from, and the intermediates (``Operand``s: symbol, array).
     """
 
     equation: str
     layer: int
+    quantity: str
     result: np.ndarray
     scalar: np.ndarray
     max_abs_diff: float
     formula: str
-
-    @property
-    def quantity(self) -> str:
-        """What the step computes: "delta" (δ^l), "db" (∂C/∂b^l) or "dW" (∂C/∂W^l)."""
-        return {"BP1": "delta", "BP2": "delta", "BP3": "db", "BP4": "dW"}[self.equation]
+    operands: tuple[Operand, ...] = ()
 
 
 class LayerStepper(StepPage):
@@ -84,11 +91,15 @@ class LayerStepper(StepPage):
     cross-entropy, as for ``compare_gradients``, which also takes the same convention options:
     ``loss``, ``reduction``, ``preset`` and keywords such as ``mse_half``, ``layout``,
     ``w_layout``, ``relu_grad_at_zero``, ``fused``, ``l2``. ``view`` is "neurons" or "matrix";
-    ``sample`` the sample shown first. The model's grads are left as they were.
+    ``sample`` the sample shown first. ``lr``: end with one step of gradient descent at this
+    learning rate (``update_biases=False`` leaves the biases, as Mazur's worked example does).
+    The model is left as it was, grads included. Layers of up to 1,024 units and batches of up
+    to 100 samples.
 
     Attributes:
-        steps: a list of ``LayerStep``: BP1, then BP3, BP4, BP2 per layer from the top.
-        conventions: the conventions used; html: the page (also ``to_html()``).
+        steps: ``LayerStep``s: BP1, then BP3, BP4, BP2 per layer from the top (then the updates).
+        loss: the cost C of the batch, in full. conventions: the conventions used.
+        html: the page (also ``to_html()``).
     """
 
     def __init__(
@@ -103,6 +114,8 @@ class LayerStepper(StepPage):
         view: str = "neurons",
         sample: int = 0,
         title: str = "",
+        lr: float | None = None,
+        update_biases: bool = True,
         **conventions: Any,
     ) -> None:
         if not isinstance(model, MLP):
@@ -110,365 +123,334 @@ class LayerStepper(StepPage):
         if view not in VIEWS:
             raise ValueError(f"view: expected one of {', '.join(map(repr, VIEWS))}, got {view!r}")
         conv = conventions_for(preset, loss=loss, reduction=reduction, **conventions)
+        _check_size(model.sizes, np.shape(X)[0] if np.ndim(X) else 0)
         views = views_of(model, X, Y, conv, preset=preset, keep_grads=True)
         N = len(views.X)
-        _check_size(model.sizes, N)
         if not (isinstance(sample, int) and not isinstance(sample, bool) and 0 <= sample < N):
             raise ValueError(f"sample: expected an index in 0..{N - 1}, got {sample!r}")
+        raw = list(views.matrix.steps)
+        mm = MatrixMLP.from_mlp(model, conventions=conv)
+        if lr is not None:
+            raw += mm.update_steps(_gradients(views, conv), lr, biases=update_biases)
         self.conventions = conv
         self.view = view
-        net = _Net(views, conv, model.activations)
-        raw = views.matrix.steps
-        self.steps = [_public(net, s) for s in raw]
+        self.loss: float = views.matrix.loss  # type: ignore[assignment]
+        scalars = [_scalar_of(views, conv, s, lr) for s in raw]
+        self.steps = [
+            LayerStep(s.equation, s.layer, s.quantity, s.result, sc, _max_diff(s.result, sc), s.formula, s.operands)
+            for s, sc in zip(raw, scalars)
+        ]
         samples = f"{N} sample{'s' if N > 1 else ''}"
         heading = title or f"Backprop through {model!r} on {samples}, {_LOSS_NAMES[conv.loss]} ({conv.reduction})"
-        self.html = _page(heading, net, raw, self.steps, view, sample)
+        data = _page_data(views, conv, model.activations, raw, self.steps, view, sample, lr)
+        page = {"title": heading, "data": data, "count": len(raw), "N": N, "sample": sample}
+        self.html = _page(page, standalone=True)
+        self._inline = _page(page, standalone=False)
 
     def _repr_html_(self) -> str:
-        """Inline in Jupyter: the page in a sandboxed iframe."""
-        return self.iframe(820)
+        """Inline in Jupyter: the stepper itself, in the notebook (no frame, no scroll of its own)."""
+        return self._inline
 
     def __repr__(self) -> str:
         return f"LayerStepper({len(self.steps)} steps, view={self.view!r})"
 
 
 def _check_size(sizes: list[int], n: int) -> None:
-    if max(sizes) > MAX_UNITS or n > MAX_SAMPLES:
+    """Refuse what does not fit on a page, naming something that works instead."""
+    if max(sizes) > MAX_UNITS:
         raise ValueError(
-            f"LayerStepper: at most {MAX_UNITS} units per layer and {MAX_SAMPLES} samples fit on a page, "
-            f"got layers {sizes} and {n} samples; step through a smaller network or batch"
+            f"LayerStepper shows layers of up to {MAX_UNITS:,} units, got layers {sizes}; "
+            "nn.compare_gradients(model, X, Y, ...) compares the two views of a network of any size, entry by entry"
+        )
+    if n > MAX_SAMPLES:
+        raise ValueError(
+            f"LayerStepper shows batches of up to {MAX_SAMPLES} samples, got {n}; "
+            "step through a mini-batch of them: LayerStepper(model, X[:10], Y[:10], ...)"
         )
 
 
-# ---- the numbers: both views of the batch, in the column convention ----------------------------
+def _gradients(views: Views, conv: Any) -> Any:
+    """The matrix view's gradients (in the layout of the conventions), as ``backward`` returned them."""
+    from nn.matrix import Gradients
+
+    m = views.matrix
+    assert m.loss is not None
+    delta = [conv.columns(d) for d in m.delta if d is not None]
+    return Gradients(m.loss, delta, [conv.out_in(W) for W in m.dW], m.db, m.steps)
 
 
-class _Net:
-    """Both views of the batch (``Views``, in the column convention), and how to show them."""
-
-    def __init__(self, views: Views, c: Conventions, activations: list[str]) -> None:
-        scalar, matrix = views.scalar, views.matrix
-        assert matrix.z is not None and matrix.a is not None and matrix.loss is not None
-        self.c, self.scalar, self.matrix = c, scalar, matrix
-        self.rows = c.layout == "rows"
-        self.in_out = c.w_layout == "in_out"
-        self.T = views.T  # (n_L, N): one-hot for cross-entropy, ±1 for the hinge
-        self.A = [views.X.T, *matrix.a]  # a^0 = x, ..., a^L
-        self.Z = matrix.z  # z^1, ..., z^L
-        self.weights = views.W  # W^1, ..., W^L as (n_l, n_{l-1})
-        self.L = len(views.W)
-        self.N = len(views.X)
-        self.sizes = [views.X.shape[1], *(len(b) for b in matrix.a)]
-        self.activations = activations
-        self.fp = matrix.fp  # f'(z^l), l = 1..L
-        self.loss = matrix.loss
-        self.delta_of = {s.layer: s.column for s in matrix.steps if s.quantity == "delta"}  # δ^l, columns
-        self.dW_of = {s.layer: s.column for s in matrix.steps if s.quantity == "dW"}  # ∂C/∂W^l, (n_l, n_{l-1})
-
-    def W(self, l: int) -> np.ndarray:
-        """W^l as (n_l, n_{l-1})."""
-        return self.weights[l - 1]
-
-    def scalar_of(self, step: Step) -> np.ndarray:
-        """The step's quantity read from the scalar graph, laid out as the step's result."""
-        s, l = self.scalar, step.layer
-        if step.quantity == "delta":
-            return self.c.columns(np.asarray(s.delta[l - 1]))
-        if step.quantity == "dW":
-            return self.c.out_in(s.dW[l - 1])
+def _scalar_of(views: Views, c: Any, step: Step, lr: float | None) -> np.ndarray:
+    """The step's quantity read from the scalar graph, laid out as the step's result."""
+    s, l = views.scalar, step.layer
+    if step.quantity == "delta":
+        return c.columns(np.asarray(s.delta[l - 1]))
+    if step.quantity == "dW":
+        return c.out_in(s.dW[l - 1])
+    if step.quantity == "db":
         assert s.db is not None
         return s.db[l - 1]
+    assert lr is not None  # an update: the scalar graph's parameters moved by its own gradients
+    if step.quantity == "W":
+        return c.out_in(views.W[l - 1] - lr * s.dW[l - 1])
+    assert s.db is not None and views.b is not None
+    return views.b[l - 1] - lr * s.db[l - 1]
 
 
-def _public(net: _Net, step: Step) -> LayerStep:
-    scalar = net.scalar_of(step)
-    diff = float(np.max(np.abs(step.result - scalar), initial=0.0))
-    return LayerStep(step.equation, step.layer, step.result, scalar, diff, step.formula)
+def _max_diff(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.max(np.abs(a - b), initial=0.0))
 
 
-# ---- the page -----------------------------------------------------------------------------------
+# ---- the page's data: compact, and drawn in the browser ----------------------------------------
+
+
+def _b64(M: np.ndarray, dtype: str) -> str:
+    return base64.b64encode(np.ascontiguousarray(M, dtype=dtype).tobytes()).decode("ascii")
+
+
+class _Arrays:
+    """The page's arrays, each stored once: float64 in base64 (little-endian), the scalar graph's
+    counterpart (when there is one) as int8 distances in ulps (-128: too far, its value listed in
+    ``far``), and a new W^l or b^l of an update as the recipe ``W - lr * dW`` (the same two IEEE
+    operations in the browser as in numpy, so the same bits)."""
+
+    def __init__(self) -> None:
+        self.table: dict[str, dict[str, Any]] = {}
+
+    def add(self, M: np.ndarray, scalar: np.ndarray | None = None) -> str:
+        M = np.ascontiguousarray(M, dtype=np.float64)
+        key = hashlib.sha1(repr(M.shape).encode() + M.tobytes()).hexdigest()[:12]
+        entry = self.table.setdefault(key, {"shape": list(M.shape), "f64": _b64(M, "<f8")})
+        if scalar is not None and "ulps" not in entry:
+            entry.update(_ulps(M, np.ascontiguousarray(scalar, dtype=np.float64)))
+        return key
+
+    def derived(self, new: np.ndarray, old: str, grad: str, lr: float, scalar: np.ndarray) -> str:
+        key = self.add(new, scalar)
+        self.table[key].pop("f64", None)
+        self.table[key]["derive"] = [old, grad, lr]
+        return key
+
+
+def _ulps(M: np.ndarray, S: np.ndarray) -> dict[str, Any]:
+    """S as int8 distances from M in units in the last place (same-sign floats are neighbours as
+    int64 bit patterns); -128 marks a value too far or of the other sign, listed in ``far``."""
+    m, s = M.reshape(-1).view(np.int64), S.reshape(-1).view(np.int64)
+    with np.errstate(over="ignore"):
+        d = s - m
+    same = (m < 0) == (s < 0)
+    near = same & (np.abs(d) <= 127)
+    out = np.where(near, d, -128).astype(np.int8)
+    return {"ulps": _b64(out, "i1"), "far": S.reshape(-1)[~near].tolist()}
+
+
+def _image_side(n: int) -> int | None:
+    """The side of a square image of n pixels (28 for 784, 8 for the 8×8 digits), or None."""
+    side = math.isqrt(n)
+    return side if side * side == n and side >= 8 else None
+
+
+class _Page:
+    """What the page shows, as data: the steps' pictures and the network's layers, over arrays."""
+
+    def __init__(self, views: Views, c: Any, activations: list[str], lr: float | None) -> None:
+        self.views, self.c, self.activations, self.lr = views, c, activations, lr
+        self.arrays = _Arrays()
+        self.rows, self.in_out = c.layout == "rows", c.w_layout == "in_out"
+        self.sizes = [views.X.shape[1], *(len(w) for w in views.W)]
+        self.side = _image_side(self.sizes[0])
+
+    # the scalar graph's numbers for an operand or a result, laid out as it is (None: no number kept)
+    def scalar_of(self, quantity: str, l: int) -> np.ndarray | None:
+        s, c = self.views.scalar, self.c
+        assert s.z is not None and s.a is not None
+        if quantity == "delta":
+            return c.columns(np.asarray(s.delta[l - 1]))
+        if quantity == "a":
+            return c.columns(s.a[l - 1])
+        if quantity in ("back", "dCda"):  # ∂C/∂a^l: the grads of the nodes a{l}[j]
+            return c.columns(s.a_grad[l - 1])
+        if quantity == "dW":
+            return c.out_in(s.dW[l - 1])
+        if quantity == "db" and s.db is not None:
+            return s.db[l - 1]
+        return None
+
+    def node(self, quantity: str, l: int) -> tuple[str, str] | None:
+        """The scalar graph's node of a cell, as a template over the picture's indices {0}, {1}, and
+        whether the picture holds its grad or its data (labels written by nn.labels)."""
+        j = "{1}" if self.rows else "{0}"
+        if quantity == "delta":
+            return labels.pre_activation(l, j), "grad"
+        if quantity == "a":
+            f = self.activations[l - 1]
+            return (labels.activation(l, j) if f != "linear" else labels.pre_activation(l, j)), "data"
+        if quantity == "x":
+            return labels.input_(j), "data"
+        if quantity in ("dCda", "back"):
+            f = self.activations[l - 1]
+            return (labels.activation(l, j) if f != "linear" else labels.pre_activation(l, j)), "grad"
+        if quantity in ("W", "dW"):
+            w = labels.weight(l, "{1}", "{0}") if self.in_out else labels.weight(l, "{0}", "{1}")
+            return w, "grad" if quantity == "dW" else "data"
+        if quantity in ("b", "db"):
+            return labels.bias(l, "{0}"), "grad" if quantity == "db" else "data"
+        return None
+
+    def picture(self, symbol: str, M: np.ndarray, samples: int | None, quantity: str, l: int) -> dict[str, Any]:
+        """A picture of an array for the page: the array, its symbol, its sample axis, its image axis
+        (an input that is a square image, or the rows of ∂C/∂W¹ over such an input), its node."""
+        out: dict[str, Any] = {"a": self.arrays.add(M, self.scalar_of(quantity, l)), "sym": symbol, "samples": samples}
+        if self.side is not None and quantity == "x":
+            out["image"], out["gray"] = (1 if self.rows else 0), True
+        elif self.side is not None and quantity in ("W", "dW") and l == 1:
+            out["image"] = 0 if self.in_out else 1
+        node = self.node(quantity, l)
+        if node is not None:
+            out["node"], out["what"] = node
+        return out
+
+    def step(self, k: int, n: int, s: Step, public: LayerStep) -> dict[str, Any]:
+        l = s.layer
+        operands = [self.picture(o.symbol, o.array, o.samples, o.quantity, o.layer) for o in s.operands]
+        result = self.picture(
+            s.symbol, s.result, operands[0]["samples"] if s.quantity == "delta" else None, s.quantity, l
+        )
+        if s.equation == "update":  # the new W^l or b^l: W - lr * dW in the browser, the bits numpy gets
+            assert self.lr is not None
+            result["a"] = self.arrays.derived(s.result, operands[0]["a"], operands[1]["a"], self.lr, public.scalar)
+        else:
+            self.arrays.add(s.result, public.scalar)
+        if s.quantity == "dW":  # a weight's chain rule: Σ_n δ^l[j, n] a^{l-1}[k, n]
+            result["chain"] = {
+                "d": operands[0]["a"],
+                "a": operands[1]["a"],
+                "dSym": operands[0]["sym"],
+                "aSym": operands[1]["sym"],
+            }
+            if self.c.l2:
+                result["chain"]["penalty"] = self.arrays.add(self.c.out_in(2.0 * self.c.l2 * self.views.W[l - 1]))
+        key = s.equation if s.equation != "update" else f"update {s.quantity}"
+        scale = max(1.0, float(np.max(np.abs(public.scalar), initial=0.0)))
+        return {
+            "eq": s.equation,
+            "layer": l,
+            "quantity": s.quantity,
+            "heading": f"Step {k} of {n} · " + _HEADINGS[key].format(l=l, s=sup(l), u=l + 1),
+            "formula": s.formula,
+            "side": _scalar_side(s.quantity, l, self.sizes, self.rows),
+            "diff": public.max_abs_diff,
+            "ok": public.max_abs_diff <= 1e-12 * scale,
+            "result": result,
+            "operands": operands,
+        }
+
+    def layers(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Each layer of the diagram: its size, its function, its arrays, when its δ and ∂C/∂W are known."""
+        views, c = self.views, self.c
+        m, s = views.matrix, views.scalar
+        assert m.z is not None and m.a is not None and s.z is not None and s.a is not None
+        x = self.picture("a⁰ = x", c.columns(views.X.T), 0 if self.rows else 1, "x", 0)
+        out: list[dict[str, Any]] = [{"n": self.sizes[0], "f": "input", "pic": x, "image": self.side}]
+        step_of = {(r["quantity"], r["layer"]): k for k, r in enumerate(records, start=1) if r["eq"] != "update"}
+        for l in range(1, len(views.W) + 1):
+            f = ACTIVATIONS[self.activations[l - 1]]
+            out.append(
+                {
+                    "n": self.sizes[l],
+                    "f": self.activations[l - 1],
+                    "fp0": float(f.df(np.zeros(1), 0.0)[0]),
+                    "saturates": f.saturates,
+                    "z": self.arrays.add(c.columns(m.z[l - 1]), c.columns(s.z[l - 1])),
+                    "a": self.arrays.add(c.columns(m.a[l - 1]), c.columns(s.a[l - 1])),
+                    "fp": self.arrays.add(c.columns(m.fp[l - 1])),
+                    "delta": records[step_of["delta", l] - 1]["result"]["a"],
+                    "deltaStep": step_of["delta", l],
+                    "dW": records[step_of["dW", l] - 1]["result"],
+                    "dWStep": step_of["dW", l],
+                    "zNode": labels.pre_activation(l, "{0}"),
+                    "sym": {"d": f"δ{sup(l)}", "z": f"z{sup(l)}", "a": f"a{sup(l)}"},
+                }
+            )
+        return out
+
+
+def _scalar_side(quantity: str, l: int, sizes: list[int], rows: bool) -> str:
+    """Where the scalar graph keeps the step's numbers: the grads of which nodes."""
+    s, units, inputs = sup(l), sizes[l], sizes[l - 1]
+    if quantity == "delta":
+        column = "[n, :]" if rows else "[:, n]"
+        return f"scalar graph: δ{s}{column} = the grads of sample n's nodes {_some(labels.pre_activation, l, units)}"
+    if quantity == "db":
+        return f"scalar graph: ∂C/∂b{s} = the grads of {_some(labels.bias, l, units)}"
+    if quantity == "dW":
+        first = f"{labels.weight(l, 0, 0)}, {labels.weight(l, 0, 1)}"
+        return f"scalar graph: ∂C/∂W{s} = the grads of {first}, … ({units * inputs:,} nodes)"
+    what = "W" if quantity == "W" else "b"
+    return f"scalar graph: each {what}{l} node moved by −η times its own grad"
+
+
+def _some(name: Any, l: int, n: int) -> str:
+    return ", ".join(name(l, j) for j in range(min(n, 3))) + (", …" if n > 3 else "")
+
+
+def _page_data(views: Views, c: Any, activations: list[str], raw: list[Step], steps: list[LayerStep],
+               view: str, sample: int, lr: float | None) -> dict[str, Any]:  # fmt: skip
+    page = _Page(views, c, activations, lr)
+    records = [page.step(k, len(raw), s, p) for k, (s, p) in enumerate(zip(raw, steps), start=1)]
+    plan = [{"eq": s.equation, "formula": s.formula} for s in raw]
+    return {
+        "N": len(views.X),
+        "sizes": page.sizes,
+        "rows": page.rows,
+        "inOut": page.in_out,
+        "sample": sample,
+        "view": view,
+        "loss": repr(float(views.matrix.loss or 0.0)),
+        "reduction": c.reduction,
+        "pos": list(POSITIVE),
+        "neg": list(NEGATIVE),
+        "legend": SIGN_LEGEND,
+        "saturated": SATURATED,
+        "plan": plan,
+        "layers": page.layers(records),
+        "steps": records,
+        "arrays": page.arrays.table,
+    }
+
 
 _HINTS = {
-    "neurons": "← → step · Home/End first/last · boxes: δ of the chosen sample, filled in as its step "
-    "completes · edges: ∂C/∂W over the batch, red > 0, blue < 0, thicker when larger; click one "
-    "for its chain rule · amber box: saturated unit (f′(z) below 0.1 f′(0)) · grey dashed box: dead ReLU "
-    "(f′(z) = 0; darker: for every sample) · orange outline: the step's layer; dashed: the layer it reads",
-    "matrix": "← → step · Home/End first/last · each layer's δ, ∂C/∂b and ∂C/∂W, filled in as their steps "
-    "complete (orange: this step's result; hover a cell for its value) · outlined: the chosen sample",
-}
-_HEADINGS = {
-    "BP1": "BP1 at the output layer {l}: the output error δ{s}",
-    "BP2": "BP2 from layer {u} back to layer {l}: the error δ{s}",
-    "BP3": "BP3 at layer {l}: the bias gradient ∂C/∂b{s}",
-    "BP4": "BP4 at layer {l}: the weight gradient ∂C/∂W{s}",
+    "neurons": "← → step (click the stepper first when it is inline) · Home/End first/last · click, tap or "
+    "(on a focused picture) use the arrow keys to pick any cell: its value in full, its node in the scalar "
+    "graph and, for a weight, its chain rule · boxes: δ of the chosen sample · edges: ∂C/∂W over the batch, "
+    "thicker when larger · amber: saturated unit (f′(z) below 0.1 f′(0)) · dashed: dead ReLU (f′(z) = 0)",
+    "matrix": "← → step (click the stepper first when it is inline) · Home/End first/last · click, tap or "
+    "(on a focused picture) use the arrow keys to pick any cell: its value in full, its node in the scalar "
+    "graph and, for a weight, its chain rule · each layer's δ, ∂C/∂b and ∂C/∂W fill in as their steps complete",
 }
 
 
-def _page(title: str, net: _Net, raw: list[Step], steps: list[LayerStep], view: str, sample: int) -> str:
-    step_of = {(p.quantity, p.layer): k for k, p in enumerate(steps, start=1)}
-    delta_step = [0] + [step_of[("delta", l)] for l in range(1, net.L + 1)]  # when each δ^l is known
-    dw_step = [0] + [step_of[("dW", l)] for l in range(1, net.L + 1)]
-    records = [_record(k, s, view) for k, s in enumerate(raw, start=1)]
-    panels = [_overview(net, raw)] + [_panel(k, len(raw), net, s, p) for k, (s, p) in enumerate(zip(raw, steps), 1)]
-    diagram = _neuron_svg(net, sample) if view == "neurons" else _matrix_diagram(net, raw)
-    data = {
-        "N": net.N,
-        "rows": net.rows,
-        "inOut": net.in_out,
-        "sample": sample,
-        "steps": records,
-        "deltaStep": delta_step,
-        "dWStep": dw_step,
-        "layers": [_layer_data(net, l) for l in range(net.L + 1)],
-    }
-    axis = "row" if net.rows else "column"
+def _page(page: dict[str, Any], standalone: bool) -> str:
+    data = page["data"]
+    N, axis = page["N"], "row" if data["rows"] else "column"
     options = "".join(
-        f'<option value="{n}"{" selected" if n == sample else ""}>sample {n} ({axis} {n})</option>'
-        for n in range(net.N)
+        f'<option value="{n}"{" selected" if n == page["sample"] else ""}>sample {n} ({axis} {n})</option>'
+        for n in range(N)
+    )
+    body = (
+        '<div class="ag-main"><div class="ag-steppane"><div class="ag-focus"><div class="ag-heading ag-stephead"></div>'
+        '<div class="ag-formula"></div><div class="ag-resultrow"><div class="ag-result"></div>'
+        '<pre class="ag-readout" aria-live="polite"></pre></div></div><div class="ag-side"></div>'
+        '<div class="ag-operands"></div></div><div class="ag-diagram"></div></div>'
     )
     return build_page(
-        title=title,
-        kind=f"ag-layer-stepper ag-view-{view}",
-        count=len(raw),
+        title=page["title"],
+        kind=f"ag-layer-stepper ag-view-{data['view']}",
+        count=page["count"],
         controls=f'  <select class="ag-sample" aria-label="the sample whose values are shown">{options}</select>',
-        body=(
-            f'<div class="ag-main">\n<div class="ag-diagram">{diagram}</div>\n<div class="ag-panel">\n'
-            '<div class="ag-edge-info" hidden><div class="ag-heading"></div><pre class="ag-chain"></pre></div>\n'
-            + "\n".join(panels)
-            + "\n</div>\n</div>"
-        ),
+        body=body,
         data=data,
-        hint=f"{_HINTS[view]} · cells: {SIGN_LEGEND}",
+        hint=html.escape(f"{_HINTS[data['view']]} · cells: {SIGN_LEGEND}"),
         style=asset("nn", "layers.css"),
         script=asset("nn", "layers.js"),
+        standalone=standalone,
     )
-
-
-def _record(k: int, s: Step, view: str) -> dict[str, Any]:
-    l = s.layer
-    if view == "matrix":
-        return {"eq": s.equation, "layer": l, "current": f"ag-r{k}", "source": "", "edges": 0}
-    source = {"BP1": "", "BP2": f"ag-layer-{l + 1}", "BP3": "", "BP4": f"ag-layer-{l - 1}"}[s.equation]
-    edges = {"BP1": 0, "BP2": l + 1, "BP3": 0, "BP4": l}[s.equation]
-    return {"eq": s.equation, "layer": l, "current": f"ag-layer-{l}", "source": source, "edges": edges}
-
-
-def _texts(M: np.ndarray) -> list[list[str]]:
-    return [[num_text(float(v)) for v in row] for row in M.tolist()]
-
-
-def _layer_data(net: _Net, l: int) -> dict[str, Any]:
-    """What the page's script needs of layer l (a^0 = x for l = 0), indexed [unit][sample]."""
-    out: dict[str, Any] = {"a": _texts(net.A[l])}
-    out["sym"] = {"d": f"δ{_sup(l)}", "a": f"a{_sup(l - 1)}" if l else "", "W": f"W{_sup(l)}", "dW": f"∂C/∂W{_sup(l)}"}
-    if l == 0:
-        out["af"] = net.A[0].tolist()
-        return out
-    s = net.scalar
-    D, G = net.delta_of[l], np.asarray(s.delta[l - 1])
-    dW, gW = net.dW_of[l], s.dW[l - 1]
-    f = ACTIVATIONS[net.activations[l - 1]]
-    fp = net.fp[l - 1]
-    if f.saturates:  # tanh, σ: f' → 0 for large |z|
-        marks = np.where(fp < SATURATED * f.df(np.zeros(1), 0.0)[0], "s", "")
-    else:  # ReLU: f' = 0 for z < 0, a dead unit for this sample; linear: never
-        marks = np.where(fp == 0.0, "d", "")
-    terms = D[:, None, :] * net.A[l - 1][None, :, :]  # δ^l[j,n] a^{l-1}[k,n], summed over n by BP4
-    out.update(
-        {
-            "z": _texts(net.Z[l - 1]),
-            "fp": _texts(fp),
-            "mark": marks.tolist(),
-            "d": _texts(D),
-            "g": _texts(G),
-            "gf": G.tolist(),
-            "df": D.tolist(),
-            "dd": _texts(np.abs(D - G)),
-            "zl": [labels.pre_activation(l, j) for j in range(net.sizes[l])],
-            "wl": [[labels.weight(l, j, k) for k in range(net.sizes[l - 1])] for j in range(net.sizes[l])],
-            "dW": _texts(dW),
-            "dWf": dW.tolist(),
-            "gWf": gW.tolist(),
-            "t": [[[num_text(float(v)) for v in row] for row in unit] for unit in terms.tolist()],
-            "pen": _texts(2.0 * net.c.l2 * net.W(l)) if net.c.l2 else None,
-        }
-    )
-    return out
-
-
-def _overview(net: _Net, raw: list[Step]) -> str:
-    axis = "rows" if net.rows else "columns"
-    items = "".join(f"<li><b>{s.equation}</b> {html.escape(s.formula)}</li>" for s in raw)
-    return (
-        '<section class="ag-step" data-k="0">'
-        '<div class="ag-heading">Start: the forward pass is done; the backward pass is next</div>'
-        f"<p>{net.N} sample{'s' if net.N > 1 else ''}, one per {axis[:-1]} (sample n is {axis[:-1]} n); "
-        f"the loss C = {html.escape(num_text(net.loss))} ({html.escape(net.c.reduction)} over the batch). "
-        f'The matrix view computes, in this order:</p><ol class="ag-plan">{items}</ol>'
-        "<p>Each step shows its operands and result (hover a cell for its full value; "
-        f"{html.escape(SIGN_LEGEND)}) beside the same numbers read from the scalar graph's grads.</p></section>"
-    )
-
-
-def _panel(k: int, n: int, net: _Net, s: Step, public: LayerStep) -> str:
-    l = s.layer
-    heading = _HEADINGS[s.equation].format(l=l, s=_sup(l), u=l + 1)
-    result = _result(net, s)
-    pictures = "".join(_figure(p) for p in s.operands)
-    side = _scalar_side(net, public.quantity, l)
-    scale = max(1.0, float(np.max(np.abs(public.scalar), initial=0.0)))
-    ok = public.max_abs_diff <= 1e-12 * scale
-    verdict = "✔ equal to 1e-12" if ok else "✘ differ by more than 1e-12"
-    return (
-        f'<section class="ag-step" data-k="{k}" hidden>'
-        f'<div class="ag-heading">Step {k} of {n} · {html.escape(heading)}</div>'
-        f'<div class="ag-formula">{html.escape(s.formula)}</div>'
-        f'<div class="ag-side"><div>{html.escape(side)}; largest |matrix − scalar| in this step: '
-        f"{public.max_abs_diff:.1e} {verdict}</div></div>"
-        f'<div class="ag-pics">{_figure(result, "ag-result")}<span class="ag-arrow">←</span>{pictures}</div>'
-        f"{_grads_table(net, s, public)}</section>"
-    )
-
-
-def _scalar_side(net: _Net, quantity: str, l: int) -> str:
-    """Where the scalar graph keeps the step's numbers: the grads of which nodes."""
-    s, units, inputs = _sup(l), net.sizes[l], net.sizes[l - 1]
-    if quantity == "delta":
-        column = "[n, :]" if net.rows else "[:, n]"
-        nodes = _some([labels.pre_activation(l, j) for j in range(min(units, 3))], units)
-        return f"scalar graph: δ{s}{column} = the grads of sample n's nodes {nodes}"
-    if quantity == "db":
-        return (
-            f"scalar graph: ∂C/∂b{s} = the grads of {_some([labels.bias(l, j) for j in range(min(units, 3))], units)}"
-        )
-    nodes = _some([labels.weight(l, 0, k) for k in range(min(inputs, 2))], units * inputs)
-    return f"scalar graph: ∂C/∂W{s} = the grads of {nodes}"
-
-
-def _some(names: list[str], total: int) -> str:
-    return ", ".join(names) + (", …" if total > len(names) else "")
-
-
-def _grads_table(net: _Net, s: Step, public: LayerStep) -> str:
-    """The scalar graph's grads beside the matrix view's numbers (δ steps: filled in per sample)."""
-    if public.quantity == "delta":
-        return f'<table class="ag-grads" data-layer="{s.layer}"></table>'
-    if public.quantity == "dW":
-        return "<p>Click an edge (a weight) in the diagram for its chain rule.</p>" if public.result.size else ""
-    rows = "".join(
-        f"<tr><td>{html.escape(labels.bias(s.layer, j))}.grad</td>{_num_td(g)}{_num_td(m)}"
-        f"<td>{num_text(abs(m - g))}</td></tr>"
-        for j, (g, m) in enumerate(zip(public.scalar.tolist(), public.result.tolist()))
-    )
-    return f'<table class="ag-grads"><tr><th>node</th><th>grad</th><th>matrix</th><th>|Δ|</th></tr>{rows}</table>'
-
-
-def _num_td(x: float) -> str:
-    return f'<td title="{x!r}">{num_text(x)}</td>'
-
-
-def _figure(p: Operand, extra: str = "", numbers: bool = True) -> str:
-    """A heatmap with its symbol and shape; the numbers are written in when they fit."""
-    M = p.array.reshape(-1, 1) if p.array.ndim == 1 else p.array
-    rows, cols = M.shape
-    numbers = numbers and cols <= 10 and rows <= 24
-    scale = float(np.max(np.abs(M), initial=0.0))
-    symbol = html.escape(p.symbol)
-    body = []
-    for i, row in enumerate(M.tolist()):
-        cells = []
-        for j, v in enumerate(row):
-            n = (j if p.samples == 1 else i) if p.samples is not None else None
-            cls = f' class="n{n}"' if n is not None else ""
-            text = num_text(v) if numbers else ""
-            where = f"{i}" if p.array.ndim == 1 else f"{i},{j}"
-            cells.append(
-                f'<td{cls} style="background:{signed_color(v, scale)}" title="{symbol}[{where}] = {v!r}">{text}</td>'
-            )
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    shape = "(" + ", ".join(map(str, p.array.shape)) + ("," if p.array.ndim == 1 else "") + ")"
-    kind = "ag-num" if numbers else "ag-dots"
-    return (
-        f'<figure class="ag-pic {extra}"><figcaption>{symbol} <span class="ag-shape">{shape}</span></figcaption>'
-        f'<table class="ag-mat {kind}">{"".join(body)}</table></figure>'
-    )
-
-
-def _result(net: _Net, s: Step) -> Operand:
-    """A step's result as a picture: its symbol, its array; for δ, the axis of the samples."""
-    return Operand(s.symbol, s.result, (0 if net.rows else 1) if s.quantity == "delta" else None)
-
-
-def _matrix_diagram(net: _Net, raw: list[Step]) -> str:
-    """Every layer's δ, ∂C/∂b and ∂C/∂W, output layer first, each filled in by its step."""
-    by_layer: dict[int, list[str]] = {}
-    for k, s in enumerate(raw, start=1):
-        figure = _figure(_result(net, s), numbers=False)  # the panel has the numbers
-        holder = f'<div class="ag-holder ag-pending" id="ag-r{k}" data-done="{k}">{figure}</div>'
-        by_layer.setdefault(s.layer, []).append(holder)
-    rows = [
-        f'<div class="ag-mrow"><div class="ag-mlabel">layer {l}<br>{html.escape(net.activations[l - 1])}</div>'
-        + "".join(by_layer[l])
-        + "</div>"
-        for l in range(net.L, 0, -1)
-    ]
-    return '<div class="ag-matrices">' + "".join(rows) + "</div>"
-
-
-# ---- the neuron diagram: SVG computed here, so nothing depends on the browser's layout ----------
-
-_BOX_W, _BOX_H, _GAP_Y, _GAP_X, _LEFT, _TOP = 84, 20, 26, 150, 12, 34
-
-
-def _unit_xy(net: _Net, l: int, j: int) -> tuple[float, float]:
-    tallest = max(net.sizes)
-    return _LEFT + l * _GAP_X, _TOP + (tallest - net.sizes[l]) * _GAP_Y / 2 + j * _GAP_Y
-
-
-def _neuron_svg(net: _Net, sample: int) -> str:
-    width = 2 * _LEFT + net.L * _GAP_X + _BOX_W
-    height = _TOP + max(net.sizes) * _GAP_Y + 6
-    largest = max(float(np.max(np.abs(net.dW_of[l]), initial=0.0)) for l in range(1, net.L + 1))
-    parts = [
-        f'<svg class="ag-net" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" font-size="11">'
-    ]
-    for l in range(1, net.L + 1):
-        parts.append(f'<g class="ag-edges" data-l="{l}">')
-        dW = net.dW_of[l]
-        for j in range(net.sizes[l]):
-            x2, y2 = _unit_xy(net, l, j)
-            for k in range(net.sizes[l - 1]):
-                x1, y1 = _unit_xy(net, l - 1, k)
-                g = float(dW[j, k])
-                color = signed_color(g, abs(g)) if g else "#94a3b8"
-                w = 0.6 + 4.4 * abs(g) / largest if largest else 0.6
-                line = f'x1="{x1 + _BOX_W:g}" y1="{y1 + _BOX_H / 2:g}" x2="{x2:g}" y2="{y2 + _BOX_H / 2:g}"'
-                label = html.escape(labels.weight(l, j, k))
-                entry = f"[{k},{j}]" if net.in_out else f"[{j},{k}]"
-                parts.append(
-                    f'<g class="ag-edge" data-l="{l}" data-j="{j}" data-k="{k}" style="--c:{color};--w:{w:.2f}px">'
-                    f"<title>{label}: ∂C/∂W{_sup(l)}{entry} = {g!r} (click: its chain rule)</title>"
-                    f'<line class="ag-hit" {line}/><line class="ag-line" {line}/></g>'
-                )
-        parts.append("</g>")
-    for l in range(net.L + 1):
-        x, _ = _unit_xy(net, l, 0)
-        name = "input x = a⁰" if l == 0 else f"layer {l} · {net.activations[l - 1]}"
-        parts.append(
-            f'<g class="ag-layer" id="ag-layer-{l}" data-l="{l}">'
-            f'<text class="ag-col" x="{x + _BOX_W / 2:g}" y="{_TOP - 12}" text-anchor="middle">'
-            f"{html.escape(name)}</text>"
-        )
-        for j in range(net.sizes[l]):
-            ux, uy = _unit_xy(net, l, j)
-            text = num_text(float(net.A[0][j, sample])) if l == 0 else "δ ?"
-            pending = "" if l == 0 else ' class="ag-pending"'
-            parts.append(
-                f'<g class="ag-unit" data-l="{l}" data-j="{j}"><title></title>'
-                f'<rect x="{ux:g}" y="{uy:g}" width="{_BOX_W}" height="{_BOX_H}" rx="4"/>'
-                f'<text x="{ux + _BOX_W / 2:g}" y="{uy + 14:g}" text-anchor="middle"{pending}>{text}</text></g>'
-            )
-        parts.append("</g>")
-    parts.append("</svg>")
-    return "".join(parts)

@@ -460,17 +460,13 @@ class MatrixMLP:
         return steps
 
     def _update(self, quantity: str, l: int, new: np.ndarray, lr: float, old: np.ndarray, grad: np.ndarray) -> Step:
+        """An update step: ``new`` (columns), from ``old`` and ``grad`` (columns) at rate ``lr``."""
         _checked(new, l, quantity)
-        c = self.conventions
-        laid_out = c.out_in(new) if quantity == "W" else new
+        laid_out = self.conventions.out_in(new) if quantity == "W" else new
 
         def explain() -> tuple[tuple[Operand, ...], str]:
-            lay = c.out_in if quantity == "W" else np.asarray
-            operands = (
-                Operand(f"{quantity}{sup(l)}", lay(old), None),
-                Operand(f"∂C/∂{quantity}{sup(l)}", lay(grad), None),
-            )
-            return operands, update_formula(quantity, l, lr)
+            named = [(f"{quantity}{sup(l)}", quantity, l, old), (f"∂C/∂{quantity}{sup(l)}", f"d{quantity}", l, grad)]
+            return self._operands(named), update_formula(quantity, l, lr)
 
         return Step("update", l, quantity, laid_out, new, explain)
 
@@ -482,39 +478,38 @@ class MatrixMLP:
         """
         return self._output_error(self.targets(Y), self._z[-1], self._a[-1])[0]
 
-    def _output_error(
-        self, T: np.ndarray, Z: np.ndarray, A: np.ndarray
-    ) -> tuple[np.ndarray, list[tuple[str, np.ndarray]]]:
+    def _output_error(self, T: np.ndarray, Z: np.ndarray, A: np.ndarray) -> tuple[np.ndarray, list[_Named]]:
         """δ^L from targets T, z^L and a^L (columns), and what it is computed from, by name."""
         c, L = self.conventions, len(self.weights)
         s = sup(L)
         scale = 1.0 / Z.shape[1] if c.reduction == "mean" else 1.0
+        named: list[_Named]
         with _quiet():
             if c.loss in ("mse", "hinge"):
                 fp = ACTIVATIONS[self.activations[-1]].df(Z, c.relu_grad_at_zero)
                 if c.loss == "mse":
                     grad_a = (A - T) * ((1.0 if c.mse_half else 2.0) * scale)
-                    named = [(f"a{s}", A), ("y", T)]
+                    named = [(f"a{s}", "a", L, A), ("y", "y", L, T)]
                 else:
                     margin = 1.0 - T * Z
                     grad_a = np.where(margin > 0, -T, 0.0) * scale
-                    named = [("y", T), (f"1 − y ⊙ z{s}", margin)]
-                return grad_a * fp, [*named, (f"∂C/∂a{s}", grad_a), (f"f′(z{s})", fp)]
+                    named = [("y", "y", L, T), (f"1 − y ⊙ z{s}", "margin", L, margin)]
+                return grad_a * fp, [*named, (f"∂C/∂a{s}", "dCda", L, grad_a), (f"f′(z{s})", "fp", L, fp)]
             if c.loss == "cross_entropy":
                 P = np.exp(Z - Z.max(axis=0))
                 P /= P.sum(axis=0)
-                named = [(f"softmax(z{s})", P), ("y", T)]
+                named = [(f"softmax(z{s})", "p", L, P), ("y", "y", L, T)]
                 if c.fused:
                     return (P - T) * scale, named
                 grad_p = _divide(-T * scale, P, "the unfused softmax δ divides by softmax(z), which underflowed to 0")
-                return P * (grad_p - np.sum(P * grad_p, axis=0)), [*named, (f"∂C/∂p{s}", grad_p)]  # J^T g
+                return P * (grad_p - np.sum(P * grad_p, axis=0)), [*named, (f"∂C/∂p{s}", "dCdp", L, grad_p)]  # J^T g
             S = ACTIVATIONS["sigmoid"].f(Z)  # binary cross-entropy on the logit
-            named = [(f"σ(z{s})", S), ("y", T)]
+            named = [(f"σ(z{s})", "p", L, S), ("y", "y", L, T)]
             if c.fused:
                 return (S - T) * scale, named
             slope = S * (1.0 - S)
             grad_s = _divide((S - T) * scale, slope, "the unfused sigmoid δ divides by σ(1 - σ), which underflowed")
-            return grad_s * slope, [*named, (f"∂C/∂σ{s}", grad_s), (f"σ′(z{s})", slope)]
+            return grad_s * slope, [*named, (f"∂C/∂σ{s}", "dCdp", L, grad_s), (f"σ′(z{s})", "fp", L, slope)]
 
     def _step(self, equation: str, layer: int, column: np.ndarray, *arrays: np.ndarray) -> Step:
         """A step from its result in the column convention (checked to be finite, laid out as the
@@ -528,23 +523,29 @@ class MatrixMLP:
     def _explain(self, equation: str, l: int, arrays: tuple[np.ndarray, ...]) -> tuple[tuple[Operand, ...], str]:
         """The operands of a step, by name and laid out as the conventions say, and its formula."""
         c = self.conventions
+        named: list[_Named]
         if equation == "BP1":
             named = self._output_error(*arrays)[1]
-        else:
-            s, above, below = sup(l), sup(l + 1), sup(l - 1)
-            names = {
-                "BP3": [f"δ{s}"],
-                "BP4": [f"δ{s}", f"a{below}"],
-                "BP2": [f"W{above}", f"δ{above}", back_symbol(l + 1, c), f"f′(z{s})"],
-            }[equation]
-            named = list(zip(names, arrays))
-        samples = 0 if c.layout == "rows" else 1
-        operands = tuple(
-            Operand(name, c.out_in(M), None) if name.startswith("W") else Operand(name, c.columns(M), samples)
-            for name, M in named
-        )
-        N = self._z[-1].shape[1]
-        return operands, formula(equation, l, c, N)
+        elif equation == "BP3":
+            named = [(f"δ{sup(l)}", "delta", l, arrays[0])]
+        elif equation == "BP4":
+            named = [(f"δ{sup(l)}", "delta", l, arrays[0]), (f"a{sup(l - 1)}", "a" if l > 1 else "x", l - 1, arrays[1])]
+        else:  # BP2, down from layer l + 1
+            W, D, back, fp = arrays
+            u = l + 1
+            named = [(f"W{sup(u)}", "W", u, W), (f"δ{sup(u)}", "delta", u, D)]
+            named += [(back_symbol(u, c), "back", l, back), (f"f′(z{sup(l)})", "fp", l, fp)]
+        return self._operands(named), formula(equation, l, c, self._z[-1].shape[1])
+
+    def _operands(self, named: list[_Named]) -> tuple[Operand, ...]:
+        """Arrays of the column convention, with what they are, laid out as the conventions say."""
+        c, samples = self.conventions, 0 if self.conventions.layout == "rows" else 1
+        return tuple(
+            Operand(symbol, c.out_in(M), None, q, l) if q in ("W", "dW") else
+            Operand(symbol, M, None, q, l) if q in ("b", "db") else
+            Operand(symbol, c.columns(M), samples, q, l)
+            for symbol, q, l, M in named
+        )  # fmt: skip
 
     # ---- helpers ---------------------------------------------------------------------------------
     def _overflow(self, l: int, quantity: str, where: str) -> Exception:
@@ -650,6 +651,9 @@ def _checked(M: np.ndarray, l: int, quantity: str) -> np.ndarray:
     if not _finite(M):
         raise OverflowError(f"{quantity}^{l} overflowed the float range in the backward pass")
     return M
+
+
+_Named = tuple[str, str, int, np.ndarray]  # an operand in the column convention: symbol, quantity, layer, array
 
 
 def _learning_rate(lr: Any) -> float:

@@ -40,6 +40,7 @@ class Pass:
     db: list[np.ndarray] | None  # ∂C/∂b^l, (n_l,); None without biases
     steps: list[Step] = field(default_factory=list)  # the matrix view's backward_steps, as they ran
     fp: list[np.ndarray] = field(default_factory=list)  # the matrix view's f′(z^l), (n_l, N)
+    a_grad: list[np.ndarray] = field(default_factory=list)  # the scalar graph's ∂C/∂a^l, grads of a{l}[j]
 
 
 @dataclass
@@ -51,6 +52,7 @@ class Views:
     Y: np.ndarray  # (N, n_out) rows, or (N,) class labels
     T: np.ndarray  # (n_out, N): one-hot for class labels, ±1 for the hinge
     W: list[np.ndarray]  # W^1..W^L, (n_l, n_{l-1})
+    b: list[np.ndarray] | None  # b^1..b^L, (n_l,); None without biases
     scalar: Pass
     matrix: Pass
 
@@ -67,7 +69,8 @@ def views_of(
     Xa, Ya = check_batch(mlp, X, Y, conv)
     scalar = scalar_pass(mlp, Xa, Ya, conv, keep_grads)
     matrix = matrix_pass(mm, Xa, Ya)
-    return Views(Xa, Ya, conv.encode_targets(Ya if Ya.ndim == 1 else Ya.T, mm.sizes[-1]), W, scalar, matrix)
+    T = conv.encode_targets(Ya if Ya.ndim == 1 else Ya.T, mm.sizes[-1])
+    return Views(Xa, Ya, T, W, mm.biases, scalar, matrix)
 
 
 def check_batch(mlp: MLP, X: Any, Y: Any, conv: Conventions) -> tuple[np.ndarray, np.ndarray]:
@@ -120,8 +123,9 @@ def scalar_pass(mlp: MLP, X: np.ndarray, Y: np.ndarray, conv: Conventions, keep_
         z = [np.array([[v.data for v in t.z[l]] for t in traces]).T for l in range(L)]
         a = [np.array([[v.data for v in t.a[l]] for t in traces]).T for l in range(L)]
         delta: list[np.ndarray | None] = [np.array([[v.grad for v in t.z[l]] for t in traces]).T for l in range(L)]
+        a_grad = [np.array([[v.grad for v in t.a[l]] for t in traces]).T for l in range(L)]
         dW, db = mlp.matrices(grad=True)
-        return Pass(z, a, C.data, delta, dW, db)
+        return Pass(z, a, C.data, delta, dW, db, a_grad=a_grad)
     finally:
         for p, g in zip(parameters, saved):
             p.grad = g

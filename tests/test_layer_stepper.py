@@ -156,15 +156,24 @@ def test_the_page_is_self_contained_deterministic_and_escaped(tmp_path):
     assert first.html == second.html
     assert HOSTILE not in first.html and html_escaped(HOSTILE) in first.html
     assert not re.search(r"\b(src|href)=|@import|url\(|https?://(?!www\.w3\.org/2000/svg\")", first.html)
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in first.html
     path = first.save(tmp_path / "layers.html")
     assert path.read_bytes() == first.html.encode("utf-8")
     with pytest.raises(ValueError, match=r"\.html"):
         first.save(tmp_path / "layers.txt")
-    frame = first._repr_html_()
-    assert frame.startswith("<iframe srcdoc=") and 'sandbox="allow-scripts"' in frame and "<script>" not in frame
     data = page_data(first.html)
     assert [s["eq"] for s in data["steps"]] == [s.equation for s in first.steps]
     assert data["N"] == 5 and len(data["layers"]) == len(model.layers) + 1
+
+
+def test_inline_in_jupyter_the_stepper_is_part_of_the_notebook_with_scoped_styles():
+    model, X, Y, options = network("tanh-mse-mean")
+    inline = LayerStepper(model, X, Y, **options)._repr_html_()
+    assert inline.startswith('<div class="ag-stepper ') and 'data-standalone="0"' in inline
+    assert "<iframe" not in inline and "<html" not in inline and "<body" not in inline
+    style = re.search(r"<style>(.*?)</style>", inline, re.S)[1]
+    rules = re.findall(r"(?:^|})\s*([^{}@]+?)\s*{", re.sub(r"/\*.*?\*/", "", style, flags=re.S))
+    assert rules and all(sel.strip().startswith(".ag-") for rule in rules for sel in rule.split(","))
 
 
 def html_escaped(text):
@@ -177,20 +186,54 @@ def test_the_matrix_view_has_the_same_steps():
     matrix = LayerStepper(model, X, Y, view="matrix", **options)
     assert [(s.equation, s.layer) for s in matrix.steps] == [(s.equation, s.layer) for s in neurons.steps]
     assert all(np.array_equal(a.result, b.result) for a, b in zip(matrix.steps, neurons.steps))
-    assert matrix.html.count('class="ag-holder ag-pending"') == len(matrix.steps)
-    assert "<svg" in neurons.html and "<svg" not in matrix.html
+    assert page_data(matrix.html)["view"] == "matrix" and "ag-view-matrix" in matrix.html
+    assert page_data(neurons.html)["view"] == "neurons"
 
 
-def test_saturated_and_dead_units_are_marked():
-    model = MLP(2, [3, 1], activation="sigmoid", seed=0)
-    model.set_matrices([np.full((3, 2), 10.0), np.ones((1, 3))], [np.zeros(3), np.zeros(1)])
-    X, Y = np.array([[1.0, 1.0], [0.0, 0.0]]), np.array([[1.0], [0.0]])
-    marks = page_data(LayerStepper(model, X, Y, loss="mse").html)["layers"][1]["mark"]
-    assert marks == [["s", ""]] * 3  # σ'(20) is tiny; σ'(0) = 1/4 is the largest slope
-    relu = MLP(2, [3, 1], activation="relu", seed=0)
-    relu.set_matrices([np.array([[1.0, 1.0], [-1.0, -1.0], [1.0, -1.0]]), np.ones((1, 3))], [np.zeros(3), np.zeros(1)])
-    marks = page_data(LayerStepper(relu, np.array([[1.0, 2.0]]), np.array([[0.0]]), loss="mse").html)["layers"][1]
-    assert marks["mark"] == [[""], ["d"], ["d"]]
+def decode(entry):
+    """An array of the page's data, and its scalar-graph counterpart, as the page's script reads them."""
+    import base64
+
+    M = np.frombuffer(base64.b64decode(entry["f64"]), "<f8").reshape(entry["shape"])
+    if "ulps" not in entry:
+        return M, None
+    d = np.frombuffer(base64.b64decode(entry["ulps"]), "i1").astype(np.int64)
+    bits = M.reshape(-1).view(np.int64) + np.where(d == -128, 0, d)
+    S = bits.view(np.float64).copy()
+    S[d == -128] = entry["far"]
+    return M, S.reshape(entry["shape"])
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_the_page_carries_every_steps_result_and_the_scalar_graphs_exactly(case):
+    model, X, Y, options = network(case)
+    stepper = LayerStepper(model, X, Y, **options)
+    data = page_data(stepper.html)
+    for step, record in zip(stepper.steps, data["steps"]):
+        M, S = decode(data["arrays"][record["result"]["a"]])
+        assert np.array_equal(M, step.result.reshape(M.shape)) and np.array_equal(S, step.scalar.reshape(S.shape))
+        assert record["formula"] == step.formula and record["diff"] == step.max_abs_diff
+
+
+def test_ulps_round_trip_signs_zeros_and_far_values():
+    from nn.layer_stepper import _ulps
+
+    M = np.array([1.0, -1.0, 0.0, 1e-300, 2.0, -0.0, 5.0])
+    S = np.array([np.nextafter(1.0, 2), np.nextafter(-1.0, -2), -0.0, -1e-300, 2.5, 0.0, 5.0])
+    entry = {"shape": [7], "f64": __import__("base64").b64encode(M.astype("<f8").tobytes()).decode(), **_ulps(M, S)}
+    _, back = decode(entry)
+    assert back.tobytes() == S.tobytes()  # bit for bit: -0.0 and the far values too
+
+
+def test_dead_saturated_and_image_inputs_are_in_the_data():
+    model = MLP(64, [3, 10], activation="sigmoid", seed=0)
+    X = np.random.default_rng(0).uniform(size=(4, 64))
+    data = page_data(LayerStepper(model, X, np.arange(4), loss="cross_entropy").html)
+    assert data["layers"][0]["image"] == 8  # 64 inputs: an 8×8 image, like the digits
+    assert data["layers"][1]["saturates"] and data["layers"][1]["fp0"] == 0.25  # σ'(0), the largest slope
+    bp4 = next(r for r in data["steps"] if r["eq"] == "BP4" and r["layer"] == 1)
+    assert bp4["result"]["image"] == 1  # each hidden unit's row of ∂C/∂W¹, as an 8×8 image
+    assert next(o for o in bp4["operands"] if o["sym"] == "a⁰")["image"] == 0
 
 
 def test_bad_input_gets_a_clear_error():
@@ -211,5 +254,22 @@ def test_bad_input_gets_a_clear_error():
         LayerStepper(model, X, Y, layuot="rows")
     with pytest.raises(ValueError, match="preset 'nielsen' needs"):
         LayerStepper(model, X, Y, preset="nielsen")
-    with pytest.raises(ValueError, match="at most 64 units per layer"):
-        LayerStepper(MLP(2, [65, 1]), np.zeros((2, 2)), np.zeros((2, 1)))
+    with pytest.raises(ValueError, match="lr: expected a positive finite number"):
+        LayerStepper(model, X, Y, lr=-1.0)
+
+
+def test_beyond_the_limits_the_refusal_names_a_call_that_works():
+    from nn import compare_gradients
+
+    wide = MLP(2, [1025, 1], seed=0)
+    X, Y = np.zeros((3, 2)), np.zeros((3, 1))
+    with pytest.raises(ValueError, match="layers of up to 1,024 units") as refused:
+        LayerStepper(wide, X, Y, loss="mse")
+    assert "nn.compare_gradients(model, X, Y" in str(refused.value)
+    assert compare_gradients(wide, X, Y, loss="mse", numeric=0, torch=False).ok  # the advice works
+    many = np.random.default_rng(0).normal(size=(101, 3))
+    model, _, _, _ = network("tanh-mse-mean")
+    with pytest.raises(ValueError, match="batches of up to 100 samples") as refused:
+        LayerStepper(model, many, np.zeros((101, 2)), loss="mse")
+    assert "LayerStepper(model, X[:10], Y[:10]" in str(refused.value)
+    assert len(LayerStepper(model, many[:10], np.zeros((10, 2)), loss="mse").steps) == 9  # and so does this

@@ -1,5 +1,6 @@
-"""The node stepper inline in a real JupyterLab (notebook 01, Run All, then step the stepper's
-frame), and in the same notebook exported to HTML by nbconvert.
+"""The steppers inline in a real JupyterLab: the node stepper of notebook 01 (Run All, then step
+the stepper's frame), and the same notebook exported to HTML by nbconvert; the layer stepper at
+Nielsen's size on a laptop's screen (1366×768, the file browser open).
 
 Starts `jupyter lab` on a free loopback port with a random token, in a temporary root holding a
 copy of notebook 01, opens it in headless Chromium, runs every cell from the Run menu, finds the
@@ -38,15 +39,17 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def lab(tmp_path):
-    """A JupyterLab server on a temporary root with a copy of notebook 01; (url, root). Stopped after."""
+def lab(tmp_path, request):
+    """A JupyterLab server on a temporary root with a copy of notebook 01 (or the notebook that the
+    function a test passes as its indirect parameter writes); (url, root). Stopped after."""
+    write = getattr(request, "param", None)
     require(shutil.which("dot") is not None, "Graphviz's dot")
     for module in ("playwright", "jupyterlab", "ipykernel"):
         require(importlib.util.find_spec(module) is not None, f"{module} (pip install -e '.[test,notebooks]')")
     require(os.access(CHROMIUM, os.X_OK), f"Chromium at {CHROMIUM}")
     root = tmp_path / "root"
     root.mkdir()
-    shutil.copy(NOTEBOOK, root / NOTEBOOK.name)
+    notebook = write(root) if write is not None else Path(shutil.copy(NOTEBOOK, root / NOTEBOOK.name))
     jupyter = tmp_path / "jupyter"  # settings, runtime files and the kernelspec: nothing of the user's
     spec = jupyter / "data" / "kernels" / "python3"
     spec.mkdir(parents=True)
@@ -85,7 +88,7 @@ def lab(tmp_path):
             if server.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"jupyter lab did not start:\n{(tmp_path / 'lab.log').read_text()[-3000:]}")
             time.sleep(0.5)
-        yield f"{base}/lab/tree/{NOTEBOOK.name}?token={token}", root
+        yield f"{base}/lab/tree/{notebook.name}?token={token}", root
     finally:
         if server.poll() is None:
             os.killpg(server.pid, signal.SIGTERM)  # the server and the kernels it started
@@ -194,6 +197,112 @@ def test_notebook_01_exported_by_nbconvert_steps_in_a_browser(tmp_path, monkeypa
                 frame.click(".ag-next")
                 assert frame.evaluate(IN_VIEW, ".ag-current"), f"step {k}"
                 assert frame.evaluate(TEXTS_OUTSIDE_THEIR_BOX) == [], f"step {k}"
+        finally:
+            browser.close()
+    assert problems == []
+
+
+LAPTOP = {"width": 1366, "height": 768}
+
+NIELSEN_CELL = """import numpy as np
+from nn import MLP, LayerStepper
+rng = np.random.default_rng(0)
+model = MLP(784, [30, 10], activation="sigmoid", output_activation="sigmoid", seed=0)
+X = rng.uniform(size=(10, 784)) * (rng.uniform(size=(10, 784)) < 0.2)
+Y = np.eye(10)[rng.integers(0, 10, 10)]
+LayerStepper(model, X, Y, loss="mse", mse_half=True, lr=3.0)"""
+
+
+def nielsen_notebook(folder: Path) -> Path:
+    """A notebook of two cells around a LayerStepper of 784-30-10 over 10 samples."""
+    import nbformat
+
+    cells = [
+        nbformat.v4.new_markdown_cell("# Nielsen's network over a mini-batch of 10"),
+        nbformat.v4.new_code_cell(NIELSEN_CELL),
+        nbformat.v4.new_markdown_cell("What follows the stepper."),
+    ]
+    kernel = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+    path = folder / "nielsen.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=cells, metadata=kernel), path)
+    return path
+
+
+NESTED_SCROLL = """() => [...document.querySelectorAll(".ag-stepper, .ag-stepper *")].filter(e => {
+  const s = getComputedStyle(e), scrolls = v => v === "auto" || v === "scroll";
+  return (scrolls(s.overflowY) && e.scrollHeight > e.clientHeight + 1)
+      || (scrolls(s.overflowX) && e.scrollWidth > e.clientWidth + 1);
+}).map(e => e.className)"""
+
+
+@pytest.mark.parametrize("lab", [nielsen_notebook], indirect=True)
+def test_the_layer_stepper_at_nielsens_size_inline_on_a_laptop(lab):
+    """784-30-10 over 10 samples, inline (no frame) at 1366×768 with the file browser open: after every
+    Next, → and ←, the step's equation and its result are on the screen, nothing scrolls inside the
+    stepper, and collapsing and expanding the output keeps the step."""
+    from playwright.sync_api import sync_playwright
+
+    url, root = lab
+    problems: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport=LAPTOP)
+        page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+        try:
+            page.goto(url)
+            page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+            page.get_by_text("Python 3 | Idle").wait_for(timeout=60_000)
+            assert page.locator(".jp-FileBrowser").is_visible()  # the file browser is open
+            page.click(".lm-MenuBar-itemLabel:text-is('Run')")
+            page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
+            page.wait_for_selector(".ag-stepper .ag-result", timeout=120_000)
+            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
+            no_news = page.get_by_role("button", name="No", exact=True)
+            if no_news.count():
+                no_news.first.click()
+            stepper = page.locator(".ag-stepper")
+            assert stepper.count() == 1 and page.locator(".jp-OutputArea-output iframe").count() == 0
+            width = page.evaluate("document.querySelector('.jp-OutputArea-output').clientWidth")
+            assert 850 <= width <= 1000, width  # the output area of a laptop's notebook with the file browser
+            panel = page.evaluate(
+                "(() => { const r = document.querySelector('.jp-WindowedPanel-outer').getBoundingClientRect();"
+                " return [r.top, r.bottom]; })()"
+            )
+            n = int(page.get_attribute(".ag-slider", "max"))
+            assert n == 10
+
+            def check(k, how):
+                assert stepper.get_attribute("data-step") == str(k), how
+                for selector in (".ag-formula", ".ag-result"):
+                    box = page.locator(selector).bounding_box()
+                    visible = (
+                        box and box["height"] > 0 and panel[0] <= box["y"] and box["y"] + box["height"] <= panel[1]
+                    )
+                    assert visible, f"step {k} ({how}): {selector} at {box} is not on the screen {panel}"
+                assert page.evaluate(NESTED_SCROLL) == [], f"step {k} ({how}): a scroll inside the stepper"
+
+            for k in range(1, n + 1):
+                page.locator(".ag-next").click()
+                check(k, "Next")
+            page.locator(".ag-stepper h1").click()  # the stepper takes the keys once it has the focus
+            for k in range(n - 1, 0, -1):
+                page.keyboard.press("ArrowLeft")
+                check(k, "←")
+            for k in range(2, 5):
+                page.keyboard.press("ArrowRight")
+                check(k, "→")
+            collapser = page.locator(".jp-CodeCell .jp-Cell-outputCollapser").first
+            collapser.click(force=True)  # collapse the stepper's output (the bar left of it)
+            page.wait_for_timeout(300)
+            assert not stepper.is_visible()
+            page.locator(".jp-CodeCell .jp-Cell-outputCollapser, .jp-CodeCell .jp-OutputPlaceholder").first.click(
+                force=True
+            )  # and expand it
+            page.wait_for_timeout(300)
+            assert stepper.is_visible() and stepper.get_attribute("data-step") == "4"
+        except Exception:
+            page.screenshot(path=str(root.parent / "failure.png"))
+            raise
         finally:
             browser.close()
     assert problems == []

@@ -1,6 +1,8 @@
 """nn.draw_mlp (an MLP's graph in layers, the neuron view, the matrix view), draw_matrix, side_by_side."""
 
+import html
 import itertools
+import json
 import re
 
 import numpy as np
@@ -202,8 +204,9 @@ def test_signed_numbers_have_one_colour_rule_in_every_picture():
     assert [signed_color(v, 1.0) for v in (1.0, -1.0)] == hexed and signed_color(0.0, 1.0) == "#ffffff"
     assert POSITIVE[0] > POSITIVE[2] and NEGATIVE[2] > NEGATIVE[0]  # red > 0, blue < 0
     drawing = draw_matrix([np.array([[1.0, -1.0]])], None, [np.zeros(2), np.zeros(1)], activations=["tanh"]).source
+    assert SIGN_LEGEND in drawing and all(color in drawing for color in hexed)  # stated, and drawn with them
     model = MLP(2, [2, 1], seed=0)
     page = LayerStepper(model, np.array([[1.0, -1.0]]), np.array([[0.5]]), loss="mse").html
-    for picture in (drawing, page):
-        assert SIGN_LEGEND in picture  # stated where users see it
-        assert all(color in picture for color in hexed)  # and drawn with the same two colours
+    assert html.escape(SIGN_LEGEND) in page  # the page draws in the browser, from the same two colours:
+    data = json.loads(re.search(r'<script type="application/json" class="ag-data">(.*?)</script>', page, re.S)[1])
+    assert (data["pos"], data["neg"], data["legend"]) == (list(POSITIVE), list(NEGATIVE), SIGN_LEGEND)

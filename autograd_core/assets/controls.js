@@ -9,6 +9,8 @@
 // .ag-zoom-out, the + and − keys, Ctrl + wheel), fits (.ag-fit-toggle) and pans (drag).
 function agControls(root, count, show, options) {
   options = options || {};
+  var note = root.querySelector(".ag-noscript");
+  if (note) note.remove();  // the script runs
   var position = 0, timer = null;
   var $ = function (selector) { return root.querySelector(selector); };
   var slider = $(".ag-slider"), bar = $(".ag-bar"), canvas = options.canvas || null, revealed = null;
@@ -61,11 +63,18 @@ function agControls(root, count, show, options) {
   $(".ag-play").addEventListener("click", function () { if (timer === null) play(); else pause(); });
   slider.addEventListener("input", function () { pause(); go(parseInt(slider.value, 10)); });
   var zoom = canvas ? agZoom(root, canvas, function () { reveal(revealed); }) : null;
-  document.addEventListener("keydown", function (e) {
-    // The slider and the page's own inputs handle their keys; with several steppers on a page,
-    // only the focused one listens.
+  // A page of its own listens to the keys anywhere on it; a stepper inline in a notebook (where the
+  // arrow keys move between cells) only while it has the focus (a click on it gives it the focus).
+  var standalone = root.getAttribute("data-standalone") === "1";
+  if (!standalone) root.addEventListener("mousedown", function (e) {
+    if (!e.target.closest("input, select, button, .ag-keys")) root.focus({ preventScroll: true });
+  });
+  (standalone ? document : root).addEventListener("keydown", function (e) {
+    // The slider, the page's own inputs and the pictures that take keys (.ag-keys) handle their
+    // keys; with several steppers on a page, only the focused one listens.
     var tag = e.target.tagName;
     if (e.target === slider || tag === "SELECT" || tag === "INPUT" || e.altKey || e.ctrlKey || e.metaKey) return;
+    if (e.target.closest && e.target.closest(".ag-keys")) return;
     if (document.querySelectorAll(".ag-stepper").length > 1 && !root.contains(document.activeElement)) return;
     if (zoom && (e.key === "+" || e.key === "=")) { zoom.by(1.25); return; }
     if (zoom && e.key === "-") { zoom.by(0.8); return; }
