@@ -25,7 +25,7 @@ from numbers import Real
 from operator import mul
 from typing import NamedTuple
 
-from autograd_core.graph import backward as _backward
+from autograd_core.graph import chain_rule as _chain_rule
 from autograd_core.inputs import real as _real
 from autograd_core.inputs import short as _short
 from autograd_core.inputs import text as _text
@@ -114,9 +114,10 @@ class Value:
         Non-leaf grads are reset first; leaf grads accumulate (``+=``) across calls, as in
         PyTorch: k calls without zeroing give the leaves k times the gradient. Zero them
         with ``autograd_core.zero_grad(root)`` (or an optimizer's ``zero_grad()``).
-        Iterative: a chain of a million nodes needs no recursion limit.
+        Iterative: a chain of a million nodes needs no recursion limit. For several roots at once,
+        each with its own grad (a vector-Jacobian product), see ``autograd_core.backward``.
         """
-        _backward(self, _real(grad, "backward(grad)"))
+        _chain_rule(self, _real(grad, "backward(grad)"))
 
     # ---- binary ops: forward value, then local derivatives ------------------------------
     def __add__(self, other: Value | Number) -> Value:
