@@ -182,9 +182,9 @@ class Value:
             return NotImplemented
         x = self.data
         if x - x:  # c / inf is a finite 0
-            raise _overflow("rdiv", self, c)
+            raise _overflow("/", self, c)
         if x == 0.0:
-            raise ZeroDivisionError(f"rdiv: division by zero: {c!r} / {_show(self)}")
+            raise ZeroDivisionError(f"/: division by zero: {c!r} / {_show(self)}")
         d = c / x
         return _node_checked(d, (self,), (-d / x,), "rdiv", c)
 
@@ -228,10 +228,10 @@ class Value:
         if c is None:
             return NotImplemented
         if self.data - self.data:  # 2 ** -inf is a finite 0
-            raise _overflow("rpow", c, self)
+            raise _overflow("**", c, self)
         if c <= 0.0:
-            raise ValueError(f"rpow: the base of b ** x must be positive, got {c!r} ** {_show(self)}")
-        d = _pow(c, self.data, "rpow", c, self)
+            raise ValueError(f"**: the base of b ** x must be positive, got {c!r} ** {_show(self)}")
+        d = _pow(c, self.data, "**", c, self)
         return _node_checked(d, (self,), (d * math.log(c),), "rpow", c)
 
     def __neg__(self) -> Value:
@@ -389,9 +389,13 @@ def _pow(base: float, exponent: float, op: str, *operands: Value | float) -> flo
         raise _overflow(op, *operands) from None
 
 
+_WRITTEN = {"rsub": "-", "rdiv": "/", "rpow": "**"}  # a reflected op, named in errors as the user wrote it
+
+
 def _overflow(op: str, *operands: Value | float) -> Exception:
     """The error of an op whose result is not finite: it names the operand that is not finite
     (a number, or a Value whose .data was set by hand), else the first operands."""
+    op = _WRITTEN.get(op, op)
     for x in operands:
         if not isinstance(x, Value) and x - x:
             return ValueError(f"{op}: expected a finite number as an operand, got {x!r}")
