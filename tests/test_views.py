@@ -62,7 +62,7 @@ def test_matrix_view_shows_the_layers_as_matrices_forward_and_backward():
     assert f">{_fmt(nodes['W2[1,2]'].data)}<" in source
     assert f">{_fmt(nodes['W1[2,1]'].grad)}<" in source  # dW
     assert "δ¹ = (W²)ᵀ δ² ⊙ f′(z¹)" in source
-    assert "<b>loss</b> = " in source
+    assert "<b>C</b> = " in source and "∂C/∂W¹" in source
     fresh = mlp()
     assert "backward" not in draw_mlp(fresh, view="matrix").source  # no grads yet: forward only
 
@@ -105,7 +105,7 @@ def test_draw_matrix_takes_plain_lists_and_numpy_arrays():
     )
     source = g.source
     assert "W¹  (2×2)" in source and "relu(z¹)" in source and "<i>no bias</i>" in source
-    assert ">-1.12<" in source and "<b>loss</b> = 0.98" in source
+    assert ">-1.12<" in source and "<b>C</b> = 0.98" in source
     batch = draw_matrix(
         [[[1.0, 2.0]]], [[0.5]], [[[1.0, 2.0, 3.0], [1.0, 1.0, 1.0]], [[3.5, 4.5, 5.5]]], activations=["linear"]
     )
