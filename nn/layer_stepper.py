@@ -28,12 +28,13 @@ in the matrix view the step's result.
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from autograd_core.dot import num_text
+from autograd_core.dot import num_text, svg_captioned
 from autograd_core.page import StepPage, asset, build_page
 from nn import labels
 from nn.activations import ACTIVATIONS
@@ -123,6 +124,12 @@ class LayerStepper(StepPage):
         samples = f"{N} sample{'s' if N > 1 else ''}"
         heading = title or f"Backprop through {model!r} on {samples}, {_LOSS_NAMES[conv.loss]} ({conv.reduction})"
         self.html = _page(heading, net, raw, self.steps, view, sample)
+        self._net, self._raw, self._sample = net, raw, sample
+
+    def still_svg(self) -> str:
+        """The neuron diagram at the first step (BP1: the output layer's δ for the sample shown
+        first), as the page draws it, under the step's heading; for either view."""
+        return _still(self._net, self._raw, self._sample)
 
     def _repr_html_(self) -> str:
         """Inline in Jupyter: the page in a sandboxed iframe."""
@@ -267,12 +274,7 @@ def _layer_data(net: _Net, l: int) -> dict[str, Any]:
     s = net.scalar
     D, G = net.delta_of[l], np.asarray(s.delta[l - 1])
     dW, gW = net.dW_of[l], s.dW[l - 1]
-    f = ACTIVATIONS[net.activations[l - 1]]
-    fp = net.fp[l - 1]
-    if f.saturates:  # tanh, σ: f' → 0 for large |z|
-        marks = np.where(fp < SATURATED * f.df(np.zeros(1), 0.0)[0], "s", "")
-    else:  # ReLU: f' = 0 for z < 0, a dead unit for this sample; linear: never
-        marks = np.where(fp == 0.0, "d", "")
+    fp, marks = net.fp[l - 1], _marks(net, l)
     terms = D[:, None, :] * net.A[l - 1][None, :, :]  # δ^l[j,n] a^{l-1}[k,n], summed over n by BP4
     out.update(
         {
@@ -294,6 +296,14 @@ def _layer_data(net: _Net, l: int) -> dict[str, Any]:
         }
     )
     return out
+
+
+def _marks(net: _Net, l: int) -> np.ndarray:
+    """Each unit of layer l for each sample: "s" saturated, "d" a dead ReLU, "" neither."""
+    f, fp = ACTIVATIONS[net.activations[l - 1]], net.fp[l - 1]
+    if f.saturates:  # tanh, σ: f' → 0 for large |z|
+        return np.where(fp < SATURATED * f.df(np.zeros(1), 0.0)[0], "s", "")
+    return np.where(fp == 0.0, "d", "")  # ReLU: f' = 0 for z < 0, a dead unit for this sample; linear: never
 
 
 def _overview(net: _Net, raw: list[Step]) -> str:
@@ -472,3 +482,42 @@ def _neuron_svg(net: _Net, sample: int) -> str:
         parts.append("</g>")
     parts.append("</svg>")
     return "".join(parts)
+
+
+# ---- the still picture of the first step: layers.css for the diagram, as SVG attributes ----
+
+_UNIT = re.compile(
+    r'<g class="ag-unit" data-l="(\d+)" data-j="(\d+)"><title></title>'
+    r'<rect ([^>]*)/><text ([^>]*?)(?: class="ag-pending")?>'
+)
+_UNIT_FILL = {"": 'fill="#f8fafc"', "s": 'fill="#fde68a"', "d": 'fill="#cbd5e1" stroke-dasharray="3 2"'}
+_STILL_STYLE = {
+    'font-size="11">': 'font-size="11" font-family="ui-monospace, Menlo, Consolas, monospace" fill="#0f172a">',
+    '<text class="ag-col" ': '<text font-family="Helvetica, Arial, sans-serif" font-weight="600" fill="#334155" ',
+    '<line class="ag-line" ': '<line stroke="#cbd5e1" stroke-width="0.8" ',  # no edge is known at step 1
+}
+
+
+def _still(net: _Net, raw: list[Step], sample: int) -> str:
+    """The neuron diagram as the page shows it at step 1, BP1: the output layer outlined, its δ filled in."""
+    svg = re.sub(r'<line class="ag-hit" [^>]*/>', "", _neuron_svg(net, sample))
+    for css, attributes in _STILL_STYLE.items():
+        svg = svg.replace(css, attributes)
+    marks = [np.zeros((net.sizes[0], net.N), dtype=str)] + [_marks(net, l) for l in range(1, net.L + 1)]
+    deltas = iter(num_text(float(v)) for v in net.delta_of[net.L][:, sample])
+
+    def unit(m: re.Match[str]) -> str:
+        l, j = int(m[1]), int(m[2])
+        mark = marks[l][j][sample]
+        fill = 'fill="#94a3b8" stroke-dasharray="3 2"' if mark == "d" and all(marks[l][j] == "d") else _UNIT_FILL[mark]
+        stroke = 'stroke="#ea580c" stroke-width="3"' if l == net.L else 'stroke="#94a3b8" stroke-width="1"'
+        text = f"<text {m[4]}>" if l in (0, net.L) else f'<text {m[4]} fill="#94a3b8">'
+        return f'<g class="ag-unit" data-l="{l}" data-j="{j}"><title></title><rect {m[3]} {fill} {stroke}/>{text}'
+
+    svg = _UNIT.sub(unit, svg)
+    head, _, tail = svg.partition(f'id="ag-layer-{net.L}"')  # the output layer's group is the last
+    tail = re.sub(r">δ \?</text>", lambda m: f">δ {next(deltas)}</text>", tail)
+    first = raw[0]
+    heading = _HEADINGS[first.equation].format(l=first.layer, s=_sup(first.layer), u=first.layer + 1)
+    caption = f"Step 1 of {len(raw)}: {heading}, sample {sample} (a still: the page steps through every step)"
+    return svg_captioned(head + f'id="ag-layer-{net.L}"' + tail, caption)

@@ -2,6 +2,7 @@
 
 import itertools
 import re
+import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
@@ -172,10 +173,14 @@ def test_side_by_side_shows_drawings_in_one_row(needs_dot):
     loss = mlp(inputs_as_values=True)
     loss.backward()
     both = side_by_side(draw_mlp(loss, view="neurons"), draw_mlp(loss, view="matrix"))
-    page = both._repr_html_()
+    bundle = both._repr_mimebundle_()
+    page = bundle["text/html"]
     assert page.startswith('<div style="display:flex') and page.count("<svg") == 2
     assert page.count('style="max-width:100%;height:auto"') == 2
-    assert repr(both) == "<2 drawings side by side>"
+    picture = ET.fromstring(bundle["image/svg+xml"])  # one SVG of the row, for viewers without HTML
+    placed = [child for child in picture if child.tag.endswith("svg")]
+    assert [child.get("x") for child in placed] == ["0", str(float(placed[0].get("width")) + 12).removesuffix(".0")]
+    assert bundle["text/plain"] == repr(both) == "<2 drawings side by side: neuron view of loss, matrix view of loss>"
 
 
 def test_the_graph_view_refuses_too_many_nodes_with_advice_for_an_mlp():
