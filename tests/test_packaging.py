@@ -82,6 +82,8 @@ def test_the_sdist_holds_a_complete_test_tree_and_the_wheel_only_the_packages(tm
         "nn",
     }
     assert "Classifier: Typing :: Typed" in metadata and "Provides-Extra: plot" in metadata
+    urls = [line.partition(", ")[0] for line in metadata.splitlines() if line.startswith("Project-URL: ")]
+    assert [u.removeprefix("Project-URL: ") for u in urls] == ["Homepage", "Documentation", "Source", "Issues"]
 
 
 def installed(distribution: str) -> bool:
