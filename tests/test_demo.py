@@ -98,5 +98,6 @@ def test_the_matrix_views_headings_name_the_cost_c_and_its_sentence_is_a_caption
     source = sample_views(nn.MLP(2, [16, 16, 1], seed=0), X, y, n=0)["matrix-view"].source
     derivatives = re.findall(r"∂[^<>]{0,12}/∂[^<>\s=]+", source)
     assert set(derivatives) == {f"∂C/∂{q}{layer}" for q in "Wbz" for layer in "¹²³"}
-    assert source.count("binary cross-entropy of sample 0") == 1  # the caption of the loss box
+    body = source.split("\n", 1)[1]  # after the first line, which names the drawing
+    assert body.count("binary cross-entropy of sample 0") == 1  # the caption of the loss box
     assert re.search(r"<b>C</b> = [-\d.e]+<br/><font point-size=\"9\">C = binary cross-entropy of sample 0", source)
