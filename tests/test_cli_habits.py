@@ -2,6 +2,7 @@
 --set before the expression, singular words, the inputs' grads printed, examples in --help."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -134,3 +135,16 @@ def test_division_by_zero_is_named_as_written_not_by_the_internal_op(capsys, tmp
     assert "division by zero: 1.0 / " in err and "rdiv" not in err
     status, _, err = run(capsys, "graph", "2**x", "--set", "x=2000", "-o", str(tmp_path / "g.dot"))
     assert status == 2 and "**: " in err and "rpow" not in err
+
+
+def test_the_demos_time_is_the_same_in_both_helps_and_the_readme(capsys):
+    _, top, _ = run(capsys, "--help")
+    _, demo, _ = run(capsys, "demo", "--help")
+    _, commands, _ = run(capsys, "-h")
+    said = re.findall(r"about (\d+) s of CPU time", top + demo + commands)
+    assert len(said) >= 3 and len(set(said)) == 1, said
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"({said[0]} s of CPU time)" in readme
+    first_run = re.search(r"\| `make demo` \| (\d+–\d+ s) \(three clones\)", readme)
+    assert first_run and first_run[1].replace("–", "-") in " ".join(demo.split())
+    assert "minute" not in top + demo
