@@ -1,7 +1,7 @@
 """Walking the graph: topological order, the backward pass (the chain rule), zeroing grads.
 
 Nothing here recurses, so graph depth is limited by memory, not by Python's recursion limit.
-``topological_order`` and ``backward`` allocate no object the cyclic garbage collector tracks,
+``topological_order`` and ``chain_rule`` (the backward loop) allocate no object the cyclic garbage collector tracks,
 per node, so the backward pass costs the same with the collector on or off. ``backward_steps``
 is the exception, on purpose: it records every step (a ``BackwardStep`` and its ``EdgeStep``s per
 node) for the pages that show the pass, and those records are tracked objects.
