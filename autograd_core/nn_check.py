@@ -33,16 +33,18 @@ REINSTALL = f"pip install --force-reinstall --no-deps {DISTRIBUTION}"
 
 def foreign_nn() -> str | None:
     """None when ``import nn`` gives autograd-core's nn; otherwise what took its place, and how to fix it."""
+    if not (HOME / "__init__.py").is_file():
+        return (
+            f"{HOME / '__init__.py'} is missing, so nn is not {DISTRIBUTION}'s package (uninstalling PyPI's "
+            f"unrelated `nn` deletes that file, which it had overwritten). Fix: {REINSTALL}"
+        )
     try:
         spec = importlib.util.find_spec("nn")
     except (ImportError, ValueError) as e:  # a parent that fails, or an nn in sys.modules without a spec
         return f"`import nn` cannot be resolved ({e}); {DISTRIBUTION}'s nn is at {HOME}"
     origin = Path(spec.origin).resolve() if spec is not None and spec.origin not in (None, "namespace") else None
-    if origin is None:  # no regular package or module named nn anywhere: ours has lost its __init__.py
-        return (
-            f"{HOME / '__init__.py'} is missing, so nn is not {DISTRIBUTION}'s package (uninstalling PyPI's "
-            f"unrelated `nn` deletes that file, which it had overwritten). Fix: {REINSTALL}"
-        )
+    if origin is None:
+        return f"`import nn` finds no package named nn; {DISTRIBUTION}'s is at {HOME}, not on sys.path"
     if origin.name != "__init__.py":
         return (
             f"{origin} is a module named nn, and Python finds it before {DISTRIBUTION}'s nn package ({HOME}): "
