@@ -1,6 +1,8 @@
 """Whether ``import nn`` gives this distribution's nn, checked without importing it; and the
 ``backprop`` command's entry point, which checks before it hands over to ``nn.cli``.
 
+    python -m autograd_core.nn_check     # from the folder where `import nn` misbehaves: what it finds
+
 autograd-core ships two top-level packages, ``autograd_core`` and ``nn``. The name ``nn`` can be
 taken from under it, silently:
 
@@ -106,3 +108,9 @@ def backprop() -> int:
     cli = importlib.import_module("nn.cli")
     status: int = cli.main()
     return status
+
+
+if __name__ == "__main__":  # `python -m` searches the working folder first, as a script or Jupyter does
+    found = foreign_nn()
+    print(found or f"`import nn` gives {DISTRIBUTION}'s nn, at {HOME}")
+    sys.exit(1 if found else 0)

@@ -26,11 +26,21 @@ def test_our_own_nn_passes(tmp_path):
 
 
 def test_a_learners_nn_py_in_the_working_folder(tmp_path):
+    """A script, Jupyter and `python -m` search the working folder first (the backprop console
+    script searches its own folder instead); `python -m autograd_core.nn_check` says what it finds."""
     (tmp_path / "nn.py").write_text("class MLP: pass\n")
-    done = run(BACKPROP, tmp_path, [ROOT])
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    check = [sys.executable, "-m", "autograd_core.nn_check"]
+    done = subprocess.run(check, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert f"{tmp_path / 'nn.py'} is a module named nn, and Python finds it before" in done.stdout
+    assert "Rename your nn.py (e.g. to my_nn.py)" in done.stdout
+    done = run(BACKPROP, tmp_path, [ROOT])  # the entry point's check, in an interpreter that sees it
     assert done.returncode == 1 and done.stdout == ""
     assert f"backprop: error: {tmp_path / 'nn.py'} is a module named nn" in done.stderr
-    assert "Rename your nn.py (e.g. to my_nn.py)" in done.stderr
+    (tmp_path / "nn.py").unlink()
+    done = subprocess.run(check, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.startswith("`import nn` gives autograd-core's nn, at ")
 
 
 def fake_distribution(site: Path, name: str, version: str, files: dict[str, Path]) -> None:
