@@ -238,7 +238,7 @@ def test_displays_inline_in_jupyter_scaled_to_the_width(needs_dot):
     assert (
         bundle["text/plain"]
         == repr(drawing)
-        == ("<drawing: graph of o, 9 edges; .source is the DOT text, save(drawing, 'graph.svg') writes it>")
+        == ("<drawing: graph of o, 9 edges; .source is the DOT text, save_drawing(drawing, 'graph.svg') writes it>")
     )
 
 
