@@ -12,7 +12,7 @@ Standard library only at import time.
 from autograd_core.check import GradcheckEntry, GradcheckReport, gradcheck, numerical_grad
 from autograd_core.dot import GraphvizError, GraphvizNotFoundError, save_drawing
 from autograd_core.draw import draw
-from autograd_core.graph import BackwardStep, EdgeStep, Node, backward_steps, topological_order, zero_grad
+from autograd_core.graph import BackwardStep, EdgeStep, Node, backward, backward_steps, topological_order, zero_grad
 from autograd_core.micrograd import from_micrograd
 from autograd_core.stepper import Stepper
 from autograd_core.value import Value
@@ -27,6 +27,7 @@ __all__ = [
     "Node",
     "Stepper",
     "Value",
+    "backward",
     "backward_steps",
     "draw",
     "from_micrograd",

@@ -134,10 +134,57 @@ def drawing_name(graph: Any) -> str:
     return f"the drawing {name!r}" if name else "the drawing"
 
 
-def inline_svg(graph: graphviz.Graph | graphviz.Digraph | graphviz.Source) -> str:
-    """The drawing as an <svg> element for an HTML page, scaled down to the width it is given."""
-    svg = render_svg(graph)
+def inline_svg(graph: graphviz.Graph | graphviz.Digraph | graphviz.Source, svg: str | None = None) -> str:
+    """The drawing (rendered, or ``svg`` as rendered) as an <svg> element for an HTML page, scaled
+    down to the width it is given."""
+    svg = render_svg(graph) if svg is None else svg
     return svg[svg.index("<svg") :].replace("<svg", '<svg style="max-width:100%;height:auto"', 1)
+
+
+# ---- whole SVG pictures: what a notebook stores as image/svg+xml, for viewers that show no HTML ----
+
+_ROOT_SIZE = re.compile(r'<svg\b([^>]*?)\swidth="([\d.]+)(?:pt|px)?"\s+height="([\d.]+)(?:pt|px)?"')
+
+
+def svg_size(svg: str) -> tuple[float, float]:
+    """The width and height of an SVG picture, in its own units (Graphviz's are points)."""
+    m = _ROOT_SIZE.search(svg)
+    if m is None:
+        raise ValueError("svg_size: expected an <svg> with a width and a height")
+    return float(m[2]), float(m[3])
+
+
+def svg_placed(svg: str, x: float, y: float) -> str:
+    """An SVG picture as an element of a larger one, its top left corner at (x, y)."""
+    width, height = svg_size(svg)
+    inner = svg[svg.index("<svg") :]
+    return _ROOT_SIZE.sub(lambda m: f'<svg{m[1]} x="{x:g}" y="{y:g}" width="{width:g}" height="{height:g}"', inner, 1)
+
+
+def svg_picture(width: float, height: float, body: str) -> str:
+    """A standalone SVG document of that size around ``body`` (white, so it reads on a dark theme too)."""
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:g}pt" height="{height:g}pt" '
+        f'viewBox="0 0 {width:g} {height:g}"><rect width="100%" height="100%" fill="#ffffff"/>{body}</svg>'
+    )
+
+
+def svg_row(svgs: Sequence[str], gap: float = 12.0) -> str:
+    """Several SVG pictures side by side, tops aligned, as one picture."""
+    sizes = [svg_size(svg) for svg in svgs]
+    xs = [sum(w for w, _ in sizes[:i]) + gap * i for i in range(len(svgs))]
+    body = "".join(svg_placed(svg, x, 0.0) for svg, x in zip(svgs, xs))
+    return svg_picture(xs[-1] + sizes[-1][0] if svgs else 0.0, max((h for _, h in sizes), default=0.0), body)
+
+
+def svg_captioned(svg: str, caption: str) -> str:
+    """An SVG picture under a line of text (escaped here), as one picture."""
+    width, height = svg_size(svg)
+    text = (
+        f'<text x="4" y="14" font-family="Helvetica, Arial, sans-serif" font-size="11" fill="#0f172a">'
+        f"{html.escape(caption)}</text>"
+    )
+    return svg_picture(max(width, 6.0 * len(caption)), height + 20, text + svg_placed(svg, 0.0, 20.0))
 
 
 def num_text(x: float) -> str:
@@ -247,15 +294,23 @@ def _drawing_class() -> type[graphviz.Digraph]:
 
         def __repr__(self) -> str:
             edges = sum("->" in line for line in self.body)
-            return f"<drawing: {edges} edges; .source is the DOT text, save_drawing(drawing, 'graph.svg') writes it>"
+            what = "" if self.name in (None, "autograd") else f" {self.name},"
+            return (
+                f"<drawing:{what} {edges} edges; .source is the DOT text, save_drawing(drawing, 'graph.svg') writes it>"
+            )
 
         def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **_: Any) -> dict[str, Any]:
-            """In Jupyter: the picture in the format ``graphviz.set_jupyter_format`` chose (SVG, scaled to
-            the notebook's width, by default); without ``dot``, the DOT text and how to install it."""
+            """In Jupyter: the picture in the format ``graphviz.set_jupyter_format`` chose (SVG by default:
+            HTML that scales it to the notebook's width, and the SVG itself for viewers that show no HTML,
+            such as GitHub's and VS Code's); without ``dot``, the DOT text and how to install it."""
             mimetype = self._jupyter_mimetype
             try:
                 if mimetype == "image/svg+xml":
-                    bundle: dict[str, Any] = {"text/html": f'<div style="overflow-x:auto">{inline_svg(self)}</div>'}
+                    svg = render_svg(self)
+                    bundle: dict[str, Any] = {
+                        "text/html": f'<div style="overflow-x:auto">{inline_svg(self, svg)}</div>',
+                        "image/svg+xml": svg[svg.index("<svg") :],
+                    }
                 else:
                     bundle = {mimetype: run_dot(self.source, mimetype.split("/")[1], drawing_name(self))}
             except (GraphvizNotFoundError, GraphvizError) as e:

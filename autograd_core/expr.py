@@ -80,11 +80,13 @@ _REFUSED = {
 
 
 class ExpressionError(ValueError):
-    """An expression that cannot be parsed or evaluated. ``column`` is 1-based (None: no one place)."""
+    """An expression that cannot be parsed or evaluated. ``column`` is 1-based (None: no one place);
+    ``missing`` names the names that were given no value, if that is the error."""
 
-    def __init__(self, message: str, column: int | None = None) -> None:
+    def __init__(self, message: str, column: int | None = None, missing: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.column = column
+        self.missing = missing
 
 
 MAX_LABEL = 24
@@ -187,7 +189,9 @@ def _leaves(tree: ast.expr, text: str, values: Mapping[str, Number]) -> dict[str
     if unknown:
         defined = _names(sorted(given)) or "none"
         names = _names([repr(node.id) for node in unknown])
-        raise _refuse(unknown[0], text, f"no value for the name(s) {names}; the names with values are: {defined}")
+        error = _refuse(unknown[0], text, f"no value for the name(s) {names}; the names with values are: {defined}")
+        error.missing = tuple(node.id for node in unknown)
+        raise error
     unused = sorted(set(given) - set(used))
     if unused:
         raise ExpressionError(

@@ -1,7 +1,7 @@
 """Walking the graph: topological order, the backward pass (the chain rule), zeroing grads.
 
 Nothing here recurses, so graph depth is limited by memory, not by Python's recursion limit.
-``topological_order`` and ``backward`` allocate no object the cyclic garbage collector tracks,
+``topological_order`` and ``chain_rule`` (the backward loop) allocate no object the cyclic garbage collector tracks,
 per node, so the backward pass costs the same with the collector on or off. ``backward_steps``
 is the exception, on purpose: it records every step (a ``BackwardStep`` and its ``EdgeStep``s per
 node) for the pages that show the pass, and those records are tracked objects.
@@ -98,11 +98,11 @@ def topological_order(root: N) -> list[N]:
 
 
 _RUNNING: dict[int, object] = {}
-"""The roots whose backward() is running now, by id (see ``backward``)."""
+"""The roots whose backward() is running now, by id (see ``chain_rule``)."""
 
 
-def backward(root: Node, grad: float = 1.0) -> None:
-    """The chain rule, applied node by node from ``root`` back to the leaves.
+def chain_rule(root: Node, grad: float = 1.0) -> None:
+    """The chain rule, applied node by node from ``root`` back to the leaves (``Value.backward``).
 
     For each node, children first:  parent.grad += local_grad * node.grad  for every edge.
     Non-leaf grads are reset to 0 first; leaf grads accumulate across calls (as in PyTorch).
@@ -151,6 +151,56 @@ def backward(root: Node, grad: float = 1.0) -> None:
                     parent.grad += local * g
     finally:
         del _RUNNING[key]
+
+
+def backward(roots: Sequence[Node] | Node, grads: Sequence[float] | float | None = None) -> None:
+    """Backward from several roots at once, each with its own upstream gradient: a vector-Jacobian product.
+
+    For roots q_i and grads v_i, every node x gets ``x.grad += Σ_i v_i ∂q_i/∂x``: with the q_i the
+    outputs of a vector function, that is vᵀJ, what PyTorch's ``torch.autograd.backward(tensors,
+    grad_tensors)`` (or ``q.backward(gradient=v)``) computes. ``grads`` defaults to 1 for each root;
+    one root may be given without a list. The semantics are ``Value.backward``'s: non-leaf grads are
+    reset first, leaf grads accumulate, a root listed twice gets both grads, and a gradient that
+    overflows raises OverflowError naming the node, with every grad put back as it was.
+
+        >>> from autograd_core import Value, backward
+        >>> a, b = Value(2.0, label="a"), Value(6.0, label="b")
+        >>> q0, q1 = 3 * a**3 - b**2, a * b          # Q = (q0, q1), a function of (a, b)
+        >>> backward([q0, q1], [1.0, -2.0])          # vᵀJ with v = (1, -2)
+        >>> a.grad, b.grad                           # (9a² − 2b, −2b − 2a)
+        (24.0, -16.0)
+    """
+    many = roots if isinstance(roots, (list, tuple)) else [roots]
+    where = "backward"
+    for k, root in enumerate(many):
+        if not isinstance(root, Node):
+            raise TypeError(f"{where}: expected Values as the roots, got {type(root).__name__} at {k}: {short(root)}")
+    if not many:
+        raise ValueError(f"{where}: expected at least one root, got none")
+    if grads is None:
+        seeds = [1.0] * len(many)
+    else:
+        given = grads if isinstance(grads, (list, tuple)) else [grads]
+        if len(given) != len(many):
+            raise ValueError(f"{where}: expected one grad per root ({len(many)}), got {len(given)}")
+        seeds = [real(g, f"{where}(grads[{k}])") for k, g in enumerate(given)]
+    chain_rule(_Seed(tuple(many), tuple(seeds)))
+
+
+class _Seed:
+    """A node above the roots of ``backward``: the roots are its parents and their upstream
+    gradients its local derivatives, so the chain rule from it (grad 1) passes each root its grad,
+    and the one loop of ``chain_rule`` does the rest."""
+
+    __slots__ = ("grad", "local_grads", "parents")
+    data = 0.0
+    op = "backward"
+    label = ""
+
+    def __init__(self, parents: tuple, local_grads: tuple[float, ...]) -> None:
+        self.grad = 0.0
+        self.parents = parents
+        self.local_grads = local_grads
 
 
 @dataclass(frozen=True, slots=True)

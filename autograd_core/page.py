@@ -20,6 +20,7 @@ import os
 import re
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from autograd_core.dot import printable
 from autograd_core.files import write_atomic
@@ -103,10 +104,24 @@ class StepPage:
     """A self-contained HTML page that steps through something: saved whole, shown inline in Jupyter.
 
     The pages of ``Stepper`` (node by node) and ``nn.LayerStepper`` (equation by equation) share
-    this and the DOM contract of docs/architecture.md. A subclass sets ``html``.
+    this and the DOM contract of docs/architecture.md. A subclass sets ``html`` and says what its
+    first step looks like in ``still_svg``: Jupyter shows the page, and a notebook stores the still
+    picture beside it for the viewers that show no HTML or iframes (GitHub's, VS Code's, nbconvert's
+    without JavaScript).
     """
 
     html: str
+
+    def still_svg(self) -> str:
+        """The first step as a standalone SVG picture, computed in Python (no browser)."""
+        raise NotImplementedError
+
+    def _repr_html_(self) -> str:
+        raise NotImplementedError
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **_: Any) -> dict[str, Any]:
+        """In Jupyter: the page (``_repr_html_``), the still picture of its first step, and the repr."""
+        return {"text/html": self._repr_html_(), "image/svg+xml": self.still_svg(), "text/plain": repr(self)}
 
     def to_html(self) -> str:
         """The page: a complete, self-contained HTML document."""

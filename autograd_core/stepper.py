@@ -30,11 +30,12 @@ graph.js), and keeps the DOM contract of docs/architecture.md: here the current 
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable, Iterable
 
 from autograd_core.derivatives import Part, explain
-from autograd_core.dot import check_choice, check_size, digraph, num_text, render_svg
+from autograd_core.dot import check_choice, check_size, digraph, num_text, render_svg, svg_captioned
 from autograd_core.draw import (
     DEFAULT_MAX_NODES,
     Group,
@@ -120,7 +121,8 @@ class Stepper(StepPage):
         self.steps: tuple[BackwardStep, ...] = steps if kept is None else tuple(s for s in steps if s.node in kept)
         self._root_name = shown[root]
         data = _step_data(order, shown, self.steps, kept)
-        self.html = _page(title or f"Backward pass of {shown[root]}", _centred(svg), data)
+        self._svg, self._data = _centred(svg), data
+        self.html = _page(title or f"Backward pass of {shown[root]}", self._svg, data)
 
     def __repr__(self) -> str:
         count = len(self.steps)
@@ -128,6 +130,12 @@ class Stepper(StepPage):
             f"<Stepper: {count} step{'' if count == 1 else 's'} of the backward pass of {self._root_name!r}; "
             f".save('steps.html') writes the page>"
         )
+
+    def still_svg(self) -> str:
+        """The graph at the first step, as the page draws it (the node passing its grad in red, its
+        edges too, its parents in orange with their new grads; grads not reached yet in grey), under
+        the step's heading."""
+        return _still(self._svg, self._data)
 
     def _repr_html_(self) -> str:
         """Inline in Jupyter: the page in a sandboxed iframe, so several steppers never clash.
@@ -300,6 +308,67 @@ def _centre_node(m: re.Match[str]) -> str:
 
 def _attrs(attrs: dict[str, str]) -> str:
     return " ".join(f'{k}="{v}"' for k, v in attrs.items())
+
+
+# ---- the still picture of the first step: graph.css's marks as SVG attributes, set in Python ----
+
+_GROUP = re.compile(r'(<g id="([^"]*)" class="(node|edge)">)(.*?)(</g>)', re.S)
+_SHAPE_TAG = re.compile(r"<(path|polygon) ([^>]*?)/?>")
+_RED, _ORANGE, _GREY = "#dc2626", "#f59e0b", "#94a3b8"
+
+
+def _still(svg: str, data: dict) -> str:
+    """``svg`` (the page's graph) marked as graph.js marks the first step (its ``show(1)``)."""
+    first = data["steps"][0] if data["steps"] else None
+    grads, reached = dict(data["start"]["grads"]), {data["root"]}
+    parents, edges = set(), set()
+    if first is not None:
+        for p, g in zip(first["parents"], first["grads"]):
+            grads[p] = g
+        reached |= set(first["parents"])
+        parents, edges = set(first["parents"]), set(first["edges"])
+
+    def mark(m: re.Match[str]) -> str:
+        head, ident, kind, body, tail = m.groups()
+        if kind == "edge":
+            if ident in edges:
+                body = _restyle(body, {"stroke": _RED, "stroke-width": "2.5"}, fill=_RED)
+                body = _TEXT.sub(
+                    lambda t: f"<text {_attrs({**dict(_ATTR.findall(t[1])), 'fill': _RED})}>{t[2]}</text>", body
+                )
+            return head + body + tail
+        if first is not None and ident == first["node"]:
+            body = _restyle(body, {"stroke": _RED, "stroke-width": "4"})
+        elif ident in parents:
+            body = _restyle(body, {"stroke": _ORANGE, "stroke-width": "3"})
+        texts = list(_TEXT.finditer(body))
+        if ident in grads and texts:  # a box's last text is its grad
+            last = texts[-1]
+            attrs = dict(_ATTR.findall(last[1]))
+            if ident in parents:
+                attrs.update({"fill": _RED, "font-weight": "bold"})
+            elif ident not in reached:
+                attrs["fill"] = _GREY
+            text = f"<text {_attrs(attrs)}>grad {html.escape(grads[ident][0])}</text>"
+            body = body[: last.start()] + text + "\n" + body[last.end() :]
+        return head + body + tail
+
+    marked = _GROUP.sub(mark, svg[svg.index("<svg") :])
+    heading = "".join(part if isinstance(part, str) else part[0] for part in (first or data["start"])["heading"])
+    return svg_captioned(marked, f"{heading} (a still: the page steps through every step)")
+
+
+def _restyle(body: str, attrs: dict[str, str], fill: str | None = None) -> str:
+    """Every outline of a node or edge given these attributes (and arrowheads ``fill``)."""
+
+    def one(m: re.Match[str]) -> str:
+        own = dict(_ATTR.findall(m[2]))
+        own.update(attrs)
+        if fill is not None and m[1] == "polygon":
+            own["fill"] = fill
+        return f"<{m[1]} {_attrs(own)}/>"
+
+    return _SHAPE_TAG.sub(one, body)
 
 
 # ---- the page ---------------------------------------------------------------------------

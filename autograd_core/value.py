@@ -26,7 +26,7 @@ from numbers import Real
 from operator import mul
 from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
 
-from autograd_core.graph import backward as _backward
+from autograd_core.graph import chain_rule as _chain_rule
 from autograd_core.graph import topological_order
 from autograd_core.inputs import real as _real
 from autograd_core.inputs import short as _short
@@ -173,9 +173,10 @@ class Value:
         Non-leaf grads are reset first; leaf grads accumulate (``+=``) across calls, as in
         PyTorch: k calls without zeroing give the leaves k times the gradient. Zero them
         with ``autograd_core.zero_grad(root)`` (or an optimizer's ``zero_grad()``).
-        Iterative: a chain of a million nodes needs no recursion limit.
+        Iterative: a chain of a million nodes needs no recursion limit. For several roots at once,
+        each with its own grad (a vector-Jacobian product), see ``autograd_core.backward``.
         """
-        _backward(self, _real(grad, "backward(grad)"))
+        _chain_rule(self, _real(grad, "backward(grad)"))
 
     # ---- binary ops: forward value, then local derivatives ------------------------------
     def __add__(self, other: Value | Number) -> Value:
@@ -240,9 +241,9 @@ class Value:
             return NotImplemented
         x = self.data
         if x - x:  # c / inf is a finite 0
-            raise _overflow("rdiv", self, c)
+            raise _overflow("/", self, c)
         if x == 0.0:
-            raise ZeroDivisionError(f"rdiv: division by zero: {c!r} / {_show(self)}")
+            raise ZeroDivisionError(f"/: division by zero: {c!r} / {_show(self)}")
         d = c / x
         return _node_checked(d, (self,), (-d / x,), "rdiv", c)
 
@@ -286,10 +287,10 @@ class Value:
         if c is None:
             return NotImplemented
         if self.data - self.data:  # 2 ** -inf is a finite 0
-            raise _overflow("rpow", c, self)
+            raise _overflow("**", c, self)
         if c <= 0.0:
-            raise ValueError(f"rpow: the base of b ** x must be positive, got {c!r} ** {_show(self)}")
-        d = _pow(c, self.data, "rpow", c, self)
+            raise ValueError(f"**: the base of b ** x must be positive, got {c!r} ** {_show(self)}")
+        d = _pow(c, self.data, "**", c, self)
         return _node_checked(d, (self,), (d * math.log(c),), "rpow", c)
 
     def __neg__(self) -> Value:
@@ -447,9 +448,13 @@ def _pow(base: float, exponent: float, op: str, *operands: Value | float) -> flo
         raise _overflow(op, *operands) from None
 
 
+_WRITTEN = {"rsub": "-", "rdiv": "/", "rpow": "**"}  # a reflected op, named in errors as the user wrote it
+
+
 def _overflow(op: str, *operands: Value | float) -> Exception:
     """The error of an op whose result is not finite: it names the operand that is not finite
     (a number, or a Value whose .data was set by hand), else the first operands."""
+    op = _WRITTEN.get(op, op)
     for x in operands:
         if not isinstance(x, Value) and x - x:
             return ValueError(f"{op}: expected a finite number as an operand, got {x!r}")

@@ -2,6 +2,7 @@
 
     backprop demo
     backprop train --dataset moons --hidden 16,16 --activation relu --epochs 100 --plot training.png
+    backprop train --preset micrograd
     backprop check --layers 4,8,8,3 --activation tanh --loss cross_entropy --samples 16 --seed 0
     backprop check --preset nielsen --backprop mine.py:backprop
     backprop graph "tanh(a*b + c)" --set a=2 b=-3 c=10 -o graph.svg
@@ -25,6 +26,7 @@ import errno
 import itertools
 import math
 import os
+import re
 import sys
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -134,10 +136,10 @@ def _plain_where_needed() -> Iterator[None]:
 def _main(argv: list[str]) -> int:
     parser = build_parser()
     try:
-        args = parser.parse_args(_expression_last(argv))
-    except SystemExit as e:  # argparse has printed the usage and its message (or the help)
-        return e.code if isinstance(e.code, int) else 2
-    try:
+        try:
+            args = parser.parse_args(_expression_last(argv))
+        except SystemExit as e:  # argparse has printed the usage and its message (or the help)
+            return e.code if isinstance(e.code, int) else 2
         status: int = args.run(args)
     except CommandError as e:
         print(f"{PROG}: error: {_line(str(e), limit=1000)}", file=sys.stderr)  # ours: bounded where made
@@ -174,12 +176,13 @@ def _quiet_after_broken_pipe() -> int:
 
 _EXAMPLES = """\
 examples:
-  backprop demo                                                    every picture, in about a minute
+  backprop demo                                                    every picture (about 6 s of CPU time)
   backprop graph "tanh(a*b + c)" --set a=2 b=-3 c=10               draw it; print each input's grad
   backprop graph --set a=2 b=-3 -- "-a*b"                          an expression that starts with -
   backprop graph "x*w + b" --set x=2 w=-3 b=1 --params w,b         colour w and b as parameters
   backprop steps "tanh(a*b + c)" --set a=2 b=-3 c=10 -o steps.html step through backprop in a browser
   backprop train --dataset moons --hidden 16,16 --epochs 100 --plot training.png
+  backprop train --preset micrograd                                micrograd's demo, from the shell
   backprop check --layers 4,8,8,3 --loss cross_entropy --samples 16
   backprop check --preset nielsen --backprop mine.py:backprop           check your own backprop
   backprop check --json | head -1
@@ -286,30 +289,41 @@ def _expression_last(argv: list[str]) -> list[str]:
     """For graph and steps: the expression moved to the end, after ``--``, so that it may start
     with '-' ("-a*b" is not an option) and may come after ``--set`` (whose list of NAME=NUMBER
     would otherwise swallow it). The expression is the one argument that is neither an option,
-    an option's value, nor a NAME=NUMBER after --set. Any other command line is left as it is
-    (argparse then says what is wrong), and so is one that already has ``--``."""
+    an option's value, nor a NAME=NUMBER after --set. A NAME=NUMBER with no --set before it is
+    a forgotten --set, and the error says so. Any other command line is left as it is (argparse
+    then says what is wrong), and so is one that already has ``--``."""
     if not argv or argv[0] not in ("graph", "steps") or "--" in argv:
         return argv
     rest: list[str] = [argv[0]]
     found: list[str] = []
-    i, in_set = 1, False
+    forgot: list[str] = []
+    i, in_set, had_set = 1, False, False
     while i < len(argv):
         token = argv[i]
         long_valued = token.startswith("--") and "=" not in token and any(o.startswith(token) for o in _VALUED[1:])
         if in_set and "=" in token and not token.startswith("-"):
             rest.append(token)
+        elif not had_set and _ASSIGNMENT.match(token):
+            forgot.append(token)
         elif token in _VALUED or (long_valued and len(token) > 2):
             in_set = False
             rest += argv[i : i + 2]
             i += 1
         elif token == "--set" or token in _FLAGS or token.startswith(("--", "-o", "-h")):
             in_set = token == "--set" or (token.startswith("--s") and "--set".startswith(token))
+            had_set = had_set or in_set
             rest.append(token)
         else:
             in_set = False
             (rest if found else found).append(token)
         i += 1
+    if forgot:
+        shown = _line(" ".join(forgot), 200)
+        raise CommandError(f"{shown}: a value needs --set before it: did you mean --set {shown}?")
     return [*rest, "--", *found] if found else argv
+
+
+_ASSIGNMENT = re.compile(r"[^\W\d]\w*=")  # NAME=..., as --set takes it
 
 
 def _add_expression_arguments(p: argparse.ArgumentParser) -> None:
@@ -384,7 +398,8 @@ def _expression(args: argparse.Namespace) -> Value:
     try:
         out = parse(args.expression, values, label_nodes=True)
     except ExpressionError as e:
-        raise CommandError(f"{short(args.expression, 40)}: {e}") from None
+        hint = f"; give each name a value with --set: --set {' '.join(f'{n}=NUMBER' for n in e.missing)}"
+        raise CommandError(f"{short(args.expression, 40)}: {e}{hint if e.missing else ''}") from None
     if out.parents or not out.label:  # its subexpression is the whole expression, in the title already
         out.label = "out"
     return out
@@ -441,11 +456,12 @@ def _progress(args: argparse.Namespace) -> bool:
 def _add_demo(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser(
         "demo",
-        help="train on moons, compare the two views, and write every picture (about 4 s)",
+        help="train on moons, compare the two views, and write every picture (about 6 s of CPU time)",
         description="Train an MLP on moons, print the scalar-vs-matrix gradient comparison with a "
         "finite-difference check, and write a graph, the neuron and matrix views, the step-through "
-        "page and the training picture into a folder. It takes about 4 s on an idle 2-core machine; "
-        "a first `make demo` on a fresh clone, which also builds its environment, about 14 s.",
+        "page and the training picture into a folder. It takes about 6 s of CPU time (13-17 s on a busy "
+        "2-core machine); a first `make demo` on a fresh clone, which also builds its environment, "
+        "took 34-56 s there (the README has the figures).",
     )
     p.add_argument("-o", "--output", default="demo-output", help="folder to write into (default: %(default)s)")
     p.add_argument("--no-progress", action="store_true", help=_NO_PROGRESS_HELP)
@@ -472,27 +488,51 @@ def demo(args: argparse.Namespace) -> int:
 def _add_train(commands: argparse._SubParsersAction) -> None:
     from nn.data import DATASETS
     from nn.losses import LOSSES
+    from nn.module import INITS
 
     p = commands.add_parser(
         "train",
         help="train an MLP on a small dataset, with a progress bar",
         description="Train an MLP on a dataset with minibatch gradient descent and report the final training "
         "accuracy. The scalar engine builds a graph per batch; --engine matrix runs the four backprop "
-        "equations in numpy instead (same numbers, much faster on big data).",
+        "equations in numpy instead (same numbers, much faster on big data). --preset micrograd runs "
+        "micrograd's demo: 100 moons points, MLP(2, [16, 16, 1]) ReLU with U(-1, 1) weights, max-margin loss "
+        "+ 1e-4 L2, 100 full-batch SGD steps at a rate from 1.0 down to 0.1; any flag given changes it.",
     )
-    p.add_argument("--dataset", choices=sorted(DATASETS), default="moons", help="default: %(default)s")
+    d = _TRAIN_DEFAULTS
+    p.add_argument("--preset", choices=sorted(_TRAIN_PRESETS), default=None, help="a source's own training run")
+    p.add_argument("--dataset", choices=sorted(DATASETS), default=None, help=f"default: {d['dataset']}")
     p.add_argument(
-        "--samples", type=_at_most(MAX_SAMPLES), default=200, help="points for the 2-D datasets (default: %(default)s)"
+        "--samples",
+        type=_at_most(MAX_SAMPLES),
+        default=None,
+        help=f"points for the 2-D datasets (default: {d['samples']})",
     )
-    p.add_argument("--noise", type=_non_negative, default=0.1, help="noise of the 2-D datasets (default: %(default)s)")
-    p.add_argument("--hidden", type=_sizes, default=[16, 16], help="hidden layer widths, e.g. 16,16 (default: 16,16)")
-    p.add_argument("--activation", choices=["tanh", "relu", "sigmoid"], default="relu", help="default: %(default)s")
-    p.add_argument("--loss", choices=["auto", *LOSSES], default="auto", help="default: %(default)s (from the labels)")
-    p.add_argument("--optimizer", choices=["adam", "sgd"], default="adam", help="default: %(default)s")
-    p.add_argument("--lr", type=_positive_float, default=0.02, help="learning rate (default: %(default)s)")
-    p.add_argument("--epochs", type=_at_most(MAX_EPOCHS), default=100, help="default: %(default)s (Ctrl-C stops early)")
-    p.add_argument("--batch-size", type=_positive, default=None, help="default: the whole dataset")
-    p.add_argument("--l2", type=_non_negative, default=0.0, help="L2 penalty on all parameters (default: 0)")
+    p.add_argument(
+        "--noise", type=_non_negative, default=None, help=f"noise of the 2-D datasets (default: {d['noise']})"
+    )
+    p.add_argument("--hidden", type=_sizes, default=None, help="hidden layer widths, e.g. 16,16 (default: 16,16)")
+    p.add_argument(
+        "--activation", choices=["tanh", "relu", "sigmoid"], default=None, help=f"default: {d['activation']}"
+    )
+    p.add_argument(
+        "--init", choices=INITS, default=None, help="initial weights (default: auto: He for ReLU, else Xavier)"
+    )
+    p.add_argument("--loss", choices=["auto", *LOSSES], default=None, help="default: auto (from the labels)")
+    p.add_argument("--optimizer", choices=["adam", "sgd"], default=None, help=f"default: {d['optimizer']}")
+    p.add_argument("--lr", type=_positive_float, default=None, help=f"learning rate (default: {d['lr']})")
+    p.add_argument(
+        "--schedule",
+        choices=["constant", "linear", "cosine"],
+        default=None,
+        help="the rate over the steps: constant, or from --lr down to --lr-end (default: constant)",
+    )
+    p.add_argument("--lr-end", type=_non_negative, default=None, help="the last rate of --schedule (default: 0)")
+    p.add_argument(
+        "--epochs", type=_at_most(MAX_EPOCHS), default=None, help=f"default: {d['epochs']} (Ctrl-C stops early)"
+    )
+    p.add_argument("--batch-size", type=_positive, default=None, help="default: the whole dataset, in its order")
+    p.add_argument("--l2", type=_non_negative, default=None, help="L2 penalty on all parameters (default: 0)")
     p.add_argument("--engine", choices=["scalar", "matrix"], default="scalar", help="default: %(default)s")
     p.add_argument("--seed", type=_count, default=0, help="seeds the data, the weights and the batches (default: 0)")
     p.add_argument(
@@ -501,6 +541,59 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--save", metavar="FILE", help="save the trained model (.npz or .json)")
     p.add_argument("--no-progress", action="store_true", help=_NO_PROGRESS_HELP)
     p.set_defaults(run=train)
+
+
+_TRAIN_DEFAULTS: dict[str, Any] = {
+    "dataset": "moons",
+    "samples": 200,
+    "noise": 0.1,
+    "hidden": [16, 16],
+    "activation": "relu",
+    "init": "auto",
+    "loss": "auto",
+    "optimizer": "adam",
+    "lr": 0.02,
+    "schedule": "constant",
+    "lr_end": None,
+    "epochs": 100,
+    "l2": 0.0,
+}
+
+_TRAIN_PRESETS: dict[str, dict[str, Any]] = {
+    # micrograd's demo notebook; its network, loss and L2 are nn.matrix.PRESETS["micrograd"]'s.
+    "micrograd": {
+        "samples": 100,
+        "init": "uniform",
+        "optimizer": "sgd",
+        "lr": 1.0,
+        "schedule": "linear",
+        "lr_end": 0.1,
+        "epochs": 100,
+    },
+}
+
+
+def _train_settings(args: argparse.Namespace) -> argparse.Namespace:
+    """The flags given, then the preset's (its network, loss and L2 from nn.matrix.PRESETS), then the defaults."""
+    from nn.matrix import PRESETS
+
+    settings = dict(_TRAIN_DEFAULTS)
+    if args.preset:
+        network = PRESETS[args.preset]
+        if args.activation and network.hidden and args.activation != network.hidden:
+            raise CommandError(f"--preset {args.preset} needs --activation {network.hidden}, got {args.activation}")
+        settings.update(
+            hidden=list(network.sizes[1:-1]),
+            activation=network.hidden or network.activation,
+            loss=network.conventions.loss,
+            l2=network.conventions.l2,
+            **_TRAIN_PRESETS[args.preset],
+        )
+    given = {key: value for key, value in vars(args).items() if key in settings and value is not None}
+    settings.update(given)
+    if settings["schedule"] == "constant" and "lr_end" in given:
+        raise CommandError("--lr-end goes with --schedule linear or cosine")
+    return argparse.Namespace(**{**vars(args), **settings})
 
 
 def train(args: argparse.Namespace) -> int:
@@ -513,6 +606,7 @@ def train(args: argparse.Namespace) -> int:
     from nn.matrix import MatrixMLP
     from nn.train import resolve_loss
 
+    args = _train_settings(args)
     if args.plot:
         _output_file(args.plot, "--plot", (".png", ".svg", ".pdf"))
         _plotting_available()
@@ -522,8 +616,10 @@ def train(args: argparse.Namespace) -> int:
     outputs = _output_units(args.loss, int(y.max()) + 1, args.dataset)
     batch = min(args.batch_size or len(X), len(X))
     _within_limits([X.shape[1], *args.hidden, outputs], batch, "--hidden", "--batch-size", args.engine)
-    model = nn.MLP(X.shape[1], [*args.hidden, outputs], activation=args.activation, seed=args.seed)
+    model = nn.MLP(X.shape[1], [*args.hidden, outputs], activation=args.activation, init=args.init, seed=args.seed)
     loss = resolve_loss(args.loss, y, model.sizes[-1])
+    full_batch = args.batch_size is None or args.batch_size >= len(X)
+    lr = _schedule(args, 1 if full_batch else -(-len(X) // args.batch_size))
     try:
         trained = MatrixMLP.from_mlp(model, loss=loss, l2=args.l2, l2_on="all") if args.engine == "matrix" else model
         with warnings.catch_warnings():
@@ -534,10 +630,11 @@ def train(args: argparse.Namespace) -> int:
                 y,
                 loss=loss,
                 optimizer=args.optimizer,
-                lr=args.lr,
+                lr=lr,
                 epochs=args.epochs,
                 batch_size=args.batch_size,
                 l2=args.l2,
+                shuffle=not full_batch,  # the mean over the whole set: its order would change only the rounding
                 seed=args.seed,
                 progress=_progress(args),
             )
@@ -571,12 +668,23 @@ def _summary(model: Any, args: argparse.Namespace, n: int, loss: str, history: A
     """What was trained, and the final loss and accuracy (of the epochs completed)."""
     done = len(history)
     epochs = f"{args.epochs} epoch{'' if args.epochs == 1 else 's'}"
-    print(
-        f"{model!r} on {args.dataset} ({n} samples), {loss}, {epochs if done == args.epochs else f'{done} of {epochs}'}"
-    )
+    rate = f"lr {args.lr:g}" + ("" if args.schedule == "constant" else f" → {args.lr_end or 0:g} ({args.schedule})")
+    l2 = f", l2 {args.l2:g}" if args.l2 else ""
+    run = epochs if done == args.epochs else f"{done} of {epochs}"
+    print(f"{model!r} on {args.dataset} ({n} samples), {loss}{l2}, {run}, {args.optimizer} {rate}")
     if done:
         acc = history.accuracy[-1]
         print(f"final training loss {history.loss[-1]:.4g}" + ("" if acc is None else f", accuracy {100 * acc:.1f}%"))
+
+
+def _schedule(args: argparse.Namespace, steps_per_epoch: int) -> Any:
+    """--lr as a number, or the --schedule from --lr to --lr-end over every step of the run."""
+    from nn import schedules
+
+    if args.schedule == "constant":
+        return args.lr
+    make = schedules.linear if args.schedule == "linear" else schedules.cosine
+    return make(args.lr, args.lr_end or 0.0, args.epochs * steps_per_epoch)
 
 
 def _output_units(loss: str, classes: int, dataset: str) -> int:

@@ -34,13 +34,14 @@ from typing import Any
 
 import numpy as np
 
+from autograd_core.dot import num_text, svg_picture
 from autograd_core.page import StepPage, asset, build_page
 from nn import labels
 from nn.activations import ACTIVATIONS
 from nn.equations import Operand, Step
 from nn.labels import sup
 from nn.matrix import MatrixMLP, conventions_for
-from nn.matrix_picture import NEGATIVE, POSITIVE, SIGN_LEGEND
+from nn.matrix_picture import NEGATIVE, POSITIVE, SIGN_LEGEND, signed_color
 from nn.module import MLP
 from nn.passes import Views, views_of
 
@@ -146,6 +147,12 @@ class LayerStepper(StepPage):
         page = {"title": heading, "data": data, "count": len(raw), "N": N, "sample": sample}
         self.html = _page(page, standalone=True)
         self._inline = _page(page, standalone=False)
+        self._still = (heading, raw[0], len(raw))
+
+    def still_svg(self) -> str:
+        """Step 1 as a still picture, drawn here (no browser): its heading and equation, and its
+        result, δ^L, as the page shows it (a heatmap, with its numbers while it is small)."""
+        return _still(*self._still)
 
     def _repr_html_(self) -> str:
         """Inline in Jupyter: the stepper itself, in the notebook (no frame, no scroll of its own)."""
@@ -372,6 +379,36 @@ class _Page:
                 }
             )
         return out
+
+
+def _still(title: str, step: Step, n: int) -> str:
+    """The first step as an SVG: the page's title, the step's heading and formula, its result."""
+    M = step.result.reshape(1, -1) if step.result.ndim == 1 else step.result
+    rows, cols = M.shape
+    numbers = rows <= 16 and cols <= 16
+    w, h = (46.0, 16.0) if numbers else (max(2.0, min(14.0, 640.0 / cols)), max(2.0, min(14.0, 320.0 / rows)))
+    largest = float(np.max(np.abs(M), initial=0.0))
+    cells = []
+    for i, row in enumerate(M.tolist()):
+        for j, v in enumerate(row):
+            x, y = 8 + j * w, 78 + i * h
+            cells.append(f'<rect x="{x:g}" y="{y:g}" width="{w:g}" height="{h:g}" fill="{signed_color(v, largest)}"/>')
+            if numbers:
+                cells.append(f'<text x="{x + w - 3:g}" y="{y + 12:g}" text-anchor="end">{num_text(v)}</text>')
+    heading = _HEADINGS[step.equation].format(l=step.layer, s=sup(step.layer), u=step.layer + 1)
+    lines = [
+        (14, "600", title),
+        (34, "400", f"Step 1 of {n} · {heading}   (a still: run the cell, or open the saved page, to step)"),
+        (56, "400", step.formula),
+        (74, "400", f"{step.symbol} {tuple(step.result.shape)}"),
+    ]
+    text = "".join(
+        f'<text x="8" y="{y}" font-weight="{weight}" font-size="{12 if y > 20 else 13}">{html.escape(t)}</text>'
+        for y, weight, t in lines
+    )
+    width, height = max(16 + cols * w, 8.0 * max(len(t) for _, _, t in lines)), 86 + rows * h
+    body = f'<g font-family="Helvetica, Arial, sans-serif" font-size="10" fill="#0f172a">{text}{"".join(cells)}</g>'
+    return svg_picture(width, height, body)
 
 
 def _scalar_side(quantity: str, l: int, sizes: list[int], rows: bool) -> str:

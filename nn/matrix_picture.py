@@ -101,7 +101,7 @@ class MatrixNet:
     deltas: list[list[list[float]]] | None
     weight_grads: list[list[list[float]]] | None
     loss: float | None
-    loss_name: str = "loss"
+    loss_name: str = ""  # the loss node's label: a caption under C in the loss box, never inside ∂C/∂...
 
     @staticmethod
     def checked(
@@ -112,7 +112,7 @@ class MatrixNet:
         deltas: Sequence[ArrayLike] | None,
         weight_grads: Sequence[ArrayLike] | None,
         loss: float | None,
-        loss_name: str = "loss",
+        loss_name: str = "",
     ) -> MatrixNet:
         """The arguments of draw_matrix as lists of rows, after checking every shape."""
         n_layers = len(weights)
@@ -156,7 +156,7 @@ def matrix_net_of(mlp: MLPNodes, grads_known: bool) -> MatrixNet:
         deltas,
         grads,
         loss,
-        (mlp.loss.label if mlp.loss is not None else "") or "loss",
+        mlp.loss.label if mlp.loss is not None else "",
     )
     return net
 
@@ -183,7 +183,11 @@ def matrix_view(net: MatrixNet) -> list[str]:
         lines.append(f"L{i + 1} [label=<{_layer_table(net, i)}>]")
     last = f"L{len(net.weights)}"
     if net.loss is not None:
-        title = f"<b>{html_text(net.loss_name)}</b> = {num_text(net.loss)}"
+        # The cost is C in every heading (∂C/∂W¹); the loss node's label, which may be a sentence
+        # ("binary cross-entropy of sample 0 ..."), is the box's caption.
+        title = f"<b>C</b> = {num_text(net.loss)}"
+        if net.loss_name not in ("", "C"):
+            title += f'<br/><font point-size="9">{html_text(net.loss_name)}</font>'
         lines.append(f"loss [fillcolor={dot_quote(COLORS['output'])} label=<{title}>]")
     chain = ["a0"] + [f"L{i + 1}" for i in range(len(net.weights))] + (["loss"] if net.loss is not None else [])
     for i, (a, b) in enumerate(itertools.pairwise(chain)):
@@ -193,8 +197,7 @@ def matrix_view(net: MatrixNet) -> list[str]:
         back = 'style=dashed color="#b91c1c" fontcolor="#b91c1c" constraint=false'
         n = len(net.weights)
         if net.loss is not None:
-            c = html_text(net.loss_name)
-            lines.append(f"loss -> {last} [{back} label=<δ{sup(n)} = ∂{c}/∂z{sup(n)}>]")
+            lines.append(f"loss -> {last} [{back} label=<δ{sup(n)} = ∂C/∂z{sup(n)}>]")
         for layer in range(n - 1, 0, -1):
             here, above = sup(layer), sup(layer + 1)
             rule = f"δ{here} = (W{above}){sup('T')} δ{above} ⊙ f′(z{here})"
@@ -218,7 +221,7 @@ def _layer_table(net: MatrixNet, i: int) -> str:
     ]
     rows = [f'<tr><td colspan="4">{head}</td></tr>', _cells(forward)]
     if net.deltas is not None:
-        c, delta = html_text(net.loss_name), net.deltas[i]
+        c, delta = "C", net.deltas[i]
         one_sample = len(delta[0]) == 1
         backward = [
             _column(f"∂{c}/∂W{here} = δ{here} (a{prev}){sup('T')}", net.weight_grads[i]) if net.weight_grads else "",

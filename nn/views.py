@@ -23,10 +23,19 @@ the shared parameters and the reduction), through the engine's ``keep=`` hook.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from autograd_core import Stepper, Value, draw, topological_order
-from autograd_core.dot import LAYOUT_BUDGET, RANKDIRS, check_choice, check_size, digraph, inline_svg
+from autograd_core.dot import (
+    LAYOUT_BUDGET,
+    RANKDIRS,
+    check_choice,
+    check_size,
+    digraph,
+    inline_svg,
+    render_svg,
+    svg_row,
+)
 from autograd_core.draw import DEFAULT_MAX_NODES, layout_cost
 from autograd_core.inputs import short as _short
 from nn import labels
@@ -105,9 +114,10 @@ def draw_mlp(
         boxes = len(mlp.layers[0].inputs) + sum(len(layer.z) for layer in mlp.layers)
         check_size(boxes, max_nodes, "neurons", "view='matrix' draws one box per layer", "draw_mlp")
         way = rankdir or "LR"
-        return digraph(way, neuron_view(mlp, show_local_grads, grads_known(order), way))
+        name = f"neuron view of {root.label or 'the loss'}"
+        return digraph(way, neuron_view(mlp, show_local_grads, grads_known(order), way), name)
     net = matrix_net_of(mlp, grads_known(order))
-    return digraph(matrix_rankdir(net, rankdir), matrix_view(net))
+    return digraph(matrix_rankdir(net, rankdir), matrix_view(net), f"matrix view of {root.label or 'the loss'}")
 
 
 class MLPStepper(Stepper):
@@ -232,12 +242,22 @@ class SideBySide:
     def __init__(self, drawings: Sequence[graphviz.Digraph]) -> None:
         self.drawings = list(drawings)
 
-    def _repr_html_(self) -> str:
-        cells = "".join(f'<div style="flex:0 1 auto;min-width:0">{inline_svg(d)}</div>' for d in self.drawings)
-        return f'<div style="display:flex;gap:16px;align-items:flex-start">{cells}</div>'
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **_: Any) -> dict[str, Any]:
+        """HTML that scales each to its share of the width, and one SVG of the row for viewers that
+        show no HTML (GitHub's, VS Code's)."""
+        svgs = [render_svg(d) for d in self.drawings]
+        cells = "".join(
+            f'<div style="flex:0 1 auto;min-width:0">{inline_svg(d, svg)}</div>' for d, svg in zip(self.drawings, svgs)
+        )
+        return {
+            "text/html": f'<div style="display:flex;gap:16px;align-items:flex-start">{cells}</div>',
+            "image/svg+xml": svg_row(svgs),
+            "text/plain": repr(self),
+        }
 
     def __repr__(self) -> str:
-        return f"<{len(self.drawings)} drawings side by side>"
+        names = ", ".join(d.name for d in self.drawings if d.name not in (None, "autograd"))
+        return f"<{len(self.drawings)} drawings side by side{': ' + names if names else ''}>"
 
 
 def side_by_side(*drawings: graphviz.Digraph) -> SideBySide:

@@ -2,6 +2,7 @@
 --set before the expression, singular words, the inputs' grads printed, examples in --help."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -89,7 +90,7 @@ def test_params_colours_those_leaves(capsys, tmp_path):
 
 def test_one_epoch_is_singular(capsys):
     status, out, _ = run(capsys, "train", "--epochs", "1", "--samples", "20", "--hidden", "4", "--no-progress")
-    assert status == 0 and ", 1 epoch\n" in out
+    assert status == 0 and ", 1 epoch, " in out
 
 
 def test_top_level_help_ends_with_examples(capsys):
@@ -99,3 +100,51 @@ def test_top_level_help_ends_with_examples(capsys):
     assert 'backprop graph "tanh(a*b + c)" --set a=2 b=-3 c=10' in tail
     assert "backprop check --json | head -1" in tail
     assert out.rstrip().endswith("describes each command.")
+
+
+@pytest.mark.parametrize(
+    "argv, said",
+    [
+        (["graph", "x**2", "x=3"], "did you mean --set x=3?"),
+        (["steps", "x*y", "x=3", "y=-1"], "did you mean --set x=3 y=-1?"),
+        (["graph", "x=3", "x**2"], "did you mean --set x=3?"),
+    ],
+)
+def test_a_forgotten_set_is_named(capsys, tmp_path, argv, said):
+    status, out, err = run(capsys, *argv, "-o", str(tmp_path / "g.dot"))
+    assert status == 2 and out == ""
+    assert said in err and "unrecognized arguments" not in err
+    assert not list(tmp_path.iterdir())
+
+
+def test_values_after_the_expression_still_count_once_set_came_first(capsys, tmp_path):
+    status, out, _ = run(capsys, "graph", "--set", "a=2", "a*b", "b=3", "-o", str(tmp_path / "g.dot"))
+    assert status == 0 and "out = 6.0" in out
+
+
+def test_an_expression_without_values_says_to_use_set(capsys, tmp_path):
+    status, _, err = run(capsys, "graph", "x**2 + y", "-o", str(tmp_path / "g.dot"))
+    assert status == 2
+    assert "no value for the name(s) 'x', 'y'" in err
+    assert "give each name a value with --set: --set x=NUMBER y=NUMBER" in err
+
+
+def test_division_by_zero_is_named_as_written_not_by_the_internal_op(capsys, tmp_path):
+    status, _, err = run(capsys, "graph", "1/x", "--set", "x=0", "-o", str(tmp_path / "g.dot"))
+    assert status == 2
+    assert "division by zero: 1.0 / " in err and "rdiv" not in err
+    status, _, err = run(capsys, "graph", "2**x", "--set", "x=2000", "-o", str(tmp_path / "g.dot"))
+    assert status == 2 and "**: " in err and "rpow" not in err
+
+
+def test_the_demos_time_is_the_same_in_both_helps_and_the_readme(capsys):
+    _, top, _ = run(capsys, "--help")
+    _, demo, _ = run(capsys, "demo", "--help")
+    _, commands, _ = run(capsys, "-h")
+    said = re.findall(r"about (\d+) s of CPU time", top + demo + commands)
+    assert len(said) >= 3 and len(set(said)) == 1, said
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"({said[0]} s of CPU time)" in readme
+    first_run = re.search(r"\| `make demo` \| (\d+–\d+ s) \(three clones\)", readme)
+    assert first_run and first_run[1].replace("–", "-") in " ".join(demo.split())
+    assert "minute" not in top + demo

@@ -410,3 +410,52 @@ def test_demo_refuses_an_empty_output_folder(capsys, tmp_path, monkeypatch):
     status, _, err = run(capsys, "demo", "-o", "", "--no-progress")
     assert status == 2 and err == "backprop: error: --output: expected a folder name, got ''\n"
     assert [p.name for p in tmp_path.iterdir()] == ["graph.svg"] and (tmp_path / "graph.svg").read_text() == "mine"
+
+
+@pytest.mark.slow
+def test_train_preset_micrograd_runs_micrograds_demo(capsys, tmp_path):
+    """100 full-batch SGD steps at 1.0 → 0.1, U(-1, 1) weights, hinge + 1e-4 L2: the same run as
+    fit(...) written out as micrograd's demo (tests/test_schedules.py checks that call against
+    micrograd's own loop), and 100% accuracy on its moons."""
+    from nn.data import moons
+    from nn.schedules import linear
+
+    saved = tmp_path / "micrograd.npz"
+    status, out, err = run(capsys, "train", "--preset", "micrograd", "--no-progress", "--save", str(saved))
+    assert status == 0, err
+    first, second = out.splitlines()[:2]
+    assert first == (
+        "MLP(2 → 16 relu → 16 relu → 1 linear) on moons (100 samples), hinge, l2 0.0001, 100 epochs, "
+        "sgd lr 1 → 0.1 (linear)"
+    )
+    assert second.endswith(", accuracy 100.0%")
+
+    X, y01 = moons(100, noise=0.1, seed=0)
+    model = nn.MLP(2, [16, 16, 1], activation="relu", init="uniform", seed=0)
+    history = nn.fit(
+        model,
+        X,
+        2 * y01 - 1,
+        loss="hinge",
+        lr=linear(1.0, 0.1, 100),
+        epochs=100,
+        l2=1e-4,
+        shuffle=False,
+        progress=False,
+    )
+    assert second == f"final training loss {history.loss[-1]:.4g}, accuracy 100.0%"
+    for ours, theirs in zip(nn.load(saved).parameters(), model.parameters()):
+        assert ours.data == theirs.data
+
+
+def test_train_flags_change_a_preset_and_lr_end_needs_a_schedule(capsys):
+    status, out, _ = run(
+        capsys, "train", "--preset", "micrograd", "--epochs", "2", "--schedule", "cosine", "--no-progress"
+    )
+    assert status == 0 and "2 epochs, sgd lr 1 → 0.1 (cosine)" in out
+    status, _, err = run(capsys, "train", "--lr-end", "0.1", "--epochs", "1", "--no-progress")
+    assert status == 2 and "--lr-end goes with --schedule linear or cosine" in err
+    status, _, err = run(capsys, "train", "--preset", "micrograd", "--activation", "tanh", "--no-progress")
+    assert status == 2 and "--preset micrograd needs --activation relu, got tanh" in err
+    status, out, _ = run(capsys, "train", "--init", "uniform", "--epochs", "1", "--samples", "20", "--no-progress")
+    assert status == 0

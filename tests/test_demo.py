@@ -86,3 +86,18 @@ def test_the_sample_views_say_which_sample_target_and_loss():
             f"binary cross-entropy of sample 2 (x = [{X[2][0]:.3g}, {X[2][1]:.3g}], target y = {y[2]})"
             in drawing.source
         )
+
+
+def test_the_matrix_views_headings_name_the_cost_c_and_its_sentence_is_a_caption():
+    """The loss's label is a sentence: in ∂{label}/∂W¹ it garbled all nine headings of the demo."""
+    import nn
+    from nn.data import moons
+    from nn.demo import sample_views
+
+    X, y = moons(10, seed=0)
+    source = sample_views(nn.MLP(2, [16, 16, 1], seed=0), X, y, n=0)["matrix-view"].source
+    derivatives = re.findall(r"∂[^<>]{0,12}/∂[^<>\s=]+", source)
+    assert set(derivatives) == {f"∂C/∂{q}{layer}" for q in "Wbz" for layer in "¹²³"}
+    body = source.split("\n", 1)[1]  # after the first line, which names the drawing
+    assert body.count("binary cross-entropy of sample 0") == 1  # the caption of the loss box
+    assert re.search(r"<b>C</b> = [-\d.e]+<br/><font point-size=\"9\">C = binary cross-entropy of sample 0", source)

@@ -231,10 +231,15 @@ def test_svg_shows_every_node_and_number(needs_dot):
 def test_displays_inline_in_jupyter_scaled_to_the_width(needs_dot):
     drawing = draw(neuron())
     bundle = drawing._repr_mimebundle_()
-    assert list(bundle) == ["text/html", "text/plain"]
+    assert list(bundle) == ["text/html", "image/svg+xml", "text/plain"]
+    assert bundle["image/svg+xml"].startswith("<svg") and "data 0.7071" in bundle["image/svg+xml"]  # no HTML needed
     assert bundle["text/html"].startswith('<div style="overflow-x:auto"><svg style="max-width:100%;height:auto"')
     assert "viewBox" in bundle["text/html"] and "<?xml" not in bundle["text/html"]
-    assert bundle["text/plain"] == repr(drawing) and "edges; .source is the DOT text" in repr(drawing)
+    assert (
+        bundle["text/plain"]
+        == repr(drawing)
+        == ("<drawing: graph of o, 9 edges; .source is the DOT text, save_drawing(drawing, 'graph.svg') writes it>")
+    )
 
 
 @pytest.mark.parametrize(

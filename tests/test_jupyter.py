@@ -42,7 +42,7 @@ def test_drawings_follow_set_jupyter_format(needs_dot):
     import graphviz
 
     drawing = draw(small())
-    assert set(drawing._repr_mimebundle_()) == {"text/html", "text/plain"}  # SVG, scaled, by default
+    assert set(drawing._repr_mimebundle_()) == {"text/html", "image/svg+xml", "text/plain"}  # SVG, by default
     graphviz.set_jupyter_format("png")
     try:
         bundle = drawing._repr_mimebundle_()
@@ -100,6 +100,9 @@ def test_in_a_fresh_kernel_everything_displays(tmp_path, monkeypatch):
     assert "image/png" in shown[1], shown[1].get("text/plain")
     assert shown[2]["text/html"].startswith("<table>") and shown[2]["text/plain"].startswith("<GradcheckReport: PASS")
     assert "<iframe" in shown[3]["text/html"] and shown[3]["text/plain"].startswith("<Stepper: 2 steps")
+    assert (
+        shown[3]["image/svg+xml"].startswith("<svg") and "Step 1 of 2: out passes its grad" in shown[3]["image/svg+xml"]
+    )
     assert "image/png" in shown[4] and shown[4]["text/plain"].startswith("<drawing:")
 
 

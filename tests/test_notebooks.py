@@ -108,3 +108,19 @@ def test_notebook_is_stored_executed_in_order_with_its_current_code(path):
 def test_the_stored_notebooks_stay_light():
     total = sum(path.stat().st_size for path in PATHS)
     assert total < MAX_TOTAL_SIZE, f"the notebooks take {total:,} bytes (limit {MAX_TOTAL_SIZE:,})"
+
+
+@pytest.mark.parametrize("path", PATHS, ids=[p.name for p in PATHS])
+def test_every_stored_picture_also_shows_without_html(path):
+    """GitHub's and VS Code's viewers sanitize HTML and drop iframes: an output whose HTML holds a
+    picture (an <svg>) or a page (an <iframe>) also carries it as an image."""
+    nb = read(path)
+    missing = []
+    for i, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            html = data.get("text/html", "")
+            html = "".join(html) if isinstance(html, list) else html
+            if ("<svg" in html or "<iframe" in html) and not {"image/svg+xml", "image/png"} & set(data):
+                missing.append((i, data.get("text/plain", "")[:60]))
+    assert not missing, f"{path.name}: a picture only in HTML (cell, text): {missing}; run `make notebooks`"

@@ -47,9 +47,9 @@ def test_both_packages_are_typed():
 
 @pytest.mark.slow
 def test_the_sdist_holds_a_complete_test_tree_and_the_wheel_only_the_packages(tmp_path):
-    for module in ("build", "setuptools"):
-        if importlib.util.find_spec(module) is None:
-            pytest.skip(f"{module} is not installed (pip install -e '.[dist]')")
+    for distribution in ("build", "setuptools"):
+        if not installed(distribution):
+            pytest.skip(f"{distribution} is not installed (pip install -e '.[dist]')")
     if not (ROOT / "pyproject.toml").exists():
         pytest.skip("not run from a source tree")
     source = copy_source(tmp_path / "source")
@@ -82,6 +82,26 @@ def test_the_sdist_holds_a_complete_test_tree_and_the_wheel_only_the_packages(tm
         "nn",
     }
     assert "Classifier: Typing :: Typed" in metadata and "Provides-Extra: plot" in metadata
+    urls = [line.partition(", ")[0] for line in metadata.splitlines() if line.startswith("Project-URL: ")]
+    assert [u.removeprefix("Project-URL: ") for u in urls] == ["Homepage", "Documentation", "Source", "Issues"]
+
+
+def installed(distribution: str) -> bool:
+    """Whether a distribution is installed. Not ``find_spec``: in an unpacked sdist, the build/
+    folder that ``pip install .`` leaves is found as a namespace package named build."""
+    try:
+        importlib.metadata.distribution(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+def test_a_build_folder_is_not_the_build_package(tmp_path, monkeypatch):
+    (tmp_path / "build").mkdir()
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert importlib.util.find_spec("build") is not None  # what the test used to ask, fooled
+    assert not installed("no-such-distribution-here")
+    assert installed("autograd-core")
 
 
 def copy_source(to: Path) -> Path:

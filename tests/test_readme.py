@@ -43,3 +43,20 @@ def test_the_readmes_report_of_a_mistake_is_what_the_code_prints():
             assert any(p.startswith(line[:-5]) for p in printed), (line, done.stdout)
         else:
             assert line in printed, (line, done.stdout)
+
+
+def test_every_image_and_link_is_absolute_into_the_repository_so_it_shows_on_pypi():
+    """PyPI renders the README without the repository around it: a relative image or link breaks.
+    Each one points into the repository named once in pyproject.toml, at a file that exists."""
+    pyproject = (README.parent / "pyproject.toml").read_text(encoding="utf-8")
+    repository = re.search(r'^Source = "(https://github\.com/[\w.-]+/[\w.-]+)"$', pyproject, re.M)[1]
+    raw = repository.replace("https://github.com/", "https://raw.githubusercontent.com/") + "/main/"
+    targets = re.findall(r"\]\(([^)\s]+)\)", README.read_text(encoding="utf-8"))
+    assert len(targets) >= 10
+    for target in targets:
+        assert target.startswith((raw, repository)), f"not absolute into {repository}: {target}"
+        path = target.removeprefix(raw).removeprefix(repository + "/blob/main/")
+        if path != target and path != repository:
+            assert (README.parent / path).exists(), f"{target}: no such file {path}"
+    for name in ("Homepage", "Documentation", "Issues"):
+        assert re.search(rf'^{name} = "{re.escape(repository)}', pyproject, re.M), name

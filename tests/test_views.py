@@ -4,6 +4,7 @@ import html
 import itertools
 import json
 import re
+import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
@@ -64,7 +65,7 @@ def test_matrix_view_shows_the_layers_as_matrices_forward_and_backward():
     assert f">{_fmt(nodes['W2[1,2]'].data)}<" in source
     assert f">{_fmt(nodes['W1[2,1]'].grad)}<" in source  # dW
     assert "δ¹ = (W²)ᵀ δ² ⊙ f′(z¹)" in source
-    assert "<b>loss</b> = " in source
+    assert "<b>C</b> = " in source and "∂C/∂W¹" in source
     fresh = mlp()
     assert "backward" not in draw_mlp(fresh, view="matrix").source  # no grads yet: forward only
 
@@ -107,7 +108,7 @@ def test_draw_matrix_takes_plain_lists_and_numpy_arrays():
     )
     source = g.source
     assert "W¹  (2×2)" in source and "relu(z¹)" in source and "<i>no bias</i>" in source
-    assert ">-1.12<" in source and "<b>loss</b> = 0.98" in source
+    assert ">-1.12<" in source and "<b>C</b> = 0.98" in source
     batch = draw_matrix(
         [[[1.0, 2.0]]], [[0.5]], [[[1.0, 2.0, 3.0], [1.0, 1.0, 1.0]], [[3.5, 4.5, 5.5]]], activations=["linear"]
     )
@@ -174,10 +175,14 @@ def test_side_by_side_shows_drawings_in_one_row(needs_dot):
     loss = mlp(inputs_as_values=True)
     loss.backward()
     both = side_by_side(draw_mlp(loss, view="neurons"), draw_mlp(loss, view="matrix"))
-    page = both._repr_html_()
+    bundle = both._repr_mimebundle_()
+    page = bundle["text/html"]
     assert page.startswith('<div style="display:flex') and page.count("<svg") == 2
     assert page.count('style="max-width:100%;height:auto"') == 2
-    assert repr(both) == "<2 drawings side by side>"
+    picture = ET.fromstring(bundle["image/svg+xml"])  # one SVG of the row, for viewers without HTML
+    placed = [child for child in picture if child.tag.endswith("svg")]
+    assert [child.get("x") for child in placed] == ["0", str(float(placed[0].get("width")) + 12).removesuffix(".0")]
+    assert bundle["text/plain"] == repr(both) == "<2 drawings side by side: neuron view of loss, matrix view of loss>"
 
 
 def test_the_graph_view_refuses_too_many_nodes_with_advice_for_an_mlp():
