@@ -14,7 +14,7 @@ who does passes ``names``, a function from a list of nodes to the name of that v
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from autograd_core.dot import RANKDIRS, check_choice, digraph, dot_attrs, dot_quote, html_text, num_text, table_rows
 from autograd_core.steps import MatMul, Operand, Step
@@ -22,8 +22,6 @@ from autograd_core.value import Value
 
 if TYPE_CHECKING:
     import graphviz  # type: ignore[import-untyped]
-
-    from autograd_core.program import Program
 
 Names = Callable[[Sequence[Value]], str | None]
 """The name of a vector (or matrix) of nodes, such as "z¹" or "W²", or None for the default."""
@@ -43,6 +41,19 @@ _WITH_CONSTANT = {
     "rpow": "{c}**{x}",
 }
 _BINARY = {"+": "{} + {}", "-": "{} − {}", "*": "{} ⊙ {}", "/": "{} / {}", "**": "{}**{}"}
+
+
+class Program(Protocol):
+    """What the listing reads of a compiled program (autograd_core.program.Program)."""
+
+    root: Value
+    inputs: tuple[Value, ...]
+    parameters: tuple[Value, ...]
+    steps: tuple[Step, ...]
+
+    def name(self, node: Value) -> str: ...
+    def slot(self, node: Value) -> int | None: ...
+    def column(self, node: Value) -> int | None: ...
 
 
 class Namer:
@@ -193,7 +204,7 @@ def describe(program: Program, names: Names | None = None) -> str:
     return "\n".join(lines)
 
 
-def draw(program: Program, names: Names | None, rankdir: str) -> graphviz.Digraph:
+def draw_steps(program: Program, names: Names | None, rankdir: str) -> graphviz.Digraph:
     """One box per fused step (its formula, what it fuses, its nodes), a box for the inputs and one
     for each vector of parameters a step reads; an edge from what a step reads to the step."""
     check_choice("rankdir", rankdir, RANKDIRS)

@@ -29,9 +29,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from autograd_core import listing
 from autograd_core.inputs import real
 from autograd_core.kernels import engine_error
+from autograd_core.listing import describe, draw_steps
 from autograd_core.steps import Layout, MatMul, Step, make_step
 from autograd_core.trace import Trace, TraceError, trace
 from autograd_core.value import Value
@@ -214,12 +214,12 @@ class Program:
         to leave the default (``v3`` for step 3's nodes, ``x`` for the inputs, ``θ[a:b]`` for
         parameters); ``nn.matrix_name`` turns an MLP's steps into z¹ = W¹a⁰ + b¹, a¹ = σ(z¹), ...
         """
-        return listing.describe(self, names)
+        return describe(self, names)
 
     def draw(self, names: Names | None = None, rankdir: str = "TB") -> graphviz.Digraph:
         """The fused steps as a drawing: one box per step (its formula, its size, its nodes), the
         inputs and the parameters it reads, and an edge from what each step reads to the step."""
-        return listing.draw(self, names, rankdir)
+        return draw_steps(self, names, rankdir)
 
     def name(self, node: Value) -> str:
         """A node's name in messages and drawings: its label, or #i as drawings number it."""
@@ -267,7 +267,8 @@ class Program:
         if not np.isfinite(X).all():
             b, i = np.argwhere(~np.isfinite(X))[0]
             raise ValueError(
-                f"forward: sample {b}, input {i} ({self.name(self.inputs[i])}) is {X[b, i]!r}: expected finite numbers"
+                f"forward: sample {b}, input {i} ({self.name(self.inputs[i])}) is {float(X[b, i])!r}: "
+                "expected finite numbers"
             )
         return X
 
@@ -340,9 +341,7 @@ class Program:
         b, i = (int(v) for v in np.argwhere(bad)[0])
         node = step.nodes[i]
         parents = [self._value_of(p, V, theta, b) for p in node.parents]
-        where = (
-            f"compiled forward, step {step.number} ({step.kind} {step.op!r}), node {self.name(node)!r} of sample {b}"
-        )
+        where = f"compiled forward, step {step.number} ({_what(step)}), node {self.name(node)!r} of sample {b}"
         return engine_error(step.form, node, parents, where)
 
     def _value_of(self, node: Value, V: np.ndarray, theta: np.ndarray, b: int) -> float:
@@ -363,6 +362,10 @@ class Program:
             f"compiled backward: the gradient of parameter {self.name(self.parameters[i])!r}, summed over the batch, "
             f"is {float(dtheta[i])!r}: gradients overflowed the float range"
         )
+
+
+def _what(step: Step) -> str:
+    return step.kind if step.kind in ("dot", "matrix product", "sum") else f"{step.kind} {step.op!r}"
 
 
 def _few(numbers: Sequence[float]) -> str:
