@@ -131,12 +131,13 @@ class Program:
         theta = self._parameters(parameters).data if parameters is not None else self._read_parameters()
         V = np.empty((len(X), self._width))
         V[:, : len(self.inputs)] = X
-        with np.errstate(all="ignore"):  # every step is checked below, and explained by the engine
+        finite = True
+        with np.errstate(all="ignore"):  # checked below, and a nan or inf explained by the engine
             for step in self.steps:
                 step.run(V, theta)
-                values = V[:, step.out]
-                if not (np.isfinite(values).all() and (not step.checked or step.locals_finite())):
-                    raise self._not_finite(step, V, theta)
+                finite = finite and (not step.checked or step.locals_finite())
+        if not (finite and np.isfinite(V).all()):
+            raise self._not_finite(V, theta)
         self._V, self._G, self._theta = V, None, theta
         return V[:, self._column(self.root)].copy()
 
@@ -159,16 +160,13 @@ class Program:
         G = np.zeros_like(V)
         G[:, self._column(self.root)] = seed
         dtheta = np.zeros_like(theta)
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"):  # checked below: the first node whose grad is not finite is named
             for step in reversed(self.steps):
-                if not step.live(input_grads):
-                    continue
-                if not np.isfinite(G[:, step.out]).all():
-                    raise self._grad_not_finite(G, step.out, list(step.nodes))
-                step.backward(G, dtheta, V, theta, input_grads)
-        if input_grads and not np.isfinite(G[:, : len(self.inputs)]).all():
-            raise self._grad_not_finite(G, slice(0, len(self.inputs)), list(self.inputs))
-        if not np.isfinite(dtheta).all():
+                if step.live(input_grads):
+                    step.backward(G, dtheta, V, theta, input_grads)
+        if not np.isfinite(G[:, 0 if input_grads else len(self.inputs) :]).all():
+            raise self._grad_not_finite(G, input_grads)
+        if not math.isfinite(dtheta.sum()) and not np.isfinite(dtheta).all():  # (a sum of finite grads may overflow)
             raise self._parameter_grad_not_finite(dtheta)
         self._G = G
         if parameters is not None:
@@ -329,31 +327,43 @@ class Program:
             )
         )
 
-    def _not_finite(self, step: Step, V: np.ndarray, theta: np.ndarray) -> Exception:
-        """The error of the first sample and node of ``step`` whose value or local derivative is not
-        finite: the engine's own, from replaying that node on that sample's numbers."""
+    def _not_finite(self, V: np.ndarray, theta: np.ndarray) -> Exception:
+        """The error of the first node whose value or local derivative is not finite, in the first sample
+        that has one, as the engine meets it building that sample's graph: the engine's own error, from
+        replaying that node on that sample's numbers."""
+        bad = {step: self._bad(step, V) for step in self.steps}
+        b = min(int(np.argwhere(rows)[0][0]) for rows in bad.values() if rows.any())
+        step = next(step for step in self.steps if bad[step][b].any())
+        node = step.nodes[int(np.argwhere(bad[step][b])[0][0])]
+        parents = [self._value_of(p, V, theta, b) for p in node.parents]
+        where = f"compiled forward, step {step.number} ({_what(step)}), node {self.name(node)!r} of sample {b}"
+        return engine_error(step.form, node, parents, where)
+
+    def _bad(self, step: Step, V: np.ndarray) -> np.ndarray:
+        """Where a step's values or checked local derivatives are not finite, shape (B, nodes)."""
         B, n = len(V), len(step.nodes)
         bad = ~np.isfinite(V[:, step.out])
         for x in step.locals if step.checked else ():
             if isinstance(x, np.ndarray):
                 finite = np.isfinite(x)
                 bad |= ~np.broadcast_to(finite.all(axis=-1) if step.kind == "custom" else finite, (B, n))
-        b, i = (int(v) for v in np.argwhere(bad)[0])
-        node = step.nodes[i]
-        parents = [self._value_of(p, V, theta, b) for p in node.parents]
-        where = f"compiled forward, step {step.number} ({_what(step)}), node {self.name(node)!r} of sample {b}"
-        return engine_error(step.form, node, parents, where)
+        return bad
 
     def _value_of(self, node: Value, V: np.ndarray, theta: np.ndarray, b: int) -> float:
         slot = self._layout.slot.get(node)
         return float(theta[slot]) if slot is not None else float(V[b, self._layout.column[node]])
 
-    def _grad_not_finite(self, G: np.ndarray, cols: slice, nodes: list[Value]) -> OverflowError:
-        b, i = (int(v) for v in np.argwhere(~np.isfinite(G[:, cols]))[0])
+    def _grad_not_finite(self, G: np.ndarray, input_grads: bool) -> OverflowError:
+        """The error of the node where grads first stopped being finite: of the last step the backward
+        pass ran first, or else an input; in the first sample where it happened."""
+        parts = [(step.out, step.nodes) for step in reversed(self.steps)]
+        parts += [(slice(0, len(self.inputs)), self.inputs)] if input_grads else []
+        columns, nodes = next((c, n) for c, n in parts if not np.isfinite(G[:, c]).all())
+        b, i = (int(v) for v in np.argwhere(~np.isfinite(G[:, columns]))[0])
         node = nodes[i]
         return OverflowError(
             f"compiled backward: the gradient at node {self.name(node)!r} (op {node.op or 'leaf'!r}) of sample {b} "
-            f"is {float(G[b, cols][i])!r}: gradients overflowed the float range"
+            f"is {float(G[b, columns][i])!r}: gradients overflowed the float range"
         )
 
     def _parameter_grad_not_finite(self, dtheta: np.ndarray) -> OverflowError:
@@ -400,13 +410,11 @@ def _slots(tr: Trace) -> dict[Value, int]:
 
 def _wanted(tr: Trace) -> dict[Value, tuple[bool, bool]]:
     """For each node: whether a parameter, and whether an input, is at or above it (so its grad is needed)."""
-    is_input = set(tr.inputs)
-    wanted: dict[Value, tuple[bool, bool]] = {}
-    for node in tr.order:
-        if not node.parents:
-            wanted[node] = (node not in is_input, node in is_input)
-        else:
-            flags = [wanted[p] for p in node.parents]
+    wanted: dict[Value, tuple[bool, bool]] = dict.fromkeys(tr.parameters, (True, False))
+    wanted.update(dict.fromkeys(tr.inputs, (False, True)))
+    for level in tr.levels:
+        for node in level.nodes:
+            flags = {wanted[p] for p in node.parents}
             wanted[node] = (any(f[0] for f in flags), any(f[1] for f in flags))
     return wanted
 

@@ -279,6 +279,8 @@ class MatMul(Step):
         k, n = self.k, len(self.nodes)
         self.x = Operand(shared, layout)
         self.m = Operand([p for node in self.nodes for p in node.parents[:k]], layout)
+        assert self.m.p is not None and self.m.v is None  # the weights are parameters (trace.py)
+        self.m_at = self.m.p.at
         self.bias = Operand([node.parents[-1] for node in self.nodes], layout) if bias else None
         self.constants = np.array([node.const or 0.0 for node in self.nodes])
         self.has_constants = bool(np.any(self.constants))
@@ -287,7 +289,7 @@ class MatMul(Step):
 
     def matrix(self, theta: np.ndarray) -> np.ndarray:
         """M, shape (nodes, K): a view of θ when the weights lie in order, else a copy."""
-        return self.m.fetch(np.empty((0, 0)), theta).reshape(self.shape)
+        return theta[self.m_at].reshape(self.shape)
 
     def run(self, V: np.ndarray, theta: np.ndarray) -> None:
         z = self.x.fetch(V, theta) @ self.matrix(theta).T

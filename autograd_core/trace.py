@@ -22,7 +22,7 @@ the graph of another sample would differ, and no trace of one graph can tell.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from autograd_core.draw import node_names, reading_order
 from autograd_core.kernels import BINARY, UNARY, WITH_CONSTANT, custom_rule
@@ -36,6 +36,20 @@ Form = tuple
 
 class TraceError(ValueError):
     """A graph that cannot be compiled, with the reason."""
+
+
+@dataclass
+class Names:
+    """Every node's name in messages and listings: its label, or #i as drawings number it (draw.node_names),
+    worked out when first asked for (a walk of the graph that a program that never fails never needs)."""
+
+    order: tuple[Value, ...]
+    _names: dict[Value, str] | None = field(default=None, repr=False)
+
+    def __getitem__(self, node: Value) -> str:
+        if self._names is None:
+            self._names = node_names(self.order)
+        return self._names[node]
 
 
 @dataclass(frozen=True)
@@ -57,7 +71,7 @@ class Trace:
     inputs: tuple[Value, ...]
     parameters: tuple[Value, ...]  # the other leaves, in reading order
     levels: tuple[Level, ...]
-    names: dict[Value, str]  # every node's name in messages: its label, or #i as drawings number it
+    names: Names
 
 
 def trace(root: Value, inputs: Sequence[Value]) -> Trace:
@@ -65,7 +79,7 @@ def trace(root: Value, inputs: Sequence[Value]) -> Trace:
     if not isinstance(root, Value):
         raise TypeError(f"compile: expected a Value as the root, got {type(root).__name__}: {root!r:.60}")
     order = tuple(reading_order(root))
-    names = node_names(order)
+    names = Names(order)
     given = _inputs(inputs, set(order), names)
     is_input = set(given)
     parameters = tuple(node for node in order if not node.parents and node not in is_input)
@@ -81,7 +95,7 @@ def trace(root: Value, inputs: Sequence[Value]) -> Trace:
     return Trace(root, order, given, parameters, tuple(Level(d, form, tuple(ns)) for (d, form), ns in ordered), names)
 
 
-def _inputs(inputs: Sequence[Value], in_graph: set[Value], names: dict[Value, str]) -> tuple[Value, ...]:
+def _inputs(inputs: Sequence[Value], in_graph: set[Value], names: Names) -> tuple[Value, ...]:
     if isinstance(inputs, Value) or not isinstance(inputs, Sequence):
         raise TypeError(f"compile: expected inputs as a list of Values, got {type(inputs).__name__}: {inputs!r:.60}")
     seen: set[Value] = set()
@@ -105,7 +119,7 @@ def _inputs(inputs: Sequence[Value], in_graph: set[Value], names: dict[Value, st
     return tuple(inputs)
 
 
-def form_of(node: Value, is_input: set[Value], names: dict[Value, str]) -> Form:
+def form_of(node: Value, is_input: set[Value], names: Names) -> Form:
     """What ``node`` computes, from its op, const and terms; a TraceError when it cannot be replayed."""
     op, n, c = node.op, len(node.parents), node.const
     if op == "sum":
@@ -144,7 +158,7 @@ def form_of(node: Value, is_input: set[Value], names: dict[Value, str]) -> Form:
     return ("custom", op, n)
 
 
-def _dot_form(node: Value, is_input: set[Value], names: dict[Value, str]) -> Form:
+def _dot_form(node: Value, is_input: set[Value], names: Names) -> Form:
     terms = getattr(node, "terms", None)
     if terms is None:
         raise TraceError(

@@ -39,14 +39,14 @@ class CompiledMLP:
         per_batch = LOSSES[loss]([self.outputs], [ys], reduction="sum")
         (cost,) = per_batch.parents  # the sum of one sample's cost (nn.batch: a loss reduces one cost per sample)
         self.program: Program = compile(cost, xs + ys)
-        self.rows = np.hstack([X, targets])
+        self.X, self.targets = X, targets  # a batch's rows are put together per batch: no copy of all of X
         self.parameters: Parameters = self.program.arrays()
 
     def step(self, idx: Any, reduction: str, l2: float) -> tuple[float, np.ndarray]:
         """Forward and backward over the samples ``idx``: the batch loss, and the outputs (B, n_out);
         the grads are added to ``parameters.grad``. Writes the numbers back to the Values if it raises."""
         try:
-            costs = self.program.forward(self.rows[idx], self.parameters)
+            costs = self.program.forward(np.concatenate([self.X[idx], self.targets[idx]], axis=1), self.parameters)
             scale = 1.0 / len(costs) if reduction == "mean" else 1.0
             self.program.backward(scale, self.parameters, input_grads=False)
         except BaseException:

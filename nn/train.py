@@ -127,7 +127,7 @@ def fit(
     n = len(Xa)
     size = n if batch_size is None else _positive_int(batch_size, "batch_size")
     epochs = _positive_int(epochs, "epochs")
-    rows = Xa.tolist()
+    rows = Xa.tolist() if isinstance(model, MLP) and compiled is None else []  # what a graph step reads
     history = History()
     bar = _progress_bar(epochs, progress)
     last = _LastStep(opt.params)
