@@ -82,6 +82,10 @@ def trace(root: Value, inputs: Sequence[Value]) -> Trace:
     names = Names(order)
     given = _inputs(inputs, set(order), names)
     is_input = set(given)
+    if not root.parents and root not in is_input:
+        raise TraceError(
+            f"compile: the root ({names[root]}) is a parameter, a leaf that is not an input: nothing to replay"
+        )
     parameters = tuple(node for node in order if not node.parents and node not in is_input)
     depth: dict[Value, int] = {}
     levels: dict[tuple[int, Form], list[Value]] = {}

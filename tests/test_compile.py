@@ -184,6 +184,10 @@ def test_inputs_must_be_distinct_leaves_of_the_graph():
         compile(h.tanh(), inputs=[1.0])
     with pytest.raises(TypeError, match="expected a Value as the root"):
         compile(1.0, inputs=[x])
+    with pytest.raises(TraceError, match=r"the root \(x\) is a parameter, a leaf that is not an input"):
+        compile(x, inputs=[])
+    program = compile(x, inputs=[x])  # the root an input: the identity
+    assert program.forward([[2.0], [3.0]]).tolist() == [2.0, 3.0] and program.backward().tolist() == [[1.0], [1.0]]
 
 
 def test_dot_nodes_that_record_no_pairing_are_refused():
