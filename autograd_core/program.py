@@ -111,6 +111,7 @@ class Program:
         self._theta = np.array([p.data for p in self.parameters], dtype=np.float64)
         self._V: np.ndarray | None = None
         self._G: np.ndarray | None = None
+        self._dtheta = np.zeros_like(self._theta)  # reused by every backward: θ's size is fixed
         self._verify()
 
     # ---- running it -----------------------------------------------------------------------------
@@ -159,7 +160,8 @@ class Program:
         seed = self._seed(grad, len(V))
         G = np.zeros_like(V)
         G[:, self._column(self.root)] = seed
-        dtheta = np.zeros_like(theta)
+        dtheta = self._dtheta
+        dtheta.fill(0.0)
         with np.errstate(all="ignore"):  # checked below: the first node whose grad is not finite is named
             for step in reversed(self.steps):
                 if step.live(input_grads):
@@ -170,7 +172,7 @@ class Program:
             raise self._parameter_grad_not_finite(dtheta)
         self._G = G
         if parameters is not None:
-            self._parameters(parameters).grad += dtheta
+            np.add(self._parameters(parameters).grad, dtheta, out=parameters.grad)
         else:
             for leaf, g in zip(self.parameters, dtheta.tolist()):
                 leaf.grad += g
