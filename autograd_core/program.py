@@ -6,7 +6,7 @@
     >>> program.forward([[0.5], [1.0], [-1.0]]).round(4).tolist()
     [0.7616, 0.964, -0.964]
     >>> program.backward().round(4).tolist(), round(w.grad, 4)
-    ([[0.8399], [0.1413], [0.1413]], 0.2413)
+    ([[0.8399], [0.1413], [0.1413]], 0.21)
 
 The graph of one sample (built from Values, with the leaves that change from sample to sample
 passed as ``inputs``) has the structure of every sample's graph; the trace (trace.py) reads it
