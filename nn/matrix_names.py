@@ -26,8 +26,6 @@ from collections.abc import Sequence
 from autograd_core import Value
 from nn import labels
 
-_SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
-
 
 def matrix_name(nodes: Sequence[Value]) -> str | None:
     """The matrix view's name of a whole vector or matrix of nodes, in order: W¹ for every W1[j,k]
@@ -56,4 +54,4 @@ def matrix_name(nodes: Sequence[Value]) -> str | None:
 
 
 def _name(kind: str, layer: int) -> str:
-    return f"{kind}{str(layer).translate(_SUPERSCRIPTS)}"
+    return f"{kind}{labels.sup(layer)}"
