@@ -8,8 +8,8 @@ formulas as value.py (tanh' = 4e/(1+e)², e = exp(-2|x|); σ' = e/(1+e)², e = e
 two agree to a few ulps (numpy's exp, log and tanh may round differently from the math module's).
 
 A kernel never raises: a domain error shows as a nan or an inf in the value or in a local
-derivative, which the program checks after every step and then explains by replaying the one
-node in the engine (so the error is the engine's own). ``CHECKED`` lists the ops whose local
+derivative, which the program checks and then explains by replaying the one node in the engine
+(verify.py), so the error is the engine's own. ``CHECKED`` lists the ops whose local
 derivative can overflow while their value does not; value.py checks the same ones.
 
 Custom ops (a node made by ``Value(..., parents=, local_grads=, op="name")``) recorded their local
@@ -19,12 +19,9 @@ so a custom op compiles only through a rule registered for its name (``register_
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable
 
 import numpy as np
-
-from autograd_core.value import Value
 
 Local = np.ndarray | float
 """A local derivative over the batch, or one number for every sample and node (1.0 for +)."""
@@ -156,68 +153,3 @@ def register_op(op: str, rule: ArrayRule) -> None:
 def custom_rule(op: str) -> ArrayRule | None:
     """The rule registered for a custom op, or None."""
     return _CUSTOM.get(op)
-
-
-_SCALAR_UNARY: dict[str, Callable[[Value], Value]] = {
-    "neg": operator.neg,
-    "exp": Value.exp,
-    "log": Value.log,
-    "tanh": Value.tanh,
-    "sigmoid": Value.sigmoid,
-    "relu": Value.relu,
-}
-_SCALAR_WITH_CONSTANT: dict[str, Callable[[Value, float], Value]] = {
-    "+": operator.add,
-    "-": operator.sub,
-    "rsub": lambda x, c: c - x,
-    "*": operator.mul,
-    "/": operator.truediv,
-    "rdiv": lambda x, c: c / x,
-    "**": operator.pow,
-    "rpow": lambda x, c: c**x,
-}
-_SCALAR_BINARY: dict[str, Callable[[Value, Value], Value]] = {
-    "+": operator.add,
-    "-": operator.sub,
-    "*": operator.mul,
-    "/": operator.truediv,
-    "**": operator.pow,
-}
-
-
-def engine_error(form: tuple, node: Value, parents: list[float], where: str) -> Exception:
-    """The error the engine raises for ``node``'s op on these parents' numbers (one sample's), prefixed
-    with ``where``; an OverflowError when the engine finds the node finite (its sums ran in another
-    order) or the op is a custom one (whose rule alone produced the nan or inf)."""
-    operands = []
-    for p, x in zip(node.parents, parents):
-        v = Value(0.0, p.label)
-        v.data = x  # as set by hand, so the op names a parameter an optimizer step made infinite
-        operands.append(v)
-    try:
-        _replay(form, node, operands)
-    except (ValueError, ZeroDivisionError, OverflowError) as e:
-        return type(e)(f"{where}: {e}")
-    return OverflowError(
-        f"{where}: its value or a local derivative is not finite (op {node.op!r} on parents "
-        f"{', '.join(map(repr, parents[:4]))}{', ...' if len(parents) > 4 else ''})"
-    )
-
-
-def _replay(form: tuple, node: Value, ps: list[Value]) -> None:
-    """Apply the engine's op of ``form`` to the operands ``ps`` (it raises where it refuses them)."""
-    kind, c = form[0], node.const
-    if kind == "unary":
-        _SCALAR_UNARY[form[1]](ps[0])
-    elif kind == "const":
-        _SCALAR_WITH_CONSTANT[form[1]](ps[0], c)  # type: ignore[arg-type]
-    elif kind == "binary":
-        _SCALAR_BINARY[form[1]](ps[0], ps[1])
-    elif kind == "sum":
-        Value.sum([*ps, c or 0.0])
-    elif kind in ("dot", "matmul"):
-        k, w, x, b = node.terms
-        numbers = list(node.local_grads[:k])  # the partners of a side given as numbers
-        weights = ps[:w] if w else numbers
-        inputs = ps[w : w + x] if x else numbers
-        Value.dot(weights, inputs, ps[-1] if b else c)

@@ -30,20 +30,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from autograd_core.inputs import real
-from autograd_core.kernels import engine_error
 from autograd_core.listing import describe, draw_steps
-from autograd_core.steps import Layout, MatMul, Step, make_step
-from autograd_core.trace import Trace, TraceError, trace
+from autograd_core.steps import Layout, Step, make_step
+from autograd_core.trace import Trace, trace
 from autograd_core.value import Value
+from autograd_core.verify import grad_error, parameter_grad_error, value_error, verify
 
 if TYPE_CHECKING:
     import graphviz  # type: ignore[import-untyped]
 
     from autograd_core.listing import Names
-
-VERIFY_TOLERANCE = 1e-9
-"""How closely a step replayed on the traced sample must give each node's recorded numbers: to this
-fraction of the largest of 1, the node's value and local derivatives and its parents' values."""
 
 
 @dataclass
@@ -71,7 +67,7 @@ def compile(root: Value, inputs: Sequence[Value]) -> Program:
     is not a leaf of the graph, a custom op without a rule (``register_op``), a node made by hand
     under a built-in op's name but not of its shape, a dot node without terms. Each step is then
     replayed on the traced sample itself and must give every node's recorded value and local
-    derivatives (``VERIFY_TOLERANCE``), which catches a rule that does not fit its node.
+    derivatives (``verify.TOLERANCE``), which catches a rule that does not fit its node.
     """
     return Program(trace(root, inputs))
 
@@ -112,7 +108,7 @@ class Program:
         self._V: np.ndarray | None = None
         self._G: np.ndarray | None = None
         self._dtheta = np.zeros_like(self._theta)  # reused by every backward: θ's size is fixed
-        self._verify()
+        verify(self.steps, self.inputs, self._theta, self.name)
 
     # ---- running it -----------------------------------------------------------------------------
     def arrays(self) -> Parameters:
@@ -138,7 +134,7 @@ class Program:
                 step.run(V, theta)
                 finite = finite and (not step.checked or step.locals_finite())
         if not (finite and np.isfinite(V).all()):
-            raise self._not_finite(V, theta)
+            raise value_error(self.steps, V, theta, self._layout, self.name)
         self._V, self._G, self._theta = V, None, theta
         return V[:, self._column(self.root)].copy()
 
@@ -167,9 +163,9 @@ class Program:
                 if step.live(input_grads):
                     step.backward(G, dtheta, V, theta, input_grads)
         if not np.isfinite(G[:, 0 if input_grads else len(self.inputs) :]).all():
-            raise self._grad_not_finite(G, input_grads)
+            raise grad_error(self.steps, self.inputs, G, input_grads, self.name)
         if not math.isfinite(dtheta.sum()) and not np.isfinite(dtheta).all():  # (a sum of finite grads may overflow)
-            raise self._parameter_grad_not_finite(dtheta)
+            raise parameter_grad_error(self.parameters, dtheta, self.name)
         self._G = G
         if parameters is not None:
             np.add(self._parameters(parameters).grad, dtheta, out=parameters.grad)
@@ -288,102 +284,6 @@ class Program:
             raise ValueError(f"backward: expected grad as a finite number or {B} finite numbers (B,), got {seed.shape}")
         return seed
 
-    def _verify(self) -> None:
-        """Replay every step on the traced sample, each from its parents' recorded numbers, and compare."""
-        V = np.array([[node.data for node in self.inputs] + [n.data for s in self.steps for n in s.nodes]])
-        theta = self._theta
-        with np.errstate(all="ignore"):
-            for step in self.steps:
-                recorded = V[:, step.out].copy()
-                try:
-                    step.run(V, theta)
-                except (ValueError, TypeError) as e:  # a custom op's rule refusing its nodes
-                    raise TraceError(f"compile: node {self.name(step.nodes[0])!r} (op {step.op!r}): {e}") from None
-                replayed = V[:, step.out][0].tolist()
-                _, local = step.edges(V, theta)
-                V[:, step.out] = recorded
-                edge = 0
-                for node, value in zip(step.nodes, replayed):
-                    n = len(node.parents)
-                    ours = local[0, edge : edge + n].tolist()
-                    edge += n
-                    sizes = [1.0, abs(node.data), *(abs(p.data) for p in node.parents), *map(abs, node.local_grads)]
-                    scale = VERIFY_TOLERANCE * max(x for x in sizes if math.isfinite(x))
-                    off = [
-                        (a, b)
-                        for a, b in zip([value, *ours], [node.data, *node.local_grads])
-                        if not abs(a - b) <= scale
-                    ]
-                    if off:
-                        raise TraceError(self._mismatch(step, node, value, ours))
-
-    def _mismatch(self, step: Step, node: Value, value: float, local: list[float]) -> str:
-        rule = "its registered rule" if step.kind == "custom" else f"the rule of the built-in op {node.op!r}"
-        return (
-            f"compile: node {self.name(node)!r} (op {node.op!r}) records the value {node.data!r} and local derivatives "
-            f"{_few(node.local_grads)}, but {rule} gives {value!r} and {_few(local)} for its parents' numbers: "
-            + (
-                "the rule does not fit the op"
-                if step.kind == "custom"
-                else "a node made by hand cannot take a built-in op's name; give it its own op and register_op a rule"
-            )
-        )
-
-    def _not_finite(self, V: np.ndarray, theta: np.ndarray) -> Exception:
-        """The error of the first node whose value or local derivative is not finite, in the first sample
-        that has one, as the engine meets it building that sample's graph: the engine's own error, from
-        replaying that node on that sample's numbers."""
-        bad = {step: self._bad(step, V) for step in self.steps}
-        b = min(int(np.argwhere(rows)[0][0]) for rows in bad.values() if rows.any())
-        step = next(step for step in self.steps if bad[step][b].any())
-        node = step.nodes[int(np.argwhere(bad[step][b])[0][0])]
-        parents = [self._value_of(p, V, theta, b) for p in node.parents]
-        where = f"compiled forward, step {step.number} ({_what(step)}), node {self.name(node)!r} of sample {b}"
-        return engine_error(step.form, node, parents, where)
-
-    def _bad(self, step: Step, V: np.ndarray) -> np.ndarray:
-        """Where a step's values or checked local derivatives are not finite, shape (B, nodes)."""
-        B, n = len(V), len(step.nodes)
-        bad = ~np.isfinite(V[:, step.out])
-        for x in step.locals if step.checked else ():
-            if isinstance(x, np.ndarray):
-                finite = np.isfinite(x)
-                bad |= ~np.broadcast_to(finite.all(axis=-1) if step.kind == "custom" else finite, (B, n))
-        return bad
-
-    def _value_of(self, node: Value, V: np.ndarray, theta: np.ndarray, b: int) -> float:
-        slot = self._layout.slot.get(node)
-        return float(theta[slot]) if slot is not None else float(V[b, self._layout.column[node]])
-
-    def _grad_not_finite(self, G: np.ndarray, input_grads: bool) -> OverflowError:
-        """The error of the node where grads first stopped being finite: of the last step the backward
-        pass ran first, or else an input; in the first sample where it happened."""
-        parts = [(step.out, step.nodes) for step in reversed(self.steps)]
-        parts += [(slice(0, len(self.inputs)), self.inputs)] if input_grads else []
-        columns, nodes = next((c, n) for c, n in parts if not np.isfinite(G[:, c]).all())
-        b, i = (int(v) for v in np.argwhere(~np.isfinite(G[:, columns]))[0])
-        node = nodes[i]
-        return OverflowError(
-            f"compiled backward: the gradient at node {self.name(node)!r} (op {node.op or 'leaf'!r}) of sample {b} "
-            f"is {float(G[b, columns][i])!r}: gradients overflowed the float range"
-        )
-
-    def _parameter_grad_not_finite(self, dtheta: np.ndarray) -> OverflowError:
-        i = int(np.argwhere(~np.isfinite(dtheta))[0][0])
-        return OverflowError(
-            f"compiled backward: the gradient of parameter {self.name(self.parameters[i])!r}, summed over the batch, "
-            f"is {float(dtheta[i])!r}: gradients overflowed the float range"
-        )
-
-
-def _what(step: Step) -> str:
-    return step.kind if step.kind in ("dot", "matrix product", "sum") else f"{step.kind} {step.op!r}"
-
-
-def _few(numbers: Sequence[float]) -> str:
-    shown = ", ".join(repr(x) for x in list(numbers)[:4])
-    return f"({shown}{', ...' if len(numbers) > 4 else ''})"
-
 
 def _slots(tr: Trace) -> dict[Value, int]:
     """θ's layout: each matrix product's weights side by side, row by row (so the step reads its matrix
@@ -419,6 +319,3 @@ def _wanted(tr: Trace) -> dict[Value, tuple[bool, bool]]:
             flags = {wanted[p] for p in node.parents}
             wanted[node] = (any(f[0] for f in flags), any(f[1] for f in flags))
     return wanted
-
-
-__all__ = ["MatMul", "Parameters", "Program", "compile"]
