@@ -36,12 +36,14 @@ local derivatives d(node)/d(parent k), shape (..., arity). Vectorised over the l
 
 def _sigmoid(x: np.ndarray) -> tuple[np.ndarray, tuple[Local, ...]]:
     e = np.exp(-np.abs(x))
-    return np.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e)), (e / ((1.0 + e) * (1.0 + e)),)
+    d = 1.0 + e  # computed once; the same numbers as value.py's (1 + e) each time
+    return np.where(x >= 0.0, 1.0 / d, e / d), (e / (d * d),)
 
 
 def _tanh(x: np.ndarray) -> tuple[np.ndarray, tuple[Local, ...]]:
     e = np.exp(-2.0 * np.abs(x))
-    return np.tanh(x), (4.0 * e / ((1.0 + e) * (1.0 + e)),)
+    d = 1.0 + e
+    return np.tanh(x), (4.0 * e / (d * d),)
 
 
 def _exp(x: np.ndarray) -> tuple[np.ndarray, tuple[Local, ...]]:
