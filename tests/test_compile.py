@@ -59,6 +59,9 @@ CASES = {
     "dot, weights numbers": lambda x: Value.dot([0.5, -2.0], x, P[0]).sigmoid(),
     "dot, inputs numbers": lambda x: Value.dot(P[:2], [x[0] * 0.0 + 1.5, x[1]], None) + Value.dot(P[:2], [3.0, 4.0]),
     "dot, a sum of squares": lambda x: Value.dot([x[0] - P[0], x[1]], [x[0] - P[0], x[1]]),
+    "nodes of parameters only": lambda x: (
+        x[0] * (P[0] * P[1]).tanh() + Value.sum([P[0], P[1], 1.0]) * Value.dot(P[:2], P[1:]) + x[1] * P[2].exp()
+    ),
 }
 POSITIVE = {"log", "** 0.5", "** -1.5", "/", "**", "rdiv"}
 
@@ -127,6 +130,17 @@ def test_a_custom_op_compiles_through_its_registered_rule():
     assert_same_as_engine(
         lambda x: softplus(x[0] * P[0] + x[1]) * P[1], P, np.random.default_rng(2).normal(size=(6, 2))
     )
+
+
+def test_a_custom_op_on_parameters_only_and_a_rule_of_the_wrong_shape():
+    register_op("softplus", lambda x: (np.logaddexp(0.0, x[..., 0]), 1.0 / (1.0 + np.exp(-x))))
+    assert_same_as_engine(
+        lambda x: softplus(P[0] * P[1]) * x[0] + x[1], P, np.random.default_rng(3).normal(size=(4, 2))
+    )
+    register_op("flat", lambda x: (x[..., 0], np.ones(3)))
+    x = Value(1.0, "x")
+    with pytest.raises(TraceError, match=r"the rule of custom op 'flat' returned .* local derivatives of shape \(3,\)"):
+        compile(Value(1.0, parents=(x,), local_grads=(1.0,), op="flat"), inputs=[x])
 
 
 def test_a_custom_op_without_a_rule_is_refused_with_the_reason():
