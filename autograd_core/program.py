@@ -86,12 +86,10 @@ class Program:
         self.root = tr.root
         self.inputs = tr.inputs
         self._names = tr.names
-        self._order = tr.order
         column = {x: i for i, x in enumerate(tr.inputs)}
         slots = _slots(tr)
         wanted = _wanted(tr)
         layout = Layout(column, slots, wanted)
-        self.steps: tuple[Step, ...] = ()
         steps = []
         width = len(tr.inputs)
         for number, level in enumerate(tr.levels, start=1):
@@ -99,14 +97,14 @@ class Program:
             column.update((node, width + i) for i, node in enumerate(level.nodes))
             width += len(level.nodes)
             steps.append(make_step(number, level, out, layout))
-        self.steps = tuple(steps)
+        self.steps: tuple[Step, ...] = tuple(steps)
         self.parameters = tuple(sorted(slots, key=slots.__getitem__))
         self._layout = layout
         self._width = width
-        self._step_of = {node: step for step in self.steps for node in step.nodes}
         self._theta = np.array([p.data for p in self.parameters], dtype=np.float64)
         self._V: np.ndarray | None = None
         self._G: np.ndarray | None = None
+        self._input_grads = True  # whether the last backward computed the grads of what only inputs are above
         self._dtheta = np.zeros_like(self._theta)  # reused by every backward: θ's size is fixed
         verify(self.steps, self.inputs, self._theta, self.name)
 
@@ -166,7 +164,7 @@ class Program:
             raise grad_error(self.steps, self.inputs, G, input_grads, self.name)
         if not math.isfinite(dtheta.sum()) and not np.isfinite(dtheta).all():  # (a sum of finite grads may overflow)
             raise parameter_grad_error(self.parameters, dtheta, self.name)
-        self._G = G
+        self._G, self._input_grads = G, input_grads
         if parameters is not None:
             np.add(self._parameters(parameters).grad, dtheta, out=parameters.grad)
         else:
@@ -191,6 +189,11 @@ class Program:
         """d(root_b)/d(node) for every sample b of the last backward, shape (B,). For a parameter it
         is worked out on request from its children (the program keeps only their sum)."""
         G = self._need(self._G, "grad", "backward")
+        if not self._input_grads and not self._layout.wanted.get(node, (True, True))[0]:
+            raise ValueError(
+                f"grad: node {self.name(node)!r} depends on inputs only, and the last backward() ran with "
+                "input_grads=False, so its grads were not computed"
+            )
         if node in self._layout.slot:
             V = self._V
             total = np.zeros(len(G))

@@ -286,6 +286,8 @@ def test_backward_seeds_each_sample_and_accumulates_into_the_parameters_like_bac
     program.backward([1.0, 2.0, 0.0])
     assert w.grad == pytest.approx(2 * first, rel=1e-15)
     assert program.backward(1.0, input_grads=False) is None
+    with pytest.raises(ValueError, match=r"node 'x' depends on inputs only.*input_grads=False"):
+        program.grad(x)
 
 
 def test_each_nodes_numbers_per_sample_are_there_on_request():
