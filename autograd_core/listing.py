@@ -181,18 +181,19 @@ def _count(n: int, what: str) -> str:
     return f"{n} {what}{'s' * (n != 1)}"
 
 
-def node_list(step: Step, program: Program) -> str:
-    """The scalar nodes a step came from: all of them up to a few, else the first few, …, the last."""
+def node_list(step: Step, program: Program, every_node: bool = False) -> str:
+    """The scalar nodes a step came from: all of them up to a few (or ``every_node``), else the first
+    few, …, the last."""
     shown = [program.name(node) for node in step.nodes]
-    if len(shown) > SHOWN_NODES + 1:
+    if len(shown) > SHOWN_NODES + 1 and not every_node:
         shown = [*shown[:SHOWN_NODES], "…", shown[-1]]
     return ", ".join(shown)
 
 
-def describe(program: Program, names: Names | None = None) -> str:
+def describe(program: Program, names: Names | None = None, every_node: bool = False) -> str:
     """The listing of a program: a header, then one line per fused step."""
     name = Namer(program, names)
-    rows = [(str(s.number), formula(s, name), summary(s), node_list(s, program)) for s in program.steps]
+    rows = [(str(s.number), formula(s, name), summary(s), node_list(s, program, every_node)) for s in program.steps]
     widths = [max((len(r[i]) for r in rows), default=0) for i in range(3)]
     head = (
         f"compiled program of {program.name(program.root)!r}: {len(program.inputs)} inputs, "

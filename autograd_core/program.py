@@ -206,14 +206,15 @@ class Program:
         return G[:, self._column(node)].copy()
 
     # ---- what it is -------------------------------------------------------------------------------
-    def text(self, names: Names | None = None) -> str:
-        """Its fused steps, one a line: the formula, what it fuses, and the nodes it came from.
+    def text(self, names: Names | None = None, *, every_node: bool = False) -> str:
+        """Its fused steps, one a line: the formula, what it fuses, and the nodes it came from (the
+        first few and the last, or with ``every_node`` every one; ``step.nodes`` holds them all).
 
         ``names`` names a list of nodes (a step's nodes, or an operand's) for the formulas, or None
         to leave the default (``v3`` for step 3's nodes, ``x`` for the inputs, ``θ[a:b]`` for
         parameters); ``nn.matrix_name`` turns an MLP's steps into z¹ = W¹a⁰ + b¹, a¹ = σ(z¹), ...
         """
-        return describe(self, names)
+        return describe(self, names, every_node)
 
     def draw(self, names: Names | None = None, rankdir: str = "TB") -> graphviz.Digraph:
         """The fused steps as a drawing: one box per step (its formula, its size, its nodes), the

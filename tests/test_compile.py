@@ -339,6 +339,7 @@ def test_it_lists_and_draws_its_fused_steps_generically():
     assert "16 dot nodes over 2 inputs, as one matrix product (16×2)" in text
     assert "v1 = θ[0:32] x + θ[32:48]" in text
     assert "from z0, z1, z2, …, z15" in text
+    assert "from " + ", ".join(f"z{j}" for j in range(16)) in program.text(every_node=True)
     assert [step.kind for step in program.steps] == ["matrix product", "elementwise", "sum"]
     assert program.steps[0].nodes == tuple(zs)
     assert "-> s2" in program.draw().source
