@@ -15,7 +15,7 @@ from autograd_core.kernels import BUILT_IN
 from autograd_core.trace import TraceError
 
 from .compiled import assert_equal, assert_same_as_engine, by_engine, by_program
-from .test_random_graphs import Engine, programs, run
+from .programs import Engine, programs, run
 
 P = [Value(0.7, "p0"), Value(-1.3, "p1"), Value(0.4, "p2")]
 """Parameters: leaves shared by every sample."""
