@@ -34,7 +34,7 @@ def cost_of(loss: str, n_in: int, n_out: int):
             xs, ys = values[:n_in], values[n_in:]
             outputs = model(xs)
             if loss == "mse_half":
-                return mse([outputs], [ys], reduction="sum", half=True)
+                return mse([outputs], [ys], reduction="sum", mse_half=True)
             return {"mse": mse, "cross_entropy": cross_entropy, "bce": binary_cross_entropy, "hinge": hinge}[loss](
                 [outputs], [ys], reduction="sum"
             )
