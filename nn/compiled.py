@@ -4,7 +4,8 @@ The graph of one sample's cost is built once, with the inputs x[k] and the targe
 and compiled (``autograd_core.compile``): each layer's dot nodes become one matrix product. Each
 batch then runs the program forward and backward over all its samples at once, and the optimizer
 updates the parameters as one array θ (``Program.arrays()``), so no step loops over the Values.
-The Values get the numbers back when training ends or stops with an error.
+The Values get the numbers back when ``fit`` returns, whether it ran to the end, diverged (after
+putting back the step before the overflow, as for the other engines) or was interrupted.
 
 It trains the same network as the node-by-node engine, with the same loss, reduction, L2 penalty
 and optimizer; only the order of the sums differs, so the two follow the same losses (to 1e-10 on
@@ -44,14 +45,10 @@ class CompiledMLP:
 
     def step(self, idx: Any, reduction: str, l2: float) -> tuple[float, np.ndarray]:
         """Forward and backward over the samples ``idx``: the batch loss, and the outputs (B, n_out);
-        the grads are added to ``parameters.grad``. Writes the numbers back to the Values if it raises."""
-        try:
-            costs = self.program.forward(np.concatenate([self.X[idx], self.targets[idx]], axis=1), self.parameters)
-            scale = 1.0 / len(costs) if reduction == "mean" else 1.0
-            self.program.backward(scale, self.parameters, input_grads=False)
-        except BaseException:
-            self.write()
-            raise
+        the grads are added to ``parameters.grad``."""
+        costs = self.program.forward(np.concatenate([self.X[idx], self.targets[idx]], axis=1), self.parameters)
+        scale = 1.0 / len(costs) if reduction == "mean" else 1.0
+        self.program.backward(scale, self.parameters, input_grads=False)
         value = float(costs.sum()) * scale
         if l2:  # nn.l2_penalty's rule on the array: l2 Σ θ², grad 2 l2 θ
             theta = self.parameters.data

@@ -166,16 +166,22 @@ def test_compiled_fit_refuses_what_it_cannot_train():
         fit(MatrixMLP.from_mlp(model), X, y, engine="compiled", progress=False)
 
 
-def test_a_diverging_compiled_fit_names_the_node_and_sample_and_leaves_the_values_at_the_last_step():
+def test_a_diverging_compiled_fit_stops_where_the_node_by_node_fit_stops_and_names_the_node_and_sample():
     X, y = moons(40, seed=0)
-    errors, models = [], []
+    histories, models = [], []
     for engine in ("nodes", "compiled"):
         model = MLP(2, [8, 1], activation="relu", seed=0)
-        with pytest.raises(OverflowError) as error:
-            fit(model, X * 1e3, y * 1e3, loss="mse", lr=10.0, epochs=50, batch_size=8, engine=engine, progress=False)
-        errors.append(str(error.value))
+        with pytest.warns(RuntimeWarning, match="training diverged"):
+            histories.append(
+                fit(
+                    model, X * 1e3, y * 1e3, loss="mse", lr=10.0, epochs=50, batch_size=8, engine=engine, progress=False
+                )
+            )
         models.append(model)
-    assert "of sample" in errors[1] and "compiled" in errors[1]
+    nodes, compiled = histories
+    assert compiled.diverged.startswith(nodes.diverged.split(":")[0])  # the same epoch and step
+    assert "compiled forward" in compiled.diverged and "of sample" in compiled.diverged
+    assert_equal(compiled.loss, nodes.loss, "losses before", 1e-10)
     assert_equal(
         [p.data for p in models[1].parameters()], [p.data for p in models[0].parameters()], "parameters", 1e-10
     )
