@@ -7,7 +7,8 @@ Every loader returns ``(X, y)``: X of shape (n, features), float64; y of shape (
 - ``spiral``: the CS231n spiral, ``classes`` arms winding out from the origin.
 - ``xor``: four clusters at the corners (±1, ±1), labelled 1 where the signs of x1 and x2 differ.
 - ``digits``: scikit-learn's 8×8 handwritten digits, 1797 × 64 pixels in 0..16 (needs scikit-learn).
-- ``mnist``: MNIST (or any IDX image/label pair) from files you have, read by ``read_idx``.
+- ``mnist``: MNIST (or any IDX image/label pair) from files you have, read by ``read_idx``; or
+  from Nielsen's mnist.pkl.gz (one file, three parts), read without running any of its code.
 
 The synthetic sets are deterministic for a seed (``numpy.random.default_rng(seed)``) and come
 shuffled, so that any slice of them (a mini-batch) mixes the classes. Nothing is downloaded.
@@ -16,8 +17,10 @@ shuffled, so that any slice of them (a mini-batch) mixes the classes. Nothing is
 from __future__ import annotations
 
 import gzip
+import io
 import math
 import os
+import pickle
 import struct
 import zlib
 from collections.abc import Callable
@@ -214,13 +217,24 @@ def _idx_header(stream: BinaryIO, name: str, after: str) -> tuple[int, np.dtype,
     return header, _IDX_TYPES[code], struct.unpack(f">{ndim}I", dims)
 
 
-def mnist(images_path: str | os.PathLike[str], labels_path: str | os.PathLike[str], normalize: bool = True) -> Dataset:
-    """MNIST from its IDX files (e.g. train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz).
+def mnist(
+    images_path: str | os.PathLike[str],
+    labels_path: str | os.PathLike[str] | None = None,
+    normalize: bool = True,
+    part: str = "training",
+) -> Dataset:
+    """MNIST from its IDX files (e.g. train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz), or
+    from Nielsen's mnist.pkl.gz alone (``mnist("mnist.pkl.gz", part="test")``; see ``read_nielsen``).
 
     X: each image flattened row by row, shape (n, rows·cols), float64, divided by 255 (so in
     [0, 1]) when ``normalize``, else the raw 0..255. y: the labels as int64. The images must be
-    a 3-D uint8 array (n, rows, cols) and the labels a 1-D uint8 array of the same n.
+    a 3-D uint8 array (n, rows, cols) and the labels a 1-D uint8 array of the same n. Nielsen's
+    file holds three parts, ``part`` picks one: "training" (50,000), "validation" (10,000) or
+    "test" (10,000); its pixels are stored already in [0, 1] (as float32).
     """
+    if labels_path is None:
+        X, y = read_nielsen(images_path)[_part(part)]
+        return (X if normalize else np.round(X * 255.0)), y
     images, labels = read_idx(images_path), read_idx(labels_path)
     if images.dtype != np.uint8 or images.ndim != 3:
         raise ValueError(
@@ -242,6 +256,111 @@ def mnist(images_path: str | os.PathLike[str], labels_path: str | os.PathLike[st
     if normalize:
         X /= 255.0
     return X, labels.astype(np.int64)
+
+
+NIELSEN_PARTS = ("training", "validation", "test")
+"""The three parts of Nielsen's mnist.pkl.gz, in the order it stores them."""
+
+MAX_NIELSEN_BYTES = 512 * 2**20
+"""The most a Nielsen pickle may unpack to (his mnist.pkl.gz unpacks to 220 MB): a gzip bomb stops here."""
+
+
+def read_nielsen(path: str | os.PathLike[str]) -> tuple[Dataset, Dataset, Dataset]:
+    """The training, validation and test parts of Nielsen's mnist.pkl.gz (raw or gzipped), each (X, y):
+    X (n, 784) float64 in [0, 1], y (n,) int64.
+
+    The file is a pickle, and a pickle can run code: loading one means calling whatever functions it
+    names. This reader names the danger and refuses it: its unpickler (``_ArraysOnly``) resolves
+    exactly four names, numpy's array reconstructor, ``numpy.ndarray``, ``numpy.dtype`` (numeric types
+    only) and ``_codecs.encode`` (to latin-1 only), each checked for the arguments it gets, and
+    refuses every other name before anything is called. A file can thus build tuples, numbers,
+    strings and numeric arrays, and nothing else; whatever else it asks for (``os.system``, any
+    class or function) is a ValueError naming it. The result must then be three (images, labels)
+    pairs of the right shapes and types. So this reads data, not code: not "pickle" in the unsafe
+    sense. (Nielsen's file is a Python 2 pickle, read with ``encoding="latin1"``, as numpy advises.)
+    """
+    name = os.fspath(path)
+    with open_regular(path) as f:
+        gzipped = f.read(2) == _GZIP_MAGIC
+        f.seek(0)
+        try:
+            raw = gzip.GzipFile(fileobj=f).read(MAX_NIELSEN_BYTES + 1) if gzipped else f.read(MAX_NIELSEN_BYTES + 1)
+        except (EOFError, OSError, zlib.error) as e:
+            raise ValueError(f"{name}: truncated or corrupt gzip file: {e}") from e
+    if len(raw) > MAX_NIELSEN_BYTES:
+        raise ValueError(f"{name}: unpacks to more than {MAX_NIELSEN_BYTES} bytes; Nielsen's mnist.pkl.gz has 220 MB")
+    try:
+        data = _ArraysOnly(io.BytesIO(raw), name).load()
+    except (pickle.UnpicklingError, EOFError, TypeError, ValueError, IndexError, KeyError) as e:
+        raise ValueError(f"{name}: not a readable Nielsen MNIST pickle: {e}") from None
+    return _nielsen_parts(data, name)
+
+
+class _ArraysOnly(pickle.Unpickler):
+    """An unpickler that builds tuples, numbers, strings and numeric numpy arrays, and nothing else."""
+
+    def __init__(self, file: BinaryIO, name: str):
+        super().__init__(file, encoding="latin1")
+        self.name = name
+
+    def find_class(self, module: str, name: str) -> Callable[..., object]:
+        if (module, name) in (("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct")):
+            return _empty_array
+        if (module, name) == ("numpy", "ndarray"):
+            return np.ndarray
+        if (module, name) == ("numpy", "dtype"):
+            return _numeric_dtype
+        if (module, name) == ("_codecs", "encode"):
+            return _latin1
+        raise pickle.UnpicklingError(
+            f"it asks for {module}.{name}, which this reader refuses (it builds numeric arrays and tuples only)"
+        )
+
+
+def _empty_array(cls: object, shape: object, typecode: object) -> np.ndarray:
+    """numpy's ``_reconstruct(ndarray, (0,), b'b')``: the empty array that the pickle then fills."""
+    if cls is not np.ndarray or shape != (0,) or typecode not in (b"b", "b"):
+        raise pickle.UnpicklingError(f"an array reconstructed as {cls!r:.40}, {shape!r:.40}, {typecode!r:.20}")
+    return np.ndarray((0,), dtype="b")
+
+
+def _numeric_dtype(spec: object, align: object = False, copy: object = False) -> np.dtype:
+    if not (isinstance(spec, str) and len(spec) <= 4 and np.dtype(spec).kind in "biuf"):
+        raise pickle.UnpicklingError(f"a dtype {spec!r:.40}; expected a numeric one")
+    return np.dtype(spec, bool(align), bool(copy))
+
+
+def _latin1(text: object, encoding: object = "utf-8") -> bytes:
+    if not isinstance(text, str) or encoding != "latin1":
+        raise pickle.UnpicklingError("_codecs.encode other than of a str to latin-1")
+    return text.encode("latin1")
+
+
+def _nielsen_parts(data: object, name: str) -> tuple[Dataset, Dataset, Dataset]:
+    """The three (X, y) parts, checked: float images of 784 pixels in [0, 1], integer labels 0..9."""
+    if not (isinstance(data, tuple) and len(data) == 3 and all(isinstance(p, tuple) and len(p) == 2 for p in data)):
+        raise ValueError(f"{name}: expected three (images, labels) pairs, as in Nielsen's mnist.pkl.gz")
+    parts = []
+    for part, (images, labels) in zip(NIELSEN_PARTS, data):
+        if not (
+            isinstance(images, np.ndarray) and images.ndim == 2 and images.shape[1] == 784 and images.dtype.kind == "f"
+        ):
+            raise ValueError(f"{name}: the {part} images: expected a float array of shape (n, 784)")
+        if not (isinstance(labels, np.ndarray) and labels.shape == (len(images),) and labels.dtype.kind in "iu"):
+            raise ValueError(f"{name}: the {part} labels: expected {len(images)} integer labels")
+        X = images.astype(np.float64)
+        if not (np.all(np.isfinite(X)) and X.min(initial=0.0) >= 0.0 and X.max(initial=0.0) <= 1.0):
+            raise ValueError(f"{name}: the {part} images: expected pixels in [0, 1]")
+        if len(labels) and (labels.min() < 0 or labels.max() > 9):
+            raise ValueError(f"{name}: the {part} labels: expected digits 0..9")
+        parts.append((X, labels.astype(np.int64)))
+    return parts[0], parts[1], parts[2]
+
+
+def _part(part: str) -> int:
+    if part not in NIELSEN_PARTS:
+        raise ValueError(f"part: expected one of {', '.join(map(repr, NIELSEN_PARTS))}, got {part!r:.40}")
+    return NIELSEN_PARTS.index(part)
 
 
 DATASETS: dict[str, Callable[..., Dataset]] = {

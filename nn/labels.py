@@ -7,6 +7,7 @@ The names follow the matrix notation, layers counted from 1 and indices from 0:
     z{l}[j]     the pre-activation of unit j of layer l: ONE node           (an entry of z^l)
     a{l}[j]     its activation f_l(z{l}[j]); none for a linear layer        (an entry of a^l)
     x[k]        input k, when the inputs are Values                         (an entry of a^0)
+    y[j]        target j, when the targets are Values (``target``; not an MLP node, so not parsed)
 
 In a batch graph the drawings and the stepper show a node of sample n as ``z1[0]@2``
 (``in_sample``); the labels themselves carry no sample.
@@ -90,6 +91,11 @@ def activation(l: int, j: Index) -> str:
 def input_(k: Index) -> str:
     """The label of input k: ``x[k]``."""
     return f"x[{k}]"
+
+
+def target(j: int) -> str:
+    """The label of target j of a sample, when the targets are Values (a compiled sample's graph): ``y[j]``."""
+    return f"y[{j}]"
 
 
 def in_sample(name: str, n: int) -> str:

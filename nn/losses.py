@@ -14,6 +14,14 @@ The two cross-entropies are each one node whose local derivatives are the fused 
 δ^L = softmax(z) - onehot(y) (or σ(z) - y): stable for any logits, and exactly what the matrix
 view computes. Note: the mean is over samples, not over output units (torch.nn.MSELoss with
 reduction="mean" also divides by the number of outputs).
+
+Targets given as Values (a list of Values per sample: one-hot rows for cross_entropy, ±1 for
+hinge) become parents of the cost instead of numbers folded into it, so the graph of one sample
+can be compiled and replayed on other samples' targets (``autograd_core.compile``, and
+``fit(engine="compiled")``). The two cross-entropy nodes then have the ops
+"softmax_cross_entropy" and "sigmoid_cross_entropy", whose array forms (``RULES``) are
+registered with the compiler here; the same ops with numbers folded in cannot be replayed, and
+their registered rules say so.
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from autograd_core import Value
+from autograd_core import Value, register_op
 from autograd_core.inputs import real, short
 from nn import labels
 
@@ -38,9 +46,11 @@ def mse(outputs: Outputs, targets: Any, reduction: str = "mean", mse_half: bool 
     ``mse_half`` is the name of the ½ everywhere (``Conventions``, ``LayerStepper``, ``--mse-half``).
     """
     batch = _batch(outputs)
-    Y = _targets(targets, len(batch), len(batch[0]), "mse")
+    Y = _value_targets(targets, len(batch), len(batch[0]), "mse")
+    if Y is None:
+        Y = target_rows("mse", targets, len(batch), len(batch[0])).tolist()
     per_sample: list[Value] = []
-    for n, (out, y) in enumerate(zip(batch, Y.tolist())):
+    for n, (out, y) in enumerate(zip(batch, Y)):
         diffs = [a - t for a, t in zip(out, y)]
         for j, (d, a) in enumerate(zip(diffs, out)):
             d.label = labels.difference(a.label, j)
@@ -59,7 +69,10 @@ def cross_entropy(logits: Outputs, targets: Any, reduction: str = "mean") -> Val
     """
     batch = _batch(logits)
     n, k = len(batch), len(batch[0])
-    Y = _class_targets(targets, n, k)
+    as_values = _value_targets(targets, n, k, "cross_entropy")
+    if as_values is not None:
+        return _reduce([_cross_entropy_node(z, y, i) for i, (z, y) in enumerate(zip(batch, as_values))], reduction)
+    Y = target_rows("cross_entropy", targets, n, k)
     per_sample: list[Value] = []
     for z, y in zip(batch, Y.tolist()):
         zs = [v.data for v in z]
@@ -82,9 +95,10 @@ def binary_cross_entropy(logits: Outputs, targets: Any, reduction: str = "mean")
     batch = _batch(logits)
     if len(batch[0]) != 1:
         raise ValueError(f"binary_cross_entropy: expected one logit per sample, got {len(batch[0])}")
-    Y = _targets(targets, len(batch), 1, "binary_cross_entropy")
-    if np.any((Y < 0) | (Y > 1)):
-        raise ValueError("binary_cross_entropy: targets must lie in [0, 1]")
+    as_values = _value_targets(targets, len(batch), 1, "binary_cross_entropy")
+    if as_values is not None:
+        return _reduce([_bce_node(z, y, i) for i, ((z,), (y,)) in enumerate(zip(batch, as_values))], reduction)
+    Y = target_rows("binary_cross_entropy", targets, len(batch), 1)
     per_sample: list[Value] = []
     for (z,), (y,) in zip(batch, Y.tolist()):
         x = z.data
@@ -102,16 +116,17 @@ def hinge(scores: Outputs, targets: Any, reduction: str = "mean") -> Value:
     batch = _batch(scores)
     if len(batch[0]) != 1:
         raise ValueError(f"hinge: expected one score per sample, got {len(batch[0])}")
-    Y = _targets(targets, len(batch), 1, "hinge").ravel()
-    seen = set(np.unique(Y).tolist())
-    if not seen <= {-1.0, 1.0} and not seen <= {0.0, 1.0}:
-        raise ValueError(f"hinge: expected labels -1/+1 or 0/1, got {short(sorted(seen))}")
-    if seen <= {0.0, 1.0}:
-        Y = 2 * Y - 1
-    per_sample = [(1 - s * y).relu() for (s,), y in zip(batch, Y.tolist())]
-    for n, cost in enumerate(per_sample):
+    as_values = _value_targets(targets, len(batch), 1, "hinge")
+    if as_values is not None:  # labels ±1 (the 0/1 reading needs the numbers)
+        return _reduce(_labelled([(1 - s * y).relu() for (s,), (y,) in zip(batch, as_values)]), reduction)
+    Y = target_rows("hinge", targets, len(batch), 1)
+    return _reduce(_labelled([(1 - s * y).relu() for (s,), (y,) in zip(batch, Y.tolist())]), reduction)
+
+
+def _labelled(costs: list[Value]) -> list[Value]:
+    for n, cost in enumerate(costs):
         cost.label = labels.sample_cost(n)
-    return _reduce(per_sample, reduction)
+    return costs
 
 
 def l2_penalty(parameters: Sequence[Value], l2: float) -> Value:
@@ -132,12 +147,110 @@ def l2_coefficient(l2: object) -> float:
     return f
 
 
+def target_rows(loss: str, targets: Any, n: int, width: int) -> np.ndarray:
+    """The targets of n samples as the (n, width) rows of numbers ``loss`` reads, checked as it checks
+    them: class labels become one-hot rows (cross_entropy), labels 0/1 become -1/+1 (hinge)."""
+    if loss == "cross_entropy":
+        return _class_targets(targets, n, width)
+    Y = _targets(targets, n, width, loss)
+    if loss == "binary_cross_entropy" and np.any((Y < 0) | (Y > 1)):
+        raise ValueError("binary_cross_entropy: targets must lie in [0, 1]")
+    if loss == "hinge":
+        seen = set(np.unique(Y).tolist())
+        if not seen <= {-1.0, 1.0} and not seen <= {0.0, 1.0}:
+            raise ValueError(f"hinge: expected labels -1/+1 or 0/1, got {short(sorted(seen))}")
+        if seen <= {0.0, 1.0}:
+            Y = 2 * Y - 1
+    return Y
+
+
 LOSSES: dict[str, Callable[..., Value]] = {
     "mse": mse,
     "cross_entropy": cross_entropy,
     "binary_cross_entropy": binary_cross_entropy,
     "hinge": hinge,
 }
+
+
+# ---- targets as Values: the graph of one sample, compiled and replayed on others ------------------
+def _value_targets(targets: Any, n: int, width: int, name: str) -> list[list[Value]] | None:
+    """Targets given as Values, one list of ``width`` per sample (a single sample's list is a batch of
+    one); None when they are numbers. Values and numbers mixed are refused."""
+    rows = targets if isinstance(targets, Sequence) and not isinstance(targets, str) else None
+    if not rows:
+        return None
+    rows = [rows] if n == 1 and isinstance(rows[0], Value) else list(rows)
+    cells = [[cell] if isinstance(cell, Value) else cell for cell in rows] if width == 1 else rows
+    flat = [c for row in cells if isinstance(row, Sequence) for c in row]
+    if not any(isinstance(c, Value) for c in flat):
+        return None
+    if len(cells) != n or any(not isinstance(row, Sequence) or len(row) != width for row in cells):
+        raise ValueError(f"{name}: expected targets as {n} lists of {width} Values, one per sample")
+    if not all(isinstance(c, Value) for c in flat):
+        raise ValueError(f"{name}: targets mix Values and numbers; give them all as Values or all as numbers")
+    return [list(row) for row in cells]
+
+
+def _cross_entropy_node(z: list[Value], y: list[Value], n: int) -> Value:
+    """C = logsumexp(z) − Σ_k y_k z_k with the targets as parents: ∂C/∂z = softmax(z) − y, ∂C/∂y = −z."""
+    zs, ys = [v.data for v in z], [v.data for v in y]
+    m = max(zs)
+    exps = [math.exp(v - m) for v in zs]
+    total = math.fsum(exps)
+    value = m + math.log(total) - math.fsum(t * v for t, v in zip(ys, zs))
+    local = [e / total - t for e, t in zip(exps, ys)] + [-v for v in zs]
+    return Value(value, labels.sample_cost(n), parents=[*z, *y], local_grads=local, op="softmax_cross_entropy")
+
+
+def _bce_node(z: Value, y: Value, n: int) -> Value:
+    """C = max(z, 0) − y z + log(1 + exp(−|z|)) with the target as a parent: ∂C/∂z = σ(z) − y, ∂C/∂y = −z."""
+    x, t = z.data, y.data
+    e = math.exp(-abs(x))
+    sigma = 1.0 / (1.0 + e) if x >= 0 else e / (1.0 + e)
+    value = max(x, 0.0) - t * x + math.log1p(e)
+    return Value(value, labels.sample_cost(n), parents=(z, y), local_grads=(sigma - t, -x), op="sigmoid_cross_entropy")
+
+
+def _cross_entropy_rule(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The array form of "softmax_cross_entropy": parents (..., 2K) = logits then targets."""
+    k = x.shape[-1] // 2
+    z, y = x[..., :k], x[..., k:]
+    m = z.max(axis=-1, keepdims=True)
+    e = np.exp(z - m)
+    total = e.sum(axis=-1, keepdims=True)
+    value = (m + np.log(total))[..., 0] - (y * z).sum(axis=-1)
+    return value, np.concatenate([e / total - y, -z], axis=-1)
+
+
+def _bce_rule(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The array form of "sigmoid_cross_entropy": parents (..., 2) = the logit, the target."""
+    z, y = x[..., 0], x[..., 1]
+    e = np.exp(-np.abs(z))
+    sigma = np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    value = np.maximum(z, 0.0) - y * z + np.log1p(e)
+    return value, np.stack([sigma - y, -z], axis=-1)
+
+
+def _folded(op: str) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    def rule(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        raise ValueError(
+            f"the targets of {op} were folded into the node as numbers (its parents are the logits only), so it "
+            f"cannot be replayed on other samples' targets; pass the targets as Values (nn.{op}(outputs, ys) with "
+            f"ys a list of Values{', a one-hot row' if op == 'cross_entropy' else ''})"
+        )
+
+    return rule
+
+
+RULES = {
+    "softmax_cross_entropy": _cross_entropy_rule,
+    "sigmoid_cross_entropy": _bce_rule,
+    "cross_entropy": _folded("cross_entropy"),
+    "binary_cross_entropy": _folded("binary_cross_entropy"),
+}
+"""The array form of the losses' custom ops, for the compiler (``autograd_core.register_op``)."""
+for _op, _rule in RULES.items():
+    register_op(_op, _rule)
 
 
 def _batch(outputs: Outputs) -> list[list[Value]]:

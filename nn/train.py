@@ -3,9 +3,11 @@
     history = fit(model, X, y, loss="cross_entropy", optimizer="adam", lr=0.01, epochs=30)
     history.loss[-1], history.accuracy[-1]
 
-The model is a Value-graph MLP (each batch builds a graph and runs backward) or a MatrixMLP
-(each batch runs the four backprop equations); the loop, the optimizers and the history are
-the same. A MatrixMLP brings its loss, reduction and L2 penalty in its conventions.
+The model is a Value-graph MLP (each batch builds a graph and runs backward; or, with
+``engine="compiled"``, one sample's graph is compiled once and each batch replays it with numpy,
+nn/compiled.py) or a MatrixMLP (each batch runs the four backprop equations); the loop, the
+optimizers and the history are the same. A MatrixMLP brings its loss, reduction and L2 penalty in
+its conventions.
 
 The loss can be left to ``"auto"``: integer labels with several output units mean softmax
 cross-entropy; one output unit and labels 0/1 mean binary cross-entropy on the logit; labels
@@ -33,6 +35,7 @@ from nn.optim import SGD, Adam, Optimizer
 from nn.schedules import Schedule
 
 Model = MLP | MatrixMLP
+ENGINES = ("nodes", "compiled")
 
 
 @dataclass(repr=False)
@@ -85,6 +88,7 @@ def fit(
     shuffle: bool = True,
     seed: int = 0,
     progress: bool = True,
+    engine: str = "nodes",
 ) -> History:
     """Train ``model`` on rows of X (shape (N, n_in)) and targets y; returns the History.
 
@@ -95,6 +99,12 @@ def fit(
     ``lr`` is a number or a schedule, a function of the step k = 0, 1, ... (one step per batch;
     see ``nn.schedules``: linear, cosine, step), which sets the optimizer's rate before each step.
     ``shuffle=False`` keeps the samples in their order.
+
+    ``engine`` trains an MLP of Values node by node ("nodes": each batch builds its graph and runs
+    backward()) or through the compiled program of one sample's graph ("compiled": each batch runs
+    as arrays, the parameters stay in one array θ while training and go back into the Values at
+    the end); both follow the same losses, up to the order of sums. "compiled" takes the
+    optimizer by name ("sgd" or "adam"), since it makes it over θ.
 
     micrograd's demo loop is one call (100 full-batch steps, lr 1.0 - 0.9 k / 100):
     ``fit(model, X, y, loss="hinge", lr=schedules.linear(1.0, 0.1, 100), epochs=100, l2=1e-4, shuffle=False)``
@@ -112,11 +122,12 @@ def fit(
     rng = np.random.default_rng(count(seed, "seed"))
     loss_name = _loss_for(model, loss, Ya, reduction, l2)
     schedule, rate = (lr, _rate(lr, 0)) if callable(lr) else (None, lr)
-    opt = _optimizer(optimizer, model, rate)
+    compiled = _compiled(model, engine, optimizer, Xa, Ya, loss_name)
+    opt = _optimizer(optimizer, model.parameters() if compiled is None else [compiled.parameters], rate)
     n = len(Xa)
     size = n if batch_size is None else _positive_int(batch_size, "batch_size")
     epochs = _positive_int(epochs, "epochs")
-    rows = Xa.tolist()
+    rows = Xa.tolist() if isinstance(model, MLP) and compiled is None else []  # what a graph step reads
     history = History()
     bar = _progress_bar(epochs, progress)
     last = _LastStep(opt.params)
@@ -133,6 +144,8 @@ def fit(
                 opt.zero_grad()
                 if isinstance(model, MatrixMLP):
                     value, outputs = _matrix_step(model, Xa[idx], Ya[idx])
+                elif compiled is not None:
+                    value, outputs = compiled.step(idx, reduction, l2)
                 else:
                     value, outputs = _graph_step(model, [rows[i] for i in idx], Ya[idx], loss_name, reduction, l2)
                 last.step(opt)
@@ -164,6 +177,8 @@ def fit(
     finally:
         if progress:
             bar.close()
+        if compiled is not None:
+            compiled.write()
     return history
 
 
@@ -376,13 +391,31 @@ def _rate(schedule: Schedule, k: int) -> float:
     return float(rate)
 
 
-def _optimizer(optimizer: str | Optimizer, model: Model, lr: float) -> Optimizer:
+def _compiled(model: Model, engine: str, optimizer: str | Optimizer, X: np.ndarray, Y: np.ndarray, loss: str) -> Any:
+    """The compiled program of one sample's graph for engine "compiled" (nn/compiled.py), or None."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine: expected one of {', '.join(map(repr, ENGINES))}, got {short(engine)}")
+    if engine == "nodes":
+        return None
+    if isinstance(model, MatrixMLP):
+        raise ValueError("engine='compiled' compiles the graph of an MLP of Values; a MatrixMLP is arrays already")
+    if isinstance(optimizer, Optimizer):
+        raise ValueError(
+            "engine='compiled' keeps the parameters in one array while it trains and makes its optimizer over it: "
+            f"pass optimizer='sgd' or 'adam', not an {type(optimizer).__name__} over the Values"
+        )
+    from nn.compiled import CompiledMLP
+
+    return CompiledMLP(model, loss, X, Y)
+
+
+def _optimizer(optimizer: str | Optimizer, parameters: list[Any], lr: float) -> Optimizer:
     if isinstance(optimizer, Optimizer):
         return optimizer
     if optimizer == "sgd":
-        return SGD(model.parameters(), lr=lr)
+        return SGD(parameters, lr=lr)
     if optimizer == "adam":
-        return Adam(model.parameters(), lr=lr)
+        return Adam(parameters, lr=lr)
     raise ValueError(f"optimizer: expected 'sgd', 'adam' or an Optimizer, got {short(optimizer)}")
 
 

@@ -2,6 +2,7 @@
 
 import builtins
 import gzip
+import pickle
 import re
 import struct
 import sys
@@ -12,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from nn.data import DATASETS, circles, digits, mnist, moons, read_idx, spiral, xor
+from nn.data import DATASETS, NIELSEN_PARTS, circles, digits, mnist, moons, read_idx, read_nielsen, spiral, xor
 
 SYNTHETIC = [moons, circles, spiral, xor]
 
@@ -487,3 +488,64 @@ def test_mnist_bad_file_is_read_idx_error(tmp_path, mnist_files):
     bad = write(tmp_path / "bad", b"\x08\x03\x00\x00")
     with pytest.raises(ValueError, match="bad magic"):
         mnist(bad, labels_path)
+
+
+# ---- Nielsen's mnist.pkl.gz ------------------------------------------------------------------------
+def nielsen_pickle(tmp_path, parts=None, python2_names=False):
+    """A file in the layout of Nielsen's mnist.pkl.gz: three (float32 images (n, 784), int64 labels)."""
+    rng = np.random.default_rng(0)
+    if parts is None:
+        parts = tuple(
+            (rng.uniform(0, 1, (n, 784)).astype(np.float32), rng.integers(0, 10, n).astype(np.int64)) for n in (5, 3, 2)
+        )
+    data = pickle.dumps(parts, protocol=2)
+    if python2_names:  # as older numpy (and Nielsen's file) name the reconstructor
+        data = data.replace(b"numpy._core.multiarray", b"numpy.core.multiarray")
+    return write(tmp_path / "mnist.pkl.gz", data, gz=True), parts
+
+
+@pytest.mark.parametrize("python2_names", [False, True])
+def test_mnist_reads_nielsens_pickle_part_by_part(tmp_path, python2_names):
+    path, parts = nielsen_pickle(tmp_path, python2_names=python2_names)
+    for part, (images, labels) in zip(NIELSEN_PARTS, parts):
+        X, y = mnist(path, part=part)
+        assert X.dtype == np.float64 and y.dtype == np.int64
+        np.testing.assert_array_equal(X, images.astype(np.float64))
+        np.testing.assert_array_equal(y, labels)
+    X, _ = mnist(path, normalize=False)
+    np.testing.assert_array_equal(X, np.round(parts[0][0].astype(np.float64) * 255.0))
+    with pytest.raises(ValueError, match="part: expected one of 'training', 'validation', 'test'"):
+        mnist(path, part="train")
+
+
+def test_nielsens_pickle_runs_no_code_it_names(tmp_path):
+    marker = tmp_path / "ran"
+    evil = f"cos\nsystem\n(S'touch {marker}'\ntR.".encode()  # os.system("touch ...") when unpickled
+    path = write(tmp_path / "evil.pkl.gz", evil, gz=True)
+    with pytest.raises(ValueError, match=r"asks for os\.system, which this reader refuses"):
+        read_nielsen(path)
+    assert not marker.exists()
+    for array in (np.array([1.5] * 784, dtype=object), np.array(["abc"] * 784)):  # objects, text
+        data = pickle.dumps(((array.reshape(1, 784), np.zeros(1)),) * 3, protocol=2)
+        with pytest.raises(ValueError, match=r"a dtype '(O8|U3)'; expected a numeric one"):
+            read_nielsen(write(tmp_path / "not-numbers.pkl", data))
+
+
+@pytest.mark.parametrize(
+    "parts, words",
+    [
+        ((np.zeros((2, 784)), np.zeros(2)), "expected three (images, labels) pairs"),
+        (
+            ((np.zeros((2, 10)), np.zeros(2, np.int64)),) * 3,
+            "the training images: expected a float array of shape (n, 784)",
+        ),
+        (((np.zeros((2, 784)), np.zeros(3, np.int64)),) * 3, "the training labels: expected 2 integer labels"),
+        (((np.full((2, 784), 2.0), np.zeros(2, np.int64)),) * 3, "expected pixels in [0, 1]"),
+        (((np.zeros((2, 784)), np.array([0, 10])),) * 3, "expected digits 0..9"),
+    ],
+)
+def test_nielsens_pickle_of_the_wrong_shape_is_refused(tmp_path, parts, words):
+    path, _ = nielsen_pickle(tmp_path, parts=parts)
+    with pytest.raises(ValueError) as info:
+        read_nielsen(path)
+    assert words in str(info.value) and str(path) in str(info.value)

@@ -7,8 +7,8 @@ notebooks/ as the working directory, with MPLBACKEND=Agg. A cell that raises fai
 the cell's source and the error. Stored notebooks (written by `make notebooks`, notebooks/store.py)
 carry a python3 kernelspec and their outputs, so their pictures show where people browse code;
 a stored notebook fails the tests when a reader would notice it is stale: a cell edited since its
-outputs were stored, an output that is an error, a cell not run, or cells run out of order. All
-five together stay under 5 MB.
+outputs were stored, an output that is an error, a cell not run, or cells run out of order. All of
+them together stay under 5 MB.
 """
 
 import importlib.util

@@ -555,8 +555,13 @@ function show(k) {
   return [record ? "ag-result-" + k : "", record ? $(".ag-focus") : null];
 }
 
-var resizing = null;
+// The pictures are drawn for the width they have: draw them again when it changes (not when the
+// readout grows, which changes only the height).
+var resizing = null, drawnWidth = $(".ag-focus").clientWidth;
 if (window.ResizeObserver) new ResizeObserver(function () {
+  var w = $(".ag-focus").clientWidth;
+  if (w === drawnWidth) return;
+  drawnWidth = w;
   if (resizing) cancelAnimationFrame(resizing);
   resizing = requestAnimationFrame(function () { show(position); });
 }).observe($(".ag-focus"));
