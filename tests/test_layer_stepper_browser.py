@@ -284,6 +284,7 @@ def test_nielsens_network_images_and_every_pixel_of_them(tmp_path, page):
     assert f"∂C/∂W¹[2,89] = {float(dW[2, 89])!r}" in text and "W1[2,89].grad = " in text
     # the update: the new W¹, computed in the page from W¹ and ∂C/∂W¹, bit for bit
     update = next(i for i, st in enumerate(s.steps, start=1) if st.equation == "update" and st.layer == 1)
+    page.keyboard.press("Escape")  # the picked picture has the keys (they move the cell); give them back
     for _ in range(update - k):
         page.keyboard.press("ArrowRight")
     page.mouse.click(left + (x0 + px * k_px + k_px / 2) * f, top + (y0 + py * k_px + k_px / 2) * f)
