@@ -173,6 +173,26 @@ def stepper_suite(quick: bool) -> str:
     return "\n".join(rows)
 
 
+def layer_stepper_suite(quick: bool) -> str:
+    runs = measure_lines("layer_stepper_bench.py", "--repeats", "2" if quick else "5")
+    rows = ["### The layer stepper at the seeds' sizes (issue 19's targets)\n"]
+    rows.append("| network, batch | build (median) | page | stored in a notebook | targets |")
+    rows.append("|---|---:|---:|---:|---|")
+    for r in runs:
+        t = r["targets"]
+        wanted = ", ".join(
+            f"{what} ≤ {t[key] if key == 'build_s' else f'{t[key] / 1e6:g} MB'}"
+            for key, what in (("build_s", "build s"), ("page_bytes", "page"), ("stored_bytes", "stored"))
+            if t[key] is not None
+        )
+        verdict = ("met" if r["met"] else "MISSED") if wanted else ""
+        rows.append(
+            f"| {r['bench']} | {r['median_s']:.3f} s | {r['page_bytes'] / 1e6:.2f} MB | "
+            f"{r['stored_bytes'] / 1e6:.2f} MB | {wanted} {verdict} |"
+        )
+    return "\n".join(rows)
+
+
 def notebooks_suite(quick: bool) -> str:
     r = measure("notebooks_bench.py")
     rows = ["### Each notebook from scratch, as `make test` runs it (target: under a minute each)\n"]
@@ -228,6 +248,7 @@ SUITES = {
     "nn": nn_suite,
     "matrix": matrix_suite,
     "stepper": stepper_suite,
+    "layer_stepper": layer_stepper_suite,
     "notebooks": notebooks_suite,
     "compiled": compiled_suite,
 }

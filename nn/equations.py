@@ -96,8 +96,8 @@ class Step:
 
     @property
     def symbol(self) -> str:
-        """The result's symbol: δ², ∂C/∂b², ∂C/∂W² (or W², b² for the new parameters of an update)."""
-        return SYMBOLS[self.quantity] + sup(self.layer)
+        """The result's symbol: δ², ∂C/∂b², ∂C/∂W² (or new W², new b² for the parameters an update makes)."""
+        return ("new " if self.equation == "update" else "") + SYMBOLS[self.quantity] + sup(self.layer)
 
     @cached_property
     def _explained(self) -> tuple[tuple[Operand, ...], str]:
