@@ -114,3 +114,15 @@ def test_no_test_module_imports_from_another_test_module():
             if isinstance(node, ast.ImportFrom):
                 source = (node.module or "").split(".")[-1]
                 assert not source.startswith("test_"), f"{path.name} imports from {node.module}: share it in conftest"
+
+
+def test_the_pictures_of_who_imports_whom_in_the_docs_are_the_codes_imports():
+    """docs/architecture.md shows docs/images/modules-*.svg, drawn from the .dot beside them; the
+    DOT must be what docs/modules.py reads from the code now, so the picture cannot drift."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "docs" / "modules.py"), "--check"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr + done.stdout
