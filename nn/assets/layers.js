@@ -352,7 +352,10 @@ function neuronDiagram(width) {
     var lines = l === 0 ? ["input x = a⁰", layer.image ? layer.image + "×" + layer.image + " image" : n + " inputs"]
                         : ["layer " + l + " · " + layer.f, n + " unit" + (n > 1 ? "s" : "")];
     lines.forEach(function (line, i) {
-      var t = svgEl("text", { x: Math.max(40, Math.min(width - 40, cx)), y: 13 + 14 * i, "text-anchor": "middle", class: "ag-col" });
+      // centred over its column, unless that would cut it at an edge of the picture (a width
+      // estimated from its length: measuring text fails while the page is hidden)
+      var half = 3.4 * line.length, anchor = cx - half < 2 ? "start" : cx + half > width - 2 ? "end" : "middle";
+      var t = svgEl("text", { x: anchor === "start" ? 2 : anchor === "end" ? width - 2 : cx, y: 13 + 14 * i, "text-anchor": anchor, class: "ag-col" });
       t.textContent = line;
       svg.appendChild(t);
     });
@@ -377,6 +380,9 @@ function neuronDiagram(width) {
       g.appendChild(band);
       return g;
     }
+    // widths on one scale for all layers (a vanishing gradient shows as thin edges), at most
+    // 5 px where a unit has 16 edges or fewer, thinner where more meet, so they do not merge
+    var widest = 4.4 * Math.min(1, 16 / Math.max(nIn, nOut));
     for (var j = 0; j < nOut; j++) for (var k = 0; k < nIn; k++) {
       var w = data.inOut ? at(dW, k, j) : at(dW, j, k);
       var e = svgEl("g", { class: "ag-edge", "data-l": l, "data-j": j, "data-k": k });
@@ -385,7 +391,7 @@ function neuronDiagram(width) {
       var line = svgEl("line", Object.assign({ class: "ag-line" }, coords));
       if (known) {
         line.style.stroke = w ? signed(w, Math.abs(w)) : "#94a3b8";
-        line.style.strokeWidth = (0.6 + (largest ? 4.4 * Math.abs(w) / largest : 0)).toFixed(2) + "px";
+        line.style.strokeWidth = (0.6 + (largest ? widest * Math.abs(w) / largest : 0)).toFixed(2) + "px";
       }
       e.appendChild(line);
       g.appendChild(e);
