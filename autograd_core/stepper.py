@@ -121,9 +121,9 @@ class Stepper(StepPage):
                 node.grad = grad
         self.steps: tuple[BackwardStep, ...] = steps if kept is None else tuple(s for s in steps if s.node in kept)
         self._root_name = shown[root]
-        svg = _centred(svg)
+        svg, boxes = _centred(svg)
         data = _step_data(order, shown, self.steps, kept)
-        data["boxes"] = _boxes(svg)
+        data["boxes"] = boxes
         self._svg, self._data = svg, data
         self.html = _page(title or f"Backward pass of {shown[root]}", svg, data)
 
@@ -269,32 +269,54 @@ def _svg_height(page: str) -> int:
 
 # ---- the SVG: every text of a node centred on its box, in Python ----------------------------
 
-_NODE = re.compile(r'(<g id="[^"]*" class="node">)(.*?)(</g>)', re.S)
+_NODE = re.compile(r'(<g id="([^"]*)" class="node">)(.*?)(</g>)', re.S)
 _TEXT = re.compile(r"<text ([^>]*)>(.*?)</text>\n?", re.S)
 _ATTR = re.compile(r'([\w:-]+)="([^"]*)"')
 _POINT = re.compile(r"(-?\d+(?:\.\d+)?),(-?\d+(?:\.\d+)?)")
 _SHAPE = re.compile(r'<(?:path|polygon)[^>]* (?:d|points)="([^"]*)"')
+_PAIR = r"(-?\d+(?:\.\d+)?) (-?\d+(?:\.\d+)?)"
+_TRANSFORM = re.compile(rf'<g id="graph0" class="graph" transform="scale\({_PAIR}\) rotate\(0\) translate\({_PAIR}\)"')
+
+Boxes = dict[str, list[int]]
+"""Each node's box, by id: [x, y, width, height] in the units of the SVG's viewBox."""
 
 
-def _centred(svg: str) -> str:
-    """The SVG with each row of text in a node box made one ``<text>``, centred on the box.
+def _centred(svg: str) -> tuple[str, Boxes]:
+    """The SVG with each row of text in a node box made one ``<text>``, centred on the box; and the
+    boxes (for the minimap, so the page draws it without measuring anything either).
 
     Graphviz places a row's texts with text-anchor="start" at x positions from its own font
     metrics; a browser with another font then draws them off centre, half outside the box. A
     row written as one text anchored at the middle of the box stays centred in any font, and
-    needs no measuring in the browser (which fails while a frame is hidden).
+    needs no measuring in the browser (which fails while a frame is hidden). Graphviz draws the
+    graph inside one group transformed by scale(sx sy) translate(tx ty): a point p of a shape is
+    at s·(p + t) in the viewBox.
     """
-    return _NODE.sub(_centre_node, svg)
+    m = _TRANSFORM.search(svg)
+    if m is None:
+        raise ValueError("Stepper: Graphviz's SVG has no graph group transformed by scale, rotate(0) and translate")
+    sx, sy, tx, ty = (float(v) for v in m.groups())
+    boxes: Boxes = {}
+
+    def centre_node(node: re.Match[str]) -> str:
+        head, node_id, body, tail = node.groups()
+        shape = _SHAPE.search(body)
+        if shape is None:
+            return node[0]
+        points = _POINT.findall(shape[1])
+        xs, ys = [float(x) for x, _ in points], [float(y) for _, y in points]
+        left, top = sx * (min(xs) + tx), sy * (min(ys) + ty)
+        boxes[node_id] = [round(left), round(top), round(sx * (max(xs) - min(xs))), round(sy * (max(ys) - min(ys)))]
+        return head + _centre_rows(body, f"{(min(xs) + max(xs)) / 2:.2f}") + tail
+
+    return _NODE.sub(centre_node, svg), boxes
 
 
-def _centre_node(m: re.Match[str]) -> str:
-    head, body, tail = m.groups()
-    shape = _SHAPE.search(body)
+def _centre_rows(body: str, centre: str) -> str:
+    """A node's body with each row of its texts made one text anchored at x = ``centre``."""
     texts = list(_TEXT.finditer(body))
-    if shape is None or not texts:
-        return m[0]
-    xs = [float(x) for x, _ in _POINT.findall(shape[1])]
-    centre = f"{(min(xs) + max(xs)) / 2:.2f}"
+    if not texts:
+        return body
     rows: dict[str, list[tuple[dict[str, str], str]]] = {}
     for t in texts:
         attrs = dict(_ATTR.findall(t[1]))
@@ -315,36 +337,11 @@ def _centre_node(m: re.Match[str]) -> str:
         merged.append(f"<text {_attrs(common)}>{spans}</text>\n")
     first, last = texts[0].start(), texts[-1].end()
     between = _TEXT.sub("", body[first:last])
-    return head + body[:first] + between + "".join(merged) + body[last:] + tail
+    return body[:first] + between + "".join(merged) + body[last:]
 
 
 def _attrs(attrs: dict[str, str]) -> str:
     return " ".join(f'{k}="{v}"' for k, v in attrs.items())
-
-
-_PAIR = r"(-?\d+(?:\.\d+)?) (-?\d+(?:\.\d+)?)"
-_TRANSFORM = re.compile(rf'<g id="graph0" class="graph" transform="scale\({_PAIR}\) rotate\(0\) translate\({_PAIR}\)"')
-
-
-def _boxes(svg: str) -> dict[str, list[int]]:
-    """Each node's box as [x, y, width, height] in the units of the SVG's viewBox (for the minimap,
-    so the page draws it without measuring anything). Graphviz draws the graph inside one group
-    transformed by scale(sx sy) translate(tx ty): a point p of a shape is at s·(p + t)."""
-    m = _TRANSFORM.search(svg)
-    if m is None:
-        raise ValueError("Stepper: Graphviz's SVG has no graph group transformed by scale, rotate(0) and translate")
-    sx, sy, tx, ty = (float(v) for v in m.groups())
-    boxes = {}
-    for node in _NODE.finditer(svg):
-        shape = _SHAPE.search(node[2])
-        if shape is None:
-            continue
-        points = _POINT.findall(shape[1])
-        xs = [sx * (float(x) + tx) for x, _ in points]
-        ys = [sy * (float(y) + ty) for _, y in points]
-        node_id = _ATTR.findall(node[1])[0][1]  # the group's first attribute is its id
-        boxes[node_id] = [round(min(xs)), round(min(ys)), round(max(xs) - min(xs)), round(max(ys) - min(ys))]
-    return boxes
 
 
 # ---- the still picture of the first step: graph.css's marks as SVG attributes, set in Python ----

@@ -216,7 +216,7 @@ def test_a_292_node_graph_inline_on_a_laptop_with_the_file_browser_open(lab):
                 assert frame.evaluate(IN_VIEW, ".ag-current"), f"step {k}: the current node is out of view"
                 node = frame.locator(".ag-current").bounding_box()  # in the page's coordinates
                 assert 0 <= node["y"] and node["y"] + node["height"] <= 768, f"step {k}: {node}"
-                assert frame.evaluate(CURRENT_IN_MINIMAP), f"step {k}"
+                frame.wait_for_function(CURRENT_IN_MINIMAP, timeout=2000)  # the frame follows the scroll event
             frame.locator(".ag-slider").fill("31")  # z2[12], whose grad goes to its 27 parents
             assert "27 parents" in frame.inner_text(".ag-heading")
             groups = frame.locator(".ag-lines .ag-edge-text")

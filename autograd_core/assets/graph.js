@@ -249,6 +249,7 @@ var minimap = (function () {
     var k = s.width / vb.width, x = (e.clientX - c.left) / sx * k, y = (e.clientY - c.top) / sy * k;
     box.scrollLeft += s.left + x - (b.left + box.clientLeft + box.clientWidth / 2);
     box.scrollTop += s.top + y - (b.top + box.clientTop + box.clientHeight / 2);
+    place();  // now, not at the scroll event (the next frame): the frame keeps up with the pointer
   }
   var dragging = null;
   el.addEventListener("pointerdown", function (e) {
