@@ -201,10 +201,7 @@ def test_a_292_node_graph_inline_on_a_laptop_with_the_file_browser_open(lab):
             page = browser.new_page(viewport={"width": 1366, "height": 768})
             page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
             frame_element, frame = run_all(page, url, 768)
-            if not page.is_visible("#filebrowser"):
-                page.click("li[title^='File Browser']")
-                page.wait_for_timeout(300)
-            assert page.is_visible("#filebrowser")
+            assert page.locator(".jp-FileBrowser").is_visible()  # the file browser is open
             box = frame_element.bounding_box()
             assert box["x"] > 250 and box["y"] >= 0 and box["y"] + box["height"] <= 768, box  # beside the browser
             window = [0, 0, *frame.evaluate("[innerWidth, innerHeight]")]
