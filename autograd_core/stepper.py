@@ -8,24 +8,24 @@
 
 The page holds the graph (an SVG rendered by Graphviz's ``dot``) and every step of one backward
 pass (``backward_steps``) as JSON: no server, no kernel, no network. Prev/Next, the slider, the
-arrow keys (Home/End too) and Play/Pause move through the steps; the current node and its edges
-are drawn in red, the parents it passes its grad to in orange, and each step's chain rule is
-written out, e.g. ``a.grad += ∂c/∂a × c.grad = 3 × 2 = 6``, followed by where the local
-derivative comes from (``∂(a·b)/∂a = b = 3``, from ``autograd_core.derivatives``). Numbers are
-shown as in the drawing (4 significant digits); hover one for all its digits, or press "Full
-digits". The graph zooms (the − / + buttons, Ctrl+wheel) and pans (drag it, or scroll); "Fit"
-shows all of it; the current node is scrolled into view at every step, and the controls stay
-at the top of the page.
+arrow keys and Play move through the steps; the current node and its edges are drawn in red,
+the parents it passes its grad to in orange. A panel beside the graph (below it on a narrow
+screen) writes out the step's chain rule, a group of lines per edge however many there are
+(``a.grad += ∂c/∂a × c.grad = 3 × 2 = 6``, and ``∂(a·b)/∂a = b = 3`` from
+``autograd_core.derivatives``). The boxes keep short numbers; the panel's show all their digits
+on hover or with "Full digits", and its readout gives the data and grad in full of the node
+pointed at or clicked (else the current one). Clicking a parent picks its lines, and a line its
+parent. The graph zooms, pans and fits; one too large to read whole gets a minimap (the marks,
+and a frame round the part in view: click or drag). The current node is kept in view.
 
-The page lays itself out without measuring text in the browser: every text of a node's box is
-centred on the box in Python, from the SVG's own coordinates, and each box is laid out for the
-widest grad it will show. (When the browser's font is wider than Graphviz assumed, the page
-narrows the text to its box, whenever the graph is shown or resized.)
+Nothing is measured in the browser to lay the page out: every text of a node's box is centred
+on the box here, from the SVG's coordinates, each box is laid out for the widest grad it will
+show, and the minimap is drawn from the boxes' coordinates, found here too. (A browser font
+wider than Graphviz assumed makes the page narrow a text to its box.)
 
-The page is built by ``autograd_core.page`` from the files in ``autograd_core/assets`` (the
-template, stylesheet and controls shared with ``nn.LayerStepper``, and this page's graph.css and
-graph.js), and keeps the DOM contract of docs/architecture.md: here the current element (class
-``ag-current``) is the SVG group of the current node.
+The page is built by ``autograd_core.page`` from ``autograd_core/assets`` (the template, style
+and controls shared with ``nn.LayerStepper``, and graph.css and graph.js), in the DOM contract
+of docs/architecture.md: the current element (``ag-current``) is the current node's SVG group.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ from autograd_core.draw import (
     kept_nodes,
     node_ids,
     node_names,
+    op_text,
     too_big_advice,
 )
 from autograd_core.graph import BackwardStep, backward_steps, topological_order
@@ -120,9 +121,11 @@ class Stepper(StepPage):
                 node.grad = grad
         self.steps: tuple[BackwardStep, ...] = steps if kept is None else tuple(s for s in steps if s.node in kept)
         self._root_name = shown[root]
+        svg, boxes = _centred(svg)
         data = _step_data(order, shown, self.steps, kept)
-        self._svg, self._data = _centred(svg), data
-        self.html = _page(title or f"Backward pass of {shown[root]}", self._svg, data)
+        data["boxes"] = boxes
+        self._svg, self._data = svg, data
+        self.html = _page(title or f"Backward pass of {shown[root]}", svg, data)
 
     def __repr__(self) -> str:
         count = len(self.steps)
@@ -166,7 +169,14 @@ def _num(x: float) -> list[str]:
     return [num_text(x), repr(x)]
 
 
-def _parts(parts: Iterable[Part]) -> list[str | list[str]]:
+Shown = str | list[str]
+"""A part of the page's text: a string, or a number as ``_num`` gives it."""
+
+Line = list[Shown | dict[str, list[Shown]]]
+"""A line of the page's text: parts, and ``{"g": parts}`` for parts kept on one line when it wraps."""
+
+
+def _parts(parts: Iterable[Part]) -> list[Shown]:
     return [_num(p) if isinstance(p, float) else p for p in parts]
 
 
@@ -187,9 +197,11 @@ def _step_data(
         )
     shown = order if kept is None else [node for node in order if node in kept]
     start = {ids[node]: _num(1.0 if node is root else 0.0) for node in shown}
+    heading = ["Start: non-leaf grads reset, the seed set"]
     return {
         "root": ids[root],
-        "start": {"grads": start, "heading": ["Start: non-leaf grads reset, the seed set"], "lines": lines},
+        "nodes": {ids[node]: [names[node], op_text(node) if node.op else "", repr(node.data)] for node in shown},
+        "start": {"grads": start, "heading": heading, "lines": [[line] for line in lines]},
         "steps": [_step_record(k, len(steps), step, ids, names, kept) for k, step in enumerate(steps, start=1)],
     }
 
@@ -206,11 +218,11 @@ def _step_record(
     edges = [(i, e) for i, e in enumerate(step.edges) if kept is None or e.parent in kept]
     hidden = len(step.edges) - len(edges)
     not_shown = f" ({hidden} more not shown)" if hidden else ""
-    lines: list[list[str | list[str]]] = []
-    heading: list[str | list[str]]
+    lines: list[list[Line]] = []  # per edge shown: its lines
+    heading: list[Shown]
     if step.skipped:
         heading = [f"Step {k} of {n}: {names[node]}.grad is 0, so it passes nothing on (backward() skips it)"]
-        lines = [[f"{_ref(names[e.parent])}.grad stays ", _num(e.grad_after)] for _, e in edges]
+        lines = [[[f"{_ref(names[e.parent])}.grad stays ", _num(e.grad_after)]] for _, e in edges]
     else:
         heading = _parts(
             [f"Step {k} of {n}: {names[node]} passes its grad (", step.grad, f") to its {_parents(len(step.edges))}"]
@@ -220,13 +232,13 @@ def _step_record(
         for i, e in edges:
             parent = _ref(names[e.parent])
             local = f"∂{child}/∂{parent}"
-            numbers = [e.local_grad, step.grad, e.contribution, e.grad_before, e.grad_after]
-            text = [f"{parent}.grad += {local} × {child}.grad = ", " × ", " = ", f"      {parent}.grad: ", " → "]
-            lines.append(_parts([part for pair in zip(text, numbers) for part in pair]))
+            arithmetic = _parts([e.local_grad, " × ", step.grad, " = ", e.contribution])
+            update = _parts([f"{parent}.grad: ", e.grad_before, " → ", e.grad_after])
+            chain: Line = [f"{parent}.grad += {local} × {child}.grad = ", {"g": arithmetic}, "      ", {"g": update}]
             why = explain(node, i, name)
             if why is None:
                 why = [f"{local} = ", e.local_grad, f", as the op {node.op or 'of this node'!r} computed it"]
-            lines.append(["    ", *_parts(why)])
+            lines.append([chain, ["    ", *_parts(why)]])
     return {
         "node": ids[node],
         "edges": [edge_id(ids[node], first_edge(node, i)) for i, _ in edges],
@@ -257,32 +269,54 @@ def _svg_height(page: str) -> int:
 
 # ---- the SVG: every text of a node centred on its box, in Python ----------------------------
 
-_NODE = re.compile(r'(<g id="[^"]*" class="node">)(.*?)(</g>)', re.S)
+_NODE = re.compile(r'(<g id="([^"]*)" class="node">)(.*?)(</g>)', re.S)
 _TEXT = re.compile(r"<text ([^>]*)>(.*?)</text>\n?", re.S)
 _ATTR = re.compile(r'([\w:-]+)="([^"]*)"')
 _POINT = re.compile(r"(-?\d+(?:\.\d+)?),(-?\d+(?:\.\d+)?)")
 _SHAPE = re.compile(r'<(?:path|polygon)[^>]* (?:d|points)="([^"]*)"')
+_PAIR = r"(-?\d+(?:\.\d+)?) (-?\d+(?:\.\d+)?)"
+_TRANSFORM = re.compile(rf'<g id="graph0" class="graph" transform="scale\({_PAIR}\) rotate\(0\) translate\({_PAIR}\)"')
+
+Boxes = dict[str, list[int]]
+"""Each node's box, by id: [x, y, width, height] in the units of the SVG's viewBox."""
 
 
-def _centred(svg: str) -> str:
-    """The SVG with each row of text in a node box made one ``<text>``, centred on the box.
+def _centred(svg: str) -> tuple[str, Boxes]:
+    """The SVG with each row of text in a node box made one ``<text>``, centred on the box; and the
+    boxes (for the minimap, so the page draws it without measuring anything either).
 
     Graphviz places a row's texts with text-anchor="start" at x positions from its own font
     metrics; a browser with another font then draws them off centre, half outside the box. A
     row written as one text anchored at the middle of the box stays centred in any font, and
-    needs no measuring in the browser (which fails while a frame is hidden).
+    needs no measuring in the browser (which fails while a frame is hidden). Graphviz draws the
+    graph inside one group transformed by scale(sx sy) translate(tx ty): a point p of a shape is
+    at s·(p + t) in the viewBox.
     """
-    return _NODE.sub(_centre_node, svg)
+    m = _TRANSFORM.search(svg)
+    if m is None:
+        raise ValueError("Stepper: Graphviz's SVG has no graph group transformed by scale, rotate(0) and translate")
+    sx, sy, tx, ty = (float(v) for v in m.groups())
+    boxes: Boxes = {}
+
+    def centre_node(node: re.Match[str]) -> str:
+        head, node_id, body, tail = node.groups()
+        shape = _SHAPE.search(body)
+        if shape is None:
+            return node[0]
+        points = _POINT.findall(shape[1])
+        xs, ys = [float(x) for x, _ in points], [float(y) for _, y in points]
+        left, top = sx * (min(xs) + tx), sy * (min(ys) + ty)
+        boxes[node_id] = [round(left), round(top), round(sx * (max(xs) - min(xs))), round(sy * (max(ys) - min(ys)))]
+        return head + _centre_rows(body, f"{(min(xs) + max(xs)) / 2:.2f}") + tail
+
+    return _NODE.sub(centre_node, svg), boxes
 
 
-def _centre_node(m: re.Match[str]) -> str:
-    head, body, tail = m.groups()
-    shape = _SHAPE.search(body)
+def _centre_rows(body: str, centre: str) -> str:
+    """A node's body with each row of its texts made one text anchored at x = ``centre``."""
     texts = list(_TEXT.finditer(body))
-    if shape is None or not texts:
-        return m[0]
-    xs = [float(x) for x, _ in _POINT.findall(shape[1])]
-    centre = f"{(min(xs) + max(xs)) / 2:.2f}"
+    if not texts:
+        return body
     rows: dict[str, list[tuple[dict[str, str], str]]] = {}
     for t in texts:
         attrs = dict(_ATTR.findall(t[1]))
@@ -303,7 +337,7 @@ def _centre_node(m: re.Match[str]) -> str:
         merged.append(f"<text {_attrs(common)}>{spans}</text>\n")
     first, last = texts[0].start(), texts[-1].end()
     between = _TEXT.sub("", body[first:last])
-    return head + body[:first] + between + "".join(merged) + body[last:] + tail
+    return body[:first] + between + "".join(merged) + body[last:]
 
 
 def _attrs(attrs: dict[str, str]) -> str:
@@ -381,12 +415,27 @@ _CONTROLS = """  <span class="ag-gap"></span>
   <button type="button" class="ag-fit-toggle" aria-pressed="false"
     title="fit the whole graph in view (on), or keep the zoom (off)">Fit</button>
   <button type="button" class="ag-digits" aria-pressed="false"
-    title="numbers with all their digits (or hover over one)">Full digits</button>"""
+    title="the explanation's numbers with all their digits (the boxes keep short numbers)">Full digits</button>"""
+
+_BODY = """<div class="ag-main">
+<div class="ag-view">
+<div class="ag-graph">
+{svg}
+</div>
+<div class="ag-minimap" hidden title="the whole graph; the frame is the part in view: click or drag to move it">
+<canvas></canvas><div class="ag-minimap-view"></div>
+</div>
+</div>
+<div class="ag-detail">
+<div class="ag-heading"></div>
+<div class="ag-lines"></div>
+<div class="ag-readout"></div>
+</div>
+</div>"""
 
 _HINT = (
-    "← → step · Home/End first/last · drag or scroll to pan, Ctrl + wheel or − + to zoom · "
-    "red: the node whose grad is passed on, and its edges · orange: its parents, whose grads grow · "
-    "green: done · grey grads: not reached yet"
+    "← → step · Home/End first/last · drag to pan, Ctrl + wheel or − + to zoom · click a node to read it in full · "
+    "red: passes its grad on · orange: its parents, whose grads grow · green: done · grey grads: not reached yet"
 )
 
 
@@ -397,8 +446,7 @@ def _page(title: str, svg: str, data: dict) -> str:
         kind="ag-graph-stepper",
         count=len(data["steps"]),
         controls=_CONTROLS,
-        bar='<div class="ag-detail"><div class="ag-heading"></div><div class="ag-lines"></div></div>',
-        body=f'<div class="ag-graph">\n{svg}\n</div>',
+        body=_BODY.replace("{svg}", svg),
         data=data,
         hint=_HINT,
         style=asset("autograd_core", "graph.css"),

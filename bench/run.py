@@ -165,7 +165,7 @@ def stepper_suite(quick: bool) -> str:
     rows.append("\n### The node stepper of a graph of about 300 nodes (target: build ≤ 5 s)\n")
     rows.append("| graph | nodes | steps | build (median) | page size |")
     rows.append("|---|---:|---:|---:|---:|")
-    for graph in ("mlp", "chain"):
+    for graph in ("mlp", "chain", "wide"):
         r = measure("stepper_bench.py", "node300", "--graph", graph, *(["--repeats", "1"] if quick else []))
         rows.append(
             f"| {graph} | {r['nodes']} | {r['steps']} | {r['median_s']:.2f} s | {r['page_bytes'] / 1e6:.2f} MB |"

@@ -2,7 +2,7 @@
 
     python bench/stepper_bench.py layer [--repeats 7] [--view neurons|matrix]
     python bench/stepper_bench.py node                       (slow: about a minute)
-    python bench/stepper_bench.py node300 [--graph mlp|chain] [--repeats 3]
+    python bench/stepper_bench.py node300 [--graph mlp|chain|wide] [--repeats 3]
 
 The work: MLP(2, [16, 16, 1]) (ReLU hidden, linear output, seed 0) over 10 moons samples with
 binary cross-entropy on the logit, averaged over the batch: a scalar graph of 999 nodes.
@@ -12,8 +12,10 @@ node:  autograd_core.Stepper of the same loss (every node's step, the graph laid
        Graphviz's dot); one build, its seconds and the page's bytes.
 node300: the node Stepper of a graph of about 300 nodes (the default max_nodes), target ≤ 5 s:
        mlp, the mean squared error of MLP(2, [8, 8, 1]) (tanh) over the largest batch that keeps
-       the graph within 300 nodes; chain, 150 links of tanh(v × c). Median of the repeats after
-       a warm-up.
+       the graph within 300 nodes; chain, 150 links of tanh(v × c); wide, nn.MLPStepper of the mse
+       of MLP(2, [13, 13, 1]) (tanh) on one sample: 292 nodes, each z2 node with 27 parents.
+       Median of the repeats after a warm-up, in seconds and in this process's CPU seconds
+       (median_cpu_s: the Python side, without Graphviz's dot, which runs as another process).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from engine_bench import count_nodes
 
 from autograd_core import Stepper, Value
-from nn import MLP, LayerStepper, binary_cross_entropy, mse
+from nn import MLP, LayerStepper, MLPStepper, binary_cross_entropy, mse
 from nn.data import moons
 
 SIZES, SAMPLES = [2, 16, 16, 1], 10
@@ -96,20 +98,31 @@ def chain_300(links: int = 150) -> Value:
     return v
 
 
+def wide_300() -> Value:
+    """The mse of MLP(2, [13, 13, 1]) on one sample: 292 nodes, and 27 parents to each z2 node."""
+    model = MLP(2, [13, 13, 1], seed=0)
+    root = mse([model([0.5, -1.0])], [[1.0]])
+    root.backward()
+    return root
+
+
 def node300(graph: str, repeats: int) -> dict:
-    root = mlp_300() if graph == "mlp" else chain_300()
+    root = {"mlp": mlp_300, "chain": chain_300, "wide": wide_300}[graph]()
     nodes = count_nodes(root)
-    Stepper(root, max_nodes=max(300, nodes))  # warm-up
-    times = []
+    page = MLPStepper if graph == "wide" else Stepper
+    page(root, max_nodes=max(300, nodes))  # warm-up
+    times, cpu = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
-        stepper = Stepper(root, max_nodes=max(300, nodes))
+        start, start_cpu = time.perf_counter(), time.process_time()
+        stepper = page(root, max_nodes=max(300, nodes))
         times.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
     return {
         "bench": f"Stepper (node by node), {graph}",
         "nodes": nodes,
         "steps": len(stepper.steps),
         "median_s": statistics.median(times),
+        "median_cpu_s": statistics.median(cpu),
         "runs": repeats,
         "page_bytes": len(stepper.html.encode("utf-8")),
     }
@@ -120,7 +133,7 @@ def main() -> None:
     ap.add_argument("what", choices=["layer", "node", "node300"])
     ap.add_argument("--repeats", type=int, default=None, help="layer: 7; node300: 3")
     ap.add_argument("--view", choices=["neurons", "matrix"], default="neurons")
-    ap.add_argument("--graph", choices=["mlp", "chain"], default="mlp", help="node300's graph")
+    ap.add_argument("--graph", choices=["mlp", "chain", "wide"], default="mlp", help="node300's graph")
     args = ap.parse_args()
     if args.what == "layer":
         print(json.dumps(layer(args.repeats or 7, args.view)))

@@ -170,6 +170,52 @@ IN_VIEW = """selector => {
 }"""
 
 
+def wide_loss():
+    """The mse of MLP(2, [13, 13, 1]) on one sample: 292 nodes, and 27 parents to each z2 node."""
+    import nn
+
+    model = nn.MLP(2, [13, 13, 1], seed=0)
+    loss = nn.mse([model([0.5, -1.0])], [[1.0]])
+    loss.backward()
+    return loss
+
+
+RECT = "e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; }"
+
+
+def rect(page, selector):
+    """The element's [left, top, right, bottom] in the viewport of its page (or frame)."""
+    return page.eval_on_selector(selector, RECT)
+
+
+def inside(inner, outer, slack=0.5):
+    """Rectangle ``inner`` lies within ``outer``."""
+    return all(inner[i] >= outer[i] - slack for i in (0, 1)) and all(inner[i] <= outer[i] + slack for i in (2, 3))
+
+
+def apart(a, b):
+    """Rectangles ``a`` and ``b`` do not overlap."""
+    return a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
+
+
+CURRENT_IN_MINIMAP = """() => {
+  const data = JSON.parse(document.querySelector(".ag-data").textContent);
+  const id = document.querySelector(".ag-stepper").dataset.current || data.root, b = data.boxes[id];
+  const vb = document.querySelector(".ag-graph svg").viewBox.baseVal;
+  const c = document.querySelector(".ag-minimap canvas").getBoundingClientRect();
+  const f = document.querySelector(".ag-minimap-view").getBoundingClientRect();
+  const x = c.left + (b[0] + b[2] / 2) * c.width / vb.width, y = c.top + (b[1] + b[3] / 2) * c.height / vb.height;
+  return x >= f.left - 2 && x <= f.right + 2 && y >= f.top - 2 && y <= f.bottom + 2;
+}"""
+
+"""In the node stepper: the minimap's frame (the part of the graph in view) is round the current node."""
+
+FRAME_CENTRE = """() => {
+  const f = document.querySelector(".ag-minimap-view").getBoundingClientRect();
+  return [(f.left + f.right) / 2, (f.top + f.bottom) / 2];
+}"""
+
+
 @contextlib.contextmanager
 def low_recursion_limit(headroom=120):
     """A recursion limit only ``headroom`` frames above the caller's own depth. A graph walk that

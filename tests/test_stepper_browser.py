@@ -4,6 +4,7 @@ Needs Graphviz's dot, the playwright package and Chromium at /usr/bin/chromium (
 system-deps`); skipped with a reason when they are missing, and failing instead when CI=true.
 """
 
+import re
 import shutil
 
 import pytest
@@ -12,7 +13,18 @@ from autograd_core import Stepper, Value, backward_steps, topological_order
 from autograd_core.dot import num_text
 from autograd_core.draw import edge_id, node_ids
 
-from .conftest import IN_VIEW, TEXTS_OUTSIDE_THEIR_BOX, mlp, require
+from .conftest import (
+    CURRENT_IN_MINIMAP,
+    FRAME_CENTRE,
+    IN_VIEW,
+    TEXTS_OUTSIDE_THEIR_BOX,
+    apart,
+    inside,
+    mlp,
+    rect,
+    require,
+    wide_loss,
+)
 
 HOSTILE = "</script><script>alert(1)</script>"
 
@@ -275,3 +287,160 @@ def test_a_font_wider_than_graphvizs_is_narrowed_to_its_box(tmp_path, page):
     for _ in range(3):
         page.click(".ag-next")  # grads that change are narrowed as they are written
         assert page.evaluate(TEXTS_OUTSIDE_THEIR_BOX) == []
+
+
+# ---- a graph of about 300 nodes: the minimap, the panel of a wide node, full digits out of the boxes ----
+
+SIGNIFICANT = re.compile(r"-?(\d+(?:\.\d*)?)(?:e-?\d+)?")
+
+
+@pytest.fixture(scope="module")
+def wide(tmp_path_factory):
+    """The node stepper of wide_loss(), saved: (path, stepper, loss)."""
+    import nn
+
+    require(shutil.which("dot") is not None, "Graphviz's dot")
+    loss = wide_loss()
+    stepper = nn.MLPStepper(loss)
+    return stepper.save(tmp_path_factory.mktemp("wide") / "wide.html"), stepper, loss
+
+
+def current_text_height(page):
+    return page.eval_on_selector(".ag-current text", "t => t.getBoundingClientRect().height")
+
+
+def test_a_300_node_graph_is_read_at_a_readable_zoom_with_a_minimap_that_follows(wide, page):
+    path, stepper, _ = wide
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(path.resolve().as_uri())
+    window = [0, 0, 1366, 768]
+    assert page.is_visible(".ag-minimap")  # Fit would draw it at 2%: the minimap is the overview
+    mini, graph, panel = rect(page, ".ag-minimap"), rect(page, ".ag-graph"), rect(page, ".ag-detail")
+    assert inside(mini, window) and apart(mini, graph) and apart(mini, panel) and apart(graph, panel)
+    assert mini[3] - mini[1] > 300  # a tall graph: the minimap runs down beside it
+    page.wait_for_function(CURRENT_IN_MINIMAP, timeout=2000)  # the root, at the start
+    widest = max(range(len(stepper.steps)), key=lambda i: len(stepper.steps[i].edges)) + 1
+    for i, k in enumerate([*range(1, 9), widest, len(stepper.steps)]):
+        if i < 8:
+            page.click(".ag-next")
+        else:
+            page.locator(".ag-slider").fill(str(k))
+        assert page.get_attribute(".ag-stepper", "data-step") == str(k)
+        assert page.evaluate(IN_VIEW, ".ag-current"), f"step {k}: the current node is out of view"
+        assert current_text_height(page) >= 10, f"step {k}: the current node's text is too small to read"
+        page.wait_for_function(CURRENT_IN_MINIMAP, timeout=2000)  # the frame follows the scroll event
+
+    scroll = lambda: page.eval_on_selector(".ag-graph", "g => [g.scrollLeft, g.scrollTop]")  # noqa: E731
+    before = scroll()
+    x, y = (mini[0] + mini[2]) / 2, mini[1] + 0.3 * (mini[3] - mini[1])
+    page.mouse.click(x, y)  # a click on the minimap moves the view there
+    assert scroll() != before
+    centre = page.evaluate(FRAME_CENTRE)
+    assert abs(centre[1] - y) < 3
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x, y + 120, steps=5)  # and so does a drag
+    page.mouse.up()
+    assert abs(page.evaluate(FRAME_CENTRE)[1] - (y + 120)) < 3
+    assert not page.evaluate(IN_VIEW, ".ag-current")
+    page.click(".ag-prev")  # the next step brings the current node back
+    assert page.evaluate(IN_VIEW, ".ag-current")
+    page.wait_for_function(CURRENT_IN_MINIMAP, timeout=2000)
+
+
+def test_the_minimap_is_drawn_where_the_boxes_are(wide, page):
+    """The boxes' coordinates, found in Python from Graphviz's SVG, match where the browser draws them."""
+    path, _, _ = wide
+    page.goto(path.resolve().as_uri())
+    gaps = page.evaluate(
+        """() => {
+      const data = JSON.parse(document.querySelector(".ag-data").textContent);
+      const svg = document.querySelector(".ag-graph svg"), s = svg.getBoundingClientRect();
+      const k = s.width / svg.viewBox.baseVal.width;
+      return Object.keys(data.boxes).map(id => {
+        const b = data.boxes[id], r = document.getElementById(id).querySelector("path").getBoundingClientRect();
+        return Math.max(Math.abs((r.left - s.left) / k - b[0]), Math.abs((r.top - s.top) / k - b[1]),
+                        Math.abs(r.width / k - b[2]), Math.abs(r.height / k - b[3]));
+      });
+    }"""
+    )
+    assert len(gaps) == 292 and max(gaps) < 3  # in SVG units (pt), with the stroke's width
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (390, 844)])
+def test_every_edge_of_a_wide_node_is_in_the_panel_beside_the_graph(wide, page, size):
+    path, stepper, loss = wide
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    page.goto(path.resolve().as_uri())
+    k = max(range(len(stepper.steps)), key=lambda i: len(stepper.steps[i].edges)) + 1
+    step = stepper.steps[k - 1]
+    assert len(step.edges) == 27
+    page.locator(".ag-slider").fill(str(k))
+    window = [0, 0, *size]
+    panel, graph, lines = rect(page, ".ag-detail"), rect(page, ".ag-graph"), rect(page, ".ag-lines")
+    assert inside(panel, window) and inside(graph, window) and apart(panel, graph)
+    assert (panel[0] >= graph[2]) if size[0] > 760 else (panel[1] >= graph[3])  # beside, or below on a phone
+    assert len(page.inner_text(".ag-lines").splitlines()) == 54  # the chain rule and its why, for every edge
+    groups = page.locator(".ag-lines .ag-edge-text")
+    assert groups.count() == 27
+    ids = node_ids(topological_order(loss))
+    font = page.eval_on_selector(".ag-lines", "e => parseFloat(getComputedStyle(e).fontSize)")
+    assert font >= 12
+    for i, edge in enumerate(step.edges):  # each in turn, scrolled into the panel, is there to read
+        group = groups.nth(i)
+        assert group.get_attribute("data-parent") == ids[edge.parent]
+        group.evaluate("g => { g.parentNode.scrollTop = g.offsetTop; }")
+        box = group.bounding_box()
+        assert inside([box["x"], box["y"], box["x"] + box["width"], box["y"] + min(box["height"], 40)], lines)
+        text = group.inner_text()
+        assert f" = {num_text(edge.local_grad)} × {num_text(step.grad)} = {num_text(edge.contribution)} " in text
+
+    last = ids[step.edges[-1].parent]
+    groups.nth(26).click()  # a line picks its parent: in view in the graph, outlined, read in full
+    assert page.get_attribute(f'[id="{last}"]', "class") == "node ag-parent ag-picked"
+    assert page.evaluate(IN_VIEW, f'[id="{last}"]')
+    readout = page.inner_text(".ag-readout")
+    assert repr(step.edges[-1].parent.data) in readout and repr(step.edges[-1].grad_after) in readout
+    page.click(f'[id="{last}"]')  # a click on the picked node lets it go
+    assert page.locator(".ag-picked").count() == 0
+    page.locator(".ag-lines").evaluate("e => { e.scrollTop = 0; }")
+    page.click(f'[id="{last}"]')  # a click on a parent picks its lines, scrolled into the panel's view
+    assert groups.nth(26).get_attribute("class") == "ag-edge-text ag-picked"
+    box = groups.nth(26).bounding_box()
+    lines = rect(page, ".ag-lines")
+    assert lines[1] - 1 <= box["y"] and box["y"] + 20 <= lines[3]
+
+
+def significant_digits(text):
+    return max((len(m[1].replace(".", "").lstrip("0")) for m in SIGNIFICANT.finditer(text)), default=0)
+
+
+def test_full_digits_are_in_the_panel_and_the_readout_never_in_the_boxes(wide, page):
+    path, stepper, _ = wide
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(path.resolve().as_uri())
+    boxes = lambda: page.eval_on_selector_all("g.node text", "ts => ts.map(t => t.textContent)")  # noqa: E731
+    page.keyboard.press("End")
+    short = boxes()
+    page.click(".ag-digits")
+    assert page.get_attribute(".ag-digits", "aria-pressed") == "true"
+    for key in ("End", "Home", "ArrowRight", "ArrowRight", "ArrowRight"):
+        page.keyboard.press(key)
+        texts = boxes()
+        assert max(significant_digits(t) for t in texts) <= 4, [t for t in texts if significant_digits(t) > 4]
+    page.keyboard.press("End")
+    assert boxes() == short  # the same short numbers, with or without "Full digits"
+    assert significant_digits(page.inner_text(".ag-lines")) >= 15  # the panel has them in full
+    nodes = topological_order(wide_loss())  # its grads: one backward(), as at the page's last step
+    ids = node_ids(nodes)
+    last = stepper.steps[-1]
+    node = nodes[[n.label for n in nodes].index(last.node.label)]
+    page.hover(f'[id="{ids[node]}"]')  # the readout: the node under the pointer, in full
+    readout = page.inner_text(".ag-readout")
+    assert node.label in readout and "under the pointer" in readout
+    assert f"data {node.data!r}" in readout and f"grad {node.grad!r}" in readout
+    parent = nodes[[n.label for n in nodes].index(last.edges[0].parent.label)]
+    page.locator(".ag-lines .ag-edge-text").first.click()  # or picked, from its line
+    page.mouse.move(5, 5)
+    readout = page.inner_text(".ag-readout")
+    assert "picked" in readout and f"data {parent.data!r}" in readout and f"grad {parent.grad!r}" in readout

@@ -1,6 +1,7 @@
 """The steppers inline in a real JupyterLab: the node stepper of notebook 01 (Run All, then step
-the stepper's frame), and the same notebook exported to HTML by nbconvert; the layer stepper at
-Nielsen's size on a laptop's screen (1366×768, the file browser open).
+the stepper's frame), and the same notebook exported to HTML by nbconvert; the node stepper of a
+292-node graph and the layer stepper at Nielsen's size on a laptop's screen (1366×768, the file
+browser open).
 
 Starts `jupyter lab` on a free loopback port with a random token, in a temporary root holding a
 copy of notebook 01, opens it in headless Chromium, runs every cell from the Run menu, finds the
@@ -24,7 +25,17 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ARGS, CHROMIUM, IN_VIEW, TEXTS_OUTSIDE_THEIR_BOX, require
+from .conftest import (
+    ARGS,
+    CHROMIUM,
+    CURRENT_IN_MINIMAP,
+    IN_VIEW,
+    TEXTS_OUTSIDE_THEIR_BOX,
+    apart,
+    inside,
+    rect,
+    require,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -100,6 +111,32 @@ def lab(tmp_path, request):
         log.close()
 
 
+def run_all(page, url, height):
+    """Open the notebook at ``url``, run every cell from the Run menu, and scroll the stepper's frame
+    into the ``height`` px tall view: (the iframe element, its frame), laid out."""
+    page.goto(url)
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+    page.get_by_text("Python 3 | Idle").wait_for(timeout=60_000)  # the kernel is up
+    page.click(".lm-MenuBar-itemLabel:text-is('Run')")
+    page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
+    frame_element = page.wait_for_selector(".jp-OutputArea-output iframe[srcdoc]", state="attached", timeout=120_000)
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
+    no_news = page.get_by_role("button", name="No", exact=True)  # "notified about Jupyter news?"
+    if no_news.count():
+        no_news.first.click()
+    for _ in range(20):  # the notebook may scroll on its own once the run ends: until it settles
+        frame_element.evaluate("frame => frame.scrollIntoView({block: 'center'})")
+        page.wait_for_timeout(250)
+        box = frame_element.bounding_box()
+        if box and box["y"] >= 0 and box["y"] + box["height"] <= height:
+            break
+    frame = frame_element.content_frame()
+    frame.wait_for_selector(".ag-stepper")
+    frame.wait_for_function("document.querySelector('.ag-graph').clientWidth > 0")
+    page.wait_for_timeout(200)
+    return frame_element, frame
+
+
 def test_notebook_01_steps_inline_in_jupyterlab(lab):
     from playwright.sync_api import sync_playwright
 
@@ -111,28 +148,7 @@ def test_notebook_01_steps_inline_in_jupyterlab(lab):
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 800})
             page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-            page.goto(url)
-            page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-            page.get_by_text("Python 3 | Idle").wait_for(timeout=60_000)  # the kernel is up
-            page.click(".lm-MenuBar-itemLabel:text-is('Run')")
-            page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
-            frame_element = page.wait_for_selector(
-                ".jp-OutputArea-output iframe[srcdoc]", state="attached", timeout=120_000
-            )
-            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
-            no_news = page.get_by_role("button", name="No", exact=True)  # "notified about Jupyter news?"
-            if no_news.count():
-                no_news.first.click()
-            for _ in range(20):  # the notebook may scroll on its own once the run ends: until it settles
-                frame_element.evaluate("frame => frame.scrollIntoView({block: 'center'})")
-                page.wait_for_timeout(250)
-                box = frame_element.bounding_box()
-                if box and box["y"] >= 0 and box["y"] + box["height"] <= 800:
-                    break
-            frame = frame_element.content_frame()
-            frame.wait_for_selector(".ag-stepper")
-            frame.wait_for_function("document.querySelector('.ag-graph').clientWidth > 0")
-            page.wait_for_timeout(200)
+            frame_element, frame = run_all(page, url, 800)
             assert frame.evaluate(TEXTS_OUTSIDE_THEIR_BOX) == []
             frame_box = frame_element.bounding_box()
             assert frame_box["y"] >= 0 and frame_box["y"] + frame_box["height"] <= 800, frame_box
@@ -149,6 +165,67 @@ def test_notebook_01_steps_inline_in_jupyterlab(lab):
             assert "∂" in frame.inner_text(".ag-lines")
         except Exception:
             page.screenshot(path=str(shots / "failure.png"))  # what the page showed, for the report
+            raise
+        finally:
+            browser.close()
+    assert problems == []
+
+
+WIDE_CELL = """import nn
+model = nn.MLP(2, [13, 13, 1], seed=0)
+loss = nn.mse([model([0.5, -1.0])], [[1.0]])
+nn.MLPStepper(loss)"""
+
+
+def wide_notebook(folder: Path) -> Path:
+    """A notebook of one cell: the node stepper of a 292-node MLP graph whose z2 nodes have 27 parents."""
+    import nbformat
+
+    kernel = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+    path = folder / "wide.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(WIDE_CELL)], metadata=kernel), path)
+    return path
+
+
+@pytest.mark.parametrize("lab", [wide_notebook], indirect=True)
+def test_a_292_node_graph_inline_on_a_laptop_with_the_file_browser_open(lab):
+    """1366x768, the file browser open: the frame on the screen, the graph, its minimap and the panel
+    side by side in it, the current node in view at every step, all 27 edges of a z node in the panel."""
+    from playwright.sync_api import sync_playwright
+
+    url, root = lab
+    problems: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 768})
+            page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+            frame_element, frame = run_all(page, url, 768)
+            assert page.locator(".jp-FileBrowser").is_visible()  # the file browser is open
+            box = frame_element.bounding_box()
+            assert box["x"] > 250 and box["y"] >= 0 and box["y"] + box["height"] <= 768, box  # beside the browser
+            window = [0, 0, *frame.evaluate("[innerWidth, innerHeight]")]
+            graph, mini, panel = rect(frame, ".ag-graph"), rect(frame, ".ag-minimap"), rect(frame, ".ag-detail")
+            assert frame.is_visible(".ag-minimap") and all(inside(r, window) for r in (graph, mini, panel))
+            assert apart(graph, mini) and apart(graph, panel) and apart(mini, panel)
+            for k in range(1, 9):
+                frame.click(".ag-next")
+                assert frame.evaluate(IN_VIEW, ".ag-current"), f"step {k}: the current node is out of view"
+                node = frame.locator(".ag-current").bounding_box()  # in the page's coordinates
+                assert 0 <= node["y"] and node["y"] + node["height"] <= 768, f"step {k}: {node}"
+                frame.wait_for_function(CURRENT_IN_MINIMAP, timeout=2000)  # the frame follows the scroll event
+            frame.locator(".ag-slider").fill("31")  # z2[12], whose grad goes to its 27 parents
+            assert "27 parents" in frame.inner_text(".ag-heading")
+            groups = frame.locator(".ag-lines .ag-edge-text")
+            assert groups.count() == 27 and len(frame.inner_text(".ag-lines").splitlines()) == 54
+            lines = rect(frame, ".ag-lines")
+            for i in range(27):  # each one, scrolled into the panel, is there to read
+                groups.nth(i).evaluate("g => { g.parentNode.scrollTop = g.offsetTop; }")
+                top = groups.nth(i).evaluate("g => g.getBoundingClientRect().top")
+                assert lines[1] - 1 <= top <= lines[3] - 20, i
+            assert frame.evaluate(IN_VIEW, ".ag-current")
+        except Exception:
+            page.screenshot(path=str(root.parent / "failure-wide.png"))  # what the page showed, for the report
             raise
         finally:
             browser.close()

@@ -219,7 +219,7 @@ def test_stepper_page_is_self_contained_and_deterministic(needs_dot):
     assert page.startswith("<!DOCTYPE html>") and "<svg" in page and "<?xml" not in page
     assert "http://" not in page.replace("http://www.w3.org", "") and "https://" not in page
     assert "∂(#1)/∂a" not in page  # names that are one word go bare
-    assert '"a.grad += ∂#1/∂a × #1.grad = ",["-3","-3.0"]," × ",' in page  # as drawn, and in full
+    assert '"a.grad += ∂#1/∂a × #1.grad = ",{"g":[["-3","-3.0"]," × ",' in page  # as drawn, and in full
 
 
 def test_hostile_labels_stay_inert_in_the_page(needs_dot):
