@@ -35,7 +35,7 @@ import numpy as np
 from autograd_core.inputs import count
 from nn import handwritten, labels, user_code
 from nn.activations import ACTIVATIONS
-from nn.matrix import Conventions, MatrixMLP, check_network, conventions_for
+from nn.matrix import Conventions, MatrixMLP, check_network, columns, conventions_for, out_in
 from nn.mistakes import Forward, diagnose, factor_causes
 from nn.module import MLP
 from nn.notation import NOTATIONS, notation_named
@@ -347,7 +347,7 @@ def _user_view(
     for l, W in enumerate(Ws):
         want = W.T.shape if in_out else W.shape
         arr = _user_array(result.dW[l], ("dW", l + 1), want, notes, "W layout " + result.w_layout)
-        dW.append(arr.T if in_out and arr.ndim == 2 else arr)
+        dW.append(out_in(arr, result.w_layout) if arr.ndim == 2 else arr)
     db = None
     if result.db is not None:
         db = []
@@ -355,13 +355,13 @@ def _user_view(
             n = W.shape[0]
             kept = ((n, 1), (1, n)) if rows else ((n, 1),)  # keepdims=True: the sum over the samples' axis
             arr = _user_array(result.db[l], ("db", l + 1), (n,), notes, f"or {' or '.join(map(str, kept))}", also=kept)
-            db.append(arr.reshape(n) if arr.shape in kept else (arr.T if rows and arr.ndim == 2 else arr))
+            db.append(arr.reshape(n) if arr.shape in kept else (columns(arr, result.layout) if arr.ndim == 2 else arr))
     delta: list[np.ndarray | None] = [None] * L
     if result.deltas is not None:
         for l, W in enumerate(Ws):
             want = (N, W.shape[0]) if rows else (W.shape[0], N)
             arr = _user_array(result.deltas[l], ("delta", l + 1), want, notes, f"{result.layout} layout")
-            delta[l] = arr.T if rows and arr.ndim == 2 else arr
+            delta[l] = columns(arr, result.layout) if arr.ndim == 2 else arr
     return Pass(None, None, None, delta, dW, db), notes
 
 

@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 
 from autograd_core.inputs import short
+from nn.matrix import columns, out_in
 from nn.user_code import run
 
 Arrays = list[np.ndarray]
@@ -248,10 +249,8 @@ def call(
             if l2_on == "all" and result.db is not None and biases is not None:
                 result.db = [d + 2.0 * l2 * b if np.shape(d) == b.shape else d for d, b in zip(result.db, biases)]
         return result
-    Ws = [W.T.copy() if w_layout == "in_out" else W.copy() for W in weights]
-    bs = None if biases is None else [b.copy() for b in biases]
-    rows = layout == "rows"
-    out = run(backprop, Ws, bs, X.T.copy() if rows else X.copy(), Y.T.copy() if rows else Y.copy())
+    Ws, bs, Xl, Yl = _in_layout(weights, biases, X, Y, layout, w_layout)
+    out = run(backprop, Ws, bs, Xl, Yl)
     if not isinstance(out, tuple | list) or len(out) not in (2, 3):
         got = f"a {type(out).__name__}" + (f" of length {len(out)}" if isinstance(out, tuple | list) else "")
         raise BackpropError(f"backprop returned {got}; expected (dW, db) or (dW, db, deltas), lists with W1's first")
@@ -277,10 +276,17 @@ def cost_of(
     w_layout: str,
 ) -> float:
     """The user's batch cost at these parameters (canonical in, the user's layout out)."""
-    Ws = [W.T.copy() if w_layout == "in_out" else W.copy() for W in weights]
+    return _number(run(cost, *_in_layout(weights, biases, X, Y, layout, w_layout)), "cost")
+
+
+def _in_layout(
+    weights: Arrays, biases: Arrays | None, X: np.ndarray, Y: np.ndarray, layout: str, w_layout: str
+) -> tuple[list[np.ndarray], list[np.ndarray] | None, np.ndarray, np.ndarray]:
+    """Copies of the parameters and the batch (canonical: columns, (n_out, n_in)) in the user's
+    layouts, so that what their code does to its arguments never reaches ours."""
+    Ws = [out_in(W, w_layout).copy() for W in weights]
     bs = None if biases is None else [b.copy() for b in biases]
-    rows = layout == "rows"
-    return _number(run(cost, Ws, bs, X.T.copy() if rows else X.copy(), Y.T.copy() if rows else Y.copy()), "cost")
+    return Ws, bs, columns(X, layout).copy(), columns(Y, layout).copy()
 
 
 def load_function(spec: str) -> Callable[..., Any]:

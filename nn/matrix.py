@@ -41,6 +41,18 @@ W_LAYOUTS = ("out_in", "in_out")
 L2_ON = ("weights", "all")
 
 
+def columns(M: np.ndarray, layout: str) -> np.ndarray:
+    """A batch array between ``layout`` ("rows": one sample per row) and the column convention
+    (one sample per column): transposed for rows. The same transpose goes either way; the one
+    place the library turns rows into columns."""
+    return M.T if layout == "rows" else M
+
+
+def out_in(W: np.ndarray, w_layout: str) -> np.ndarray:
+    """A weight array between ``w_layout`` and (n_out, n_in): transposed for "in_out"."""
+    return W.T if w_layout == "in_out" else W
+
+
 def _choice(value: Any, allowed: tuple, name: str) -> None:
     if value not in allowed:
         raise ValueError(f"{name}: expected one of {', '.join(map(repr, allowed))}, got {short(value)}")
@@ -82,11 +94,11 @@ class Conventions:
     def columns(self, M: np.ndarray) -> np.ndarray:
         """A batch array between this layout and the column convention (samples in columns):
         transposed for samples in rows. The same transpose goes either way."""
-        return M.T if self.layout == "rows" else M
+        return columns(M, self.layout)
 
     def out_in(self, W: np.ndarray) -> np.ndarray:
         """A weight array between this layout and (n_out, n_in): transposed for "in_out"."""
-        return W.T if self.w_layout == "in_out" else W
+        return out_in(W, self.w_layout)
 
     def encode_targets(self, T: np.ndarray, n_out: int) -> np.ndarray:
         """Targets as the loss reads them, (n_out, N) columns, from class labels (N,) or columns:
@@ -591,7 +603,7 @@ class MatrixMLP:
             raise ValueError(f"{name}: expected a 2-D array of shape {expected} ({layout} layout), got shape {X.shape}")
         if X.shape[1 if rows else 0] != width:
             raise ValueError(f"{name}: expected shape {expected} ({self.conventions.layout} layout), got {X.shape}")
-        return X.T if rows else X
+        return self.conventions.columns(X)
 
     def targets(self, Y: Any) -> np.ndarray:
         """Targets Y (in the layout of the conventions) as (n_L, N) columns: class labels (N,)

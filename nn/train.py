@@ -280,13 +280,13 @@ def _matrix_targets(model: MatrixMLP, Y: np.ndarray) -> np.ndarray:
         return Y
     if Y.ndim == 1:
         Y = Y.reshape(-1, 1)
-    return Y if model.conventions.layout == "rows" else Y.T
+    return model.conventions.columns(Y.T)
 
 
 def _matrix_forward(model: MatrixMLP, X: np.ndarray) -> np.ndarray:
-    rows = model.conventions.layout == "rows"
-    out = model.forward(X if rows else X.T)
-    return np.asarray(out if rows else out.T)
+    """The outputs for rows of X, as rows, whatever the model's layout."""
+    c = model.conventions
+    return np.asarray(c.columns(model.forward(c.columns(X.T))).T)
 
 
 def predict(model: Model, X: Any) -> np.ndarray:
