@@ -29,7 +29,8 @@ class CompiledMLP:
     """One sample's graph of ``model`` under ``loss``, compiled; the training data as batch rows.
 
     ``X`` are the inputs (N, n_in) and ``Y`` the targets as the loss takes them; the first sample
-    is the one traced. ``parameters`` holds θ and its grads while training.
+    is the one traced. ``theta`` holds θ and its grads while training; ``parameters`` is [θ], what
+    the optimizer updates. ``step`` and ``finish`` are what ``fit`` calls of every engine.
     """
 
     def __init__(self, model: MLP, loss: str, X: np.ndarray, Y: np.ndarray):
@@ -41,21 +42,22 @@ class CompiledMLP:
         (cost,) = per_batch.parents  # the sum of one sample's cost (nn.batch: a loss reduces one cost per sample)
         self.program: Program = compile(cost, xs + ys)
         self.X, self.targets = X, targets  # a batch's rows are put together per batch: no copy of all of X
-        self.parameters: Parameters = self.program.arrays()
+        self.theta: Parameters = self.program.arrays()
+        self.parameters: list[Any] = [self.theta]
 
     def step(self, idx: Any, reduction: str, l2: float) -> tuple[float, np.ndarray]:
         """Forward and backward over the samples ``idx``: the batch loss, and the outputs (B, n_out);
-        the grads are added to ``parameters.grad``."""
-        costs = self.program.forward(np.concatenate([self.X[idx], self.targets[idx]], axis=1), self.parameters)
+        the grads are added to ``theta.grad``."""
+        costs = self.program.forward(np.concatenate([self.X[idx], self.targets[idx]], axis=1), self.theta)
         scale = 1.0 / len(costs) if reduction == "mean" else 1.0
-        self.program.backward(scale, self.parameters, input_grads=False)
+        self.program.backward(scale, self.theta, input_grads=False)
         value = float(costs.sum()) * scale
         if l2:  # nn.l2_penalty's rule on the array: l2 Σ θ², grad 2 l2 θ
-            theta = self.parameters.data
+            theta = self.theta.data
             value += l2 * float(theta @ theta)
-            self.parameters.grad += 2.0 * l2 * theta
+            self.theta.grad += 2.0 * l2 * theta
         return value, self.program.values(self.outputs)
 
-    def write(self) -> None:
+    def finish(self) -> None:
         """Put the trained numbers (and the last grads) into the model's Values."""
-        self.parameters.write()
+        self.theta.write()

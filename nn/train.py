@@ -22,7 +22,7 @@ import sys
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -122,12 +122,11 @@ def fit(
     rng = np.random.default_rng(count(seed, "seed"))
     loss_name = _loss_for(model, loss, Ya, reduction, l2)
     schedule, rate = (lr, _rate(lr, 0)) if callable(lr) else (None, lr)
-    compiled = _compiled(model, engine, optimizer, Xa, Ya, loss_name)
-    opt = _optimizer(optimizer, model.parameters() if compiled is None else [compiled.parameters], rate)
     n = len(Xa)
     size = n if batch_size is None else _positive_int(batch_size, "batch_size")
     epochs = _positive_int(epochs, "epochs")
-    rows = Xa.tolist() if isinstance(model, MLP) and compiled is None else []  # what a graph step reads
+    runner = _runner(model, engine, optimizer, Xa, Ya, loss_name)
+    opt = _optimizer(optimizer, runner.parameters, rate)
     history = History()
     bar = _progress_bar(epochs, progress)
     last = _LastStep(opt.params)
@@ -142,12 +141,7 @@ def fit(
                     opt.lr = _rate(schedule, k)
                 k += 1
                 opt.zero_grad()
-                if isinstance(model, MatrixMLP):
-                    value, outputs = _matrix_step(model, Xa[idx], Ya[idx])
-                elif compiled is not None:
-                    value, outputs = compiled.step(idx, reduction, l2)
-                else:
-                    value, outputs = _graph_step(model, [rows[i] for i in idx], Ya[idx], loss_name, reduction, l2)
+                value, outputs = runner.step(idx, reduction, l2)
                 last.step(opt)
                 total += value * (len(idx) if reduction == "mean" else 1)
                 hits = _hits(loss_name, outputs, Ya[idx])
@@ -177,8 +171,7 @@ def fit(
     finally:
         if progress:
             bar.close()
-        if compiled is not None:
-            compiled.write()
+        runner.finish()
     return history
 
 
@@ -254,23 +247,52 @@ def _has_ipywidgets() -> bool:
     return importlib.util.find_spec("ipywidgets") is not None
 
 
-def _graph_step(
-    model: MLP, rows: list[list[float]], Y: np.ndarray, loss: str, reduction: str, l2: float
-) -> tuple[float, np.ndarray]:
-    """Build the batch's graph, backpropagate; (loss, outputs as an (N, n_out) array)."""
-    outputs = [model(x) for x in rows]
-    batch_loss = LOSSES[loss](outputs, Y, reduction=reduction)
-    if l2:
-        batch_loss = batch_loss + l2_penalty(model.parameters(), l2)
-    batch_loss.backward()
-    return batch_loss.data, _values(outputs)
+class _Runner(Protocol):
+    """How one engine computes a batch's loss and gradients: ``step(idx, reduction, l2)`` returns
+    the batch loss and its outputs (an (N, n_out) array) and leaves the grads on ``parameters``,
+    which the optimizer updates; ``finish`` runs once at the end, however the run ended."""
+
+    parameters: list[Any]
+
+    def step(self, idx: np.ndarray, reduction: str, l2: float) -> tuple[float, np.ndarray]: ...
+
+    def finish(self) -> None: ...
 
 
-def _matrix_step(model: MatrixMLP, X: np.ndarray, Y: np.ndarray) -> tuple[float, np.ndarray]:
-    """The four equations on the batch (rows of X); the grads land on model.parameters()."""
-    outputs = _matrix_forward(model, X)
-    grads = model.backward(_matrix_targets(model, Y))
-    return grads.loss, outputs
+class _Graph:
+    """Node by node: each batch builds its graph of Values and runs backward()."""
+
+    def __init__(self, model: MLP, X: np.ndarray, Y: np.ndarray, loss: str):
+        self.model, self.rows, self.Y, self.loss = model, X.tolist(), Y, loss
+        self.parameters: list[Any] = model.parameters()
+
+    def step(self, idx: np.ndarray, reduction: str, l2: float) -> tuple[float, np.ndarray]:
+        outputs = [self.model(self.rows[i]) for i in idx]
+        batch_loss = LOSSES[self.loss](outputs, self.Y[idx], reduction=reduction)
+        if l2:
+            batch_loss = batch_loss + l2_penalty(self.parameters, l2)
+        batch_loss.backward()
+        return batch_loss.data, _values(outputs)
+
+    def finish(self) -> None:
+        pass
+
+
+class _Matrix:
+    """The four equations on the batch; the grads land on the MatrixMLP's parameters. Its loss,
+    reduction and penalty are its conventions (``_loss_for`` checked they agree with fit's)."""
+
+    def __init__(self, model: MatrixMLP, X: np.ndarray, Y: np.ndarray):
+        self.model, self.X, self.Y = model, X, Y
+        self.parameters: list[Any] = model.parameters()
+
+    def step(self, idx: np.ndarray, reduction: str, l2: float) -> tuple[float, np.ndarray]:
+        outputs = _matrix_forward(self.model, self.X[idx])
+        grads = self.model.backward(_matrix_targets(self.model, self.Y[idx]))
+        return grads.loss, outputs
+
+    def finish(self) -> None:
+        pass
 
 
 def _matrix_targets(model: MatrixMLP, Y: np.ndarray) -> np.ndarray:
@@ -391,12 +413,13 @@ def _rate(schedule: Schedule, k: int) -> float:
     return float(rate)
 
 
-def _compiled(model: Model, engine: str, optimizer: str | Optimizer, X: np.ndarray, Y: np.ndarray, loss: str) -> Any:
-    """The compiled program of one sample's graph for engine "compiled" (nn/compiled.py), or None."""
+def _runner(model: Model, engine: str, optimizer: str | Optimizer, X: np.ndarray, Y: np.ndarray, loss: str) -> _Runner:
+    """The engine that computes each batch: a MatrixMLP's equations, an MLP's graph node by node, or
+    the compiled program of one sample's graph (engine "compiled", nn/compiled.py)."""
     if engine not in ENGINES:
         raise ValueError(f"engine: expected one of {', '.join(map(repr, ENGINES))}, got {short(engine)}")
     if engine == "nodes":
-        return None
+        return _Matrix(model, X, Y) if isinstance(model, MatrixMLP) else _Graph(model, X, Y, loss)
     if isinstance(model, MatrixMLP):
         raise ValueError("engine='compiled' compiles the graph of an MLP of Values; a MatrixMLP is arrays already")
     if isinstance(optimizer, Optimizer):

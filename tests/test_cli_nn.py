@@ -368,7 +368,7 @@ def test_a_preset_prints_in_its_sources_notation_unless_told_otherwise(capsys):
 def test_ctrl_c_in_train_saves_the_model_so_far_and_ends_in_one_line(capsys, tmp_path, monkeypatch):
     import nn.train
 
-    step = nn.train._graph_step
+    step = nn.train._Graph.step
     calls = []
 
     def interrupted_at_the_third(*args):
@@ -377,7 +377,7 @@ def test_ctrl_c_in_train_saves_the_model_so_far_and_ends_in_one_line(capsys, tmp
             raise KeyboardInterrupt
         return step(*args)
 
-    monkeypatch.setattr(nn.train, "_graph_step", interrupted_at_the_third)
+    monkeypatch.setattr(nn.train._Graph, "step", interrupted_at_the_third)
     model = tmp_path / "model.npz"
     status, out, err = run(capsys, "train", "--epochs", "50", "--samples", "20", "--hidden", "3", "--save", str(model))
     assert status == 130
