@@ -38,10 +38,10 @@ from autograd_core.dot import num_text, svg_picture
 from autograd_core.page import StepPage, asset, build_page
 from nn import labels
 from nn.activations import ACTIVATIONS
+from nn.cells import NEGATIVE, POSITIVE, SIGN_LEGEND, signed_color
 from nn.equations import Operand, Step
 from nn.labels import sup
 from nn.matrix import MatrixMLP, conventions_for
-from nn.matrix_picture import NEGATIVE, POSITIVE, SIGN_LEGEND, signed_color
 from nn.module import MLP
 from nn.passes import Views, views_of
 

@@ -2,9 +2,11 @@
 every matrix a heatmap with its numbers; ``draw_matrix`` draws it from arrays, ``draw_mlp(view=
 "matrix")`` from a graph.
 
-Signed numbers have one colour rule everywhere in this library (these drawings and the layer
-stepper): red for positive, blue for negative, white at 0, the darker the larger |value| within
-each matrix. ``SIGN_LEGEND`` says so, and every picture that uses the rule shows it.
+Matrices are heatmaps in the colour rule of signed numbers (``nn.cells.signed_color``). Big ones
+are summarised, never refused: an input that is a square image (784 = 28×28) is drawn as that
+image, and so is each row of a weight matrix whose inputs are such an image (W¹[j,:] and
+∂C/∂W¹[j,:], "what hidden unit j looks at"); a matrix of more rows of images than a grid holds
+shows some of them (``nn.fold``), and a long vector is a column of small cells.
 """
 
 from __future__ import annotations
@@ -18,30 +20,23 @@ from typing import TYPE_CHECKING, Any, Protocol
 from autograd_core.dot import COLORS, RANKDIRS, check_choice, digraph, dot_quote, html_text, num_text
 from autograd_core.inputs import short as _short
 from autograd_core.value import Value
+from nn.cells import (
+    GRAY_LEGEND,
+    ROW_IMAGES_UP_TO,
+    SIGN_LEGEND,
+    Picture,
+    heatmap,
+    image_side,
+    input_images,
+    row_images,
+    stack,
+)
+from nn.fold import fold_note, shown_units
 from nn.labels import sup
 from nn.mlp_graph import MLPNodes
 
 if TYPE_CHECKING:
     import graphviz  # type: ignore[import-untyped]
-
-POSITIVE = (214, 96, 77)
-"""The colour of the largest positive value (ColorBrewer's RdBu red); 0 is white."""
-
-NEGATIVE = (67, 147, 195)
-"""The colour of the largest negative value (ColorBrewer's RdBu blue)."""
-
-SIGN_LEGEND = "red > 0, blue < 0, white 0; the darker, the larger |value| (within each matrix)"
-"""The colour rule of signed numbers, as every picture that uses it states it."""
-
-
-def signed_color(v: float, largest: float) -> str:
-    """The colour of ``v`` in a picture whose largest |value| is ``largest``: white at 0, the full
-    POSITIVE or NEGATIVE colour at ±largest, in between by |v| / largest."""
-    if largest == 0 or v == 0:
-        return "#ffffff"
-    t = min(1.0, abs(v) / largest)
-    rgb = POSITIVE if v > 0 else NEGATIVE
-    return "#{:02x}{:02x}{:02x}".format(*(round(255 + (c - 255) * t) for c in rgb))
 
 
 class _HasToList(Protocol):
@@ -74,11 +69,14 @@ def draw_matrix(
         weight_grads: dC/dW^1..dC/dW^L, or None.
         loss: the cost C, drawn as the last box.
         rankdir: "LR" (layers left to right), "TB" (top to bottom), or None: left to right
-            unless that row would be wider than a screen (SCREEN_WIDTH pixels).
+            unless that row would be wider than a screen (SCREEN_WIDTH points).
 
-    Matrices are heatmaps (red > 0, blue < 0, darker for a larger |entry|): with their numbers up
-    to NUMBERS_UP_TO (16) rows and columns, without up to HEATMAP_UP_TO (64), and beyond that as
-    their shape and norm.
+    Matrices are heatmaps (red > 0, blue < 0, darker for a larger |entry|; ``nn.cells.heatmap``):
+    with their numbers up to 16 rows and columns, in smaller cells beyond, and as their shape and
+    norm over 16,384 entries. An input of n = side² >= 64 entries (784 = 28×28) is drawn as an
+    image in grey, one per sample (the first 10), and a weight matrix whose inputs are such an
+    image as its rows' images (``nn.cells.row_images``): all of them up to 36 rows, beyond that the
+    first 3, the last 2 and the 5 of largest |δ| (|z| before backprop; ``nn.fold``).
 
     Example::
 
@@ -89,7 +87,7 @@ def draw_matrix(
     if rankdir is not None:
         check_choice("rankdir", rankdir, RANKDIRS)
     net = MatrixNet.checked(weights, biases, a, activations, deltas, weight_grads, loss)
-    return digraph(matrix_rankdir(net, rankdir), matrix_view(net))
+    return digraph(*matrix_picture(net, rankdir))
 
 
 @dataclass(frozen=True)
@@ -166,21 +164,21 @@ def _data(nodes: list[Value | None]) -> list[float] | None:
     return None if any(node is None for node in nodes) else [node.data for node in nodes if node is not None]
 
 
-def matrix_rankdir(net: MatrixNet, rankdir: str | None) -> str:
-    """The layout of the matrix view: as asked, or (None) left to right unless the row of layers
-    would be wider than a screen, then top to bottom."""
-    if rankdir is not None:
-        return rankdir
-    return "TB" if _row_width(net) > SCREEN_WIDTH else "LR"
+SCREEN_WIDTH = 1400
+"""Points: a matrix view whose row of layers would be wider than this (as estimated from its
+pictures, within about 10%) is laid out top to bottom."""
 
 
-def matrix_view(net: MatrixNet) -> list[str]:
+def matrix_picture(net: MatrixNet, rankdir: str | None) -> tuple[str, list[str]]:
+    """The matrix view's layout and lines: ``rankdir`` as asked, or (None) left to right unless the
+    row of layers would be wider than SCREEN_WIDTH, then top to bottom."""
+    boxes = [_input_box(net)] + [_layer_box(net, i) for i in range(len(net.weights))]
     lines = ['node [shape=box style="rounded,filled" fillcolor="#f8fafc" color="#94a3b8"]']
-    lines.append(f'label="cells: {SIGN_LEGEND}" labelloc=b labeljust=l fontcolor="#475569"')
-    x = net.a[0]
-    lines.append(f"a0 [fillcolor={dot_quote(COLORS['input'])} label=<{_column(f'a{sup(0)} = x', x)}>]")
-    for i in range(len(net.weights)):
-        lines.append(f"L{i + 1} [label=<{_layer_table(net, i)}>]")
+    legend = f"cells: {SIGN_LEGEND}" + (f"; {GRAY_LEGEND}" if image_side(len(net.a[0])) else "")
+    lines.append(f'label="{legend}" labelloc=b labeljust=l fontcolor="#475569"')
+    lines.append(f"a0 [fillcolor={dot_quote(COLORS['input'])} label=<{boxes[0].html}>]")
+    lines += [f"L{i} [label=<{box.html}>]" for i, box in enumerate(boxes) if i > 0]
+    width = sum(box.width + 100 for box in boxes)  # + the gap to the next box, with its edge's label
     last = f"L{len(net.weights)}"
     if net.loss is not None:
         # The cost is C in every heading (∂C/∂W¹); the loss node's label, which may be a sentence
@@ -189,6 +187,7 @@ def matrix_view(net: MatrixNet) -> list[str]:
         if net.loss_name not in ("", "C"):
             title += f'<br/><font point-size="9">{html_text(net.loss_name)}</font>'
         lines.append(f"loss [fillcolor={dot_quote(COLORS['output'])} label=<{title}>]")
+        width += 120
     chain = ["a0"] + [f"L{i + 1}" for i in range(len(net.weights))] + (["loss"] if net.loss is not None else [])
     for i, (a, b) in enumerate(itertools.pairwise(chain)):
         shape = "×".join(str(n) for n in _shape(net.a[i]))
@@ -202,10 +201,21 @@ def matrix_view(net: MatrixNet) -> list[str]:
             here, above = sup(layer), sup(layer + 1)
             rule = f"δ{here} = (W{above}){sup('T')} δ{above} ⊙ f′(z{here})"
             lines.append(f"L{layer + 1} -> L{layer} [{back} label=<{rule}>]")
-    return lines
+    return rankdir or ("TB" if width > SCREEN_WIDTH else "LR"), lines
 
 
-def _layer_table(net: MatrixNet, i: int) -> str:
+def _input_box(net: MatrixNet) -> Picture:
+    x = net.a[0]
+    side = image_side(len(x))
+    title = f"a{sup(0)} = x"
+    if side is None:
+        picture = heatmap(x)
+    else:
+        title, picture = f"{title}  ({len(x)} inputs, a {side}×{side} image)", input_images(x, side)
+    return Picture(stack(title, picture.html), picture.width)
+
+
+def _layer_box(net: MatrixNet, i: int) -> Picture:
     """One layer: W, b, z, a side by side, and under them dW, db, δ (as the equations pair them)."""
     here, prev = sup(i + 1), sup(i)
     w, b, a = net.weights[i], net.biases[i], net.a[i + 1]
@@ -213,27 +223,48 @@ def _layer_table(net: MatrixNet, i: int) -> str:
     rule = f"a{here} = z{here}" if f == "linear" else f"a{here} = {f}(z{here})"
     bias = f" + b{here}" if b is not None else ""
     head = f"<b>layer {i + 1}</b>:  z{here} = W{here} a{prev}{bias},   {rule}"
+    z = _pre_activations(w, b, net.a[i])
+    delta = net.deltas[i] if net.deltas is not None else None
+    side = image_side(len(w[0])) if i == 0 else None  # the input is an image; a hidden layer is not
+    shown = shown_units(len(w), [math.fsum(map(abs, row)) for row in (delta or z)], ROW_IMAGES_UP_TO)
+    title = f"W{here}  ({len(w)}×{len(w[0])})"
+    if side is not None:
+        title += f": row j as a {side}×{side} image" + _note(len(w), shown, delta is not None)
     forward = [
-        _column(f"W{here}  ({len(w)}×{len(w[0])})", w),
-        _column(f"b{here}", b) if b is not None else "<i>no bias</i>",
-        _column(f"z{here}", _pre_activations(w, b, net.a[i])),
-        _column(f"a{here}", a),
+        (title, _weights(w, shown, side)),
+        (f"b{here}", heatmap(b)) if b is not None else ("", Picture("<i>no bias</i>", 40.0)),
+        (f"z{here}", heatmap(z)),
+        (f"a{here}", heatmap(a)),
     ]
     rows = [f'<tr><td colspan="4">{head}</td></tr>', _cells(forward)]
-    if net.deltas is not None:
-        c, delta = "C", net.deltas[i]
-        one_sample = len(delta[0]) == 1
+    backward: list[tuple[str, Picture]] = []
+    if delta is not None:
+        c = "C"
+        grads = net.weight_grads[i] if net.weight_grads else None
+        sums = [[math.fsum(row)] for row in delta]
         backward = [
-            _column(f"∂{c}/∂W{here} = δ{here} (a{prev}){sup('T')}", net.weight_grads[i]) if net.weight_grads else "",
-            _column(f"∂{c}/∂b{here} = {'' if one_sample else 'Σ '}δ{here}", [[math.fsum(row)] for row in delta])
-            if b is not None
-            else "",
-            _column(f"δ{here} = ∂{c}/∂z{here}", delta),
-            "",
+            (f"∂{c}/∂W{here} = δ{here} (a{prev}){sup('T')}", _weights(grads, shown, side)) if grads else _EMPTY,
+            (f"∂{c}/∂b{here} = {'' if len(delta[0]) == 1 else 'Σ '}δ{here}", heatmap(sums)) if b else _EMPTY,
+            (f"δ{here} = ∂{c}/∂z{here}", heatmap(delta)),
+            _EMPTY,
         ]
         rows.append('<tr><td colspan="4"><font color="#b91c1c">backward</font></td></tr>')
         rows.append(_cells(backward))
-    return f'<table border="0" cellspacing="6" cellpadding="0">{"".join(rows)}</table>'
+    width = max(sum(p.width for _, p in forward), sum(p.width for _, p in backward)) + 4 * 12
+    return Picture(f'<table border="0" cellspacing="6" cellpadding="0">{"".join(rows)}</table>', width)
+
+
+_EMPTY = ("", Picture("", 0.0))
+
+
+def _weights(w: list[list[float]], shown: list[int], side: int | None) -> Picture:
+    """A weight matrix (or its gradient): its rows as images when its inputs are an image, else a heatmap."""
+    return heatmap(w) if side is None else row_images(w, shown, side)
+
+
+def _note(n: int, shown: list[int], grads: bool) -> str:
+    note = fold_note(n, shown, "|δ|" if grads else "|z|")
+    return f"<br/>{note}" if note else ""
 
 
 def _pre_activations(w: list[list[float]], b: list[list[float]] | None, a: list[list[float]]) -> list[list[float]]:
@@ -244,87 +275,12 @@ def _pre_activations(w: list[list[float]], b: list[list[float]] | None, a: list[
     ]
 
 
-def _column(title: str, numbers: list[list[float]] | None) -> str:
-    """A title over a table of numbers (or over the shape and norm, when the table is large)."""
-    rows = f"<tr><td>{title}</td></tr><tr><td>{_numbers(numbers or [])}</td></tr>"
-    return f'<table border="0" cellspacing="0" cellpadding="1">{rows}</table>'
-
-
-NUMBERS_UP_TO = 16
-"""A matrix with at most this many rows and columns is drawn as a heatmap with its numbers."""
-
-
-HEATMAP_UP_TO = 64
-"""Up to this many rows and columns, a heatmap without numbers; beyond, its shape and norm."""
-
-
-SCREEN_WIDTH = 1400
-"""Pixels: a matrix view whose row of layers would be wider than this is laid out top to bottom."""
-
-
-def _numbers(m: list[list[float]]) -> str:
-    """A matrix as a heatmap: each cell coloured by the sign and size of its entry (relative to the
-    largest |entry| of the matrix), with the number inside while it stays readable (up to
-    NUMBERS_UP_TO rows and columns), without beyond, and as shape and norm when very large."""
-    if not m:
-        return ""
-    rows, cols = len(m), len(m[0])
-    if rows > HEATMAP_UP_TO or cols > HEATMAP_UP_TO:
-        norm = math.sqrt(math.fsum(v * v for row in m for v in row))
-        return f"{rows}×{cols},  ‖·‖ = {num_text(norm)}"
-    largest = max(abs(v) for row in m for v in row)
-    numbers = rows <= NUMBERS_UP_TO and cols <= NUMBERS_UP_TO
-    cell = _number_cell if numbers else _color_cell
-    body = "".join("<tr>" + "".join(cell(v, largest) for v in row) + "</tr>" for row in m)
-    spacing = 'cellpadding="3"' if numbers else 'cellpadding="0"'
-    table = f'border="0" cellborder="{1 if numbers else 0}" cellspacing="0" {spacing} color="#e2e8f0"'
-    return f"<table {table}>{body}</table>"
-
-
-def _shade(v: float, largest: float) -> tuple[str, float]:
-    """The colour of an entry (``signed_color``), and how dark it is: |v| / largest, at most 1."""
-    return signed_color(v, largest), min(1.0, abs(v) / largest) if largest else 0.0
-
-
-def _number_cell(v: float, largest: float) -> str:
-    color, t = _shade(v, largest)
-    text = num_text(v) if t < 0.55 else f'<font color="white">{num_text(v)}</font>'
-    return f'<td align="right" bgcolor="{color}">{text}</td>'
-
-
-def _color_cell(v: float, largest: float) -> str:
-    color, _ = _shade(v, largest)
-    return f'<td bgcolor="{color}" width="7" height="7" fixedsize="true"> </td>'
-
-
-def _matrix_width(m: list[list[float]] | None) -> float:
-    """About how wide (in pixels) ``_numbers`` draws a matrix: for choosing the layout."""
-    if not m:
-        return 40.0
-    rows, cols = len(m), len(m[0])
-    if rows > HEATMAP_UP_TO or cols > HEATMAP_UP_TO:
-        return 130.0
-    if rows <= NUMBERS_UP_TO and cols <= NUMBERS_UP_TO:
-        return max(40.0, cols * 50.0)
-    return max(40.0, cols * 7.0)
-
-
-def _row_width(net: MatrixNet) -> float:
-    """About how wide the matrix view is when its layers stand in one row (left to right)."""
-    width = _matrix_width(net.a[0]) + 60
-    for i in range(len(net.weights)):
-        forward = [net.weights[i], net.biases[i], net.a[i + 1], net.a[i + 1]]
-        backward = [
-            net.weight_grads[i] if net.weight_grads else None,
-            net.biases[i],
-            net.deltas[i] if net.deltas else None,
-        ]
-        width += max(sum(map(_matrix_width, forward)), sum(map(_matrix_width, backward))) + 4 * 12 + 60
-    return width + (120 if net.loss is not None else 0)
-
-
-def _cells(items: list[str]) -> str:
-    return "<tr>" + "".join(f'<td valign="top">{item}</td>' for item in items) + "</tr>"
+def _cells(items: list[tuple[str, Picture]]) -> str:
+    """Pictures side by side under their titles: a row of titles over a row of pictures, so that each
+    picture starts at the top (a title and a picture nested in one table would be stretched apart)."""
+    titles = "".join(f'<td valign="bottom">{title}</td>' for title, _ in items)
+    pictures = "".join(f'<td valign="top">{picture.html}</td>' for _, picture in items)
+    return f"<tr>{titles}</tr><tr>{pictures}</tr>"
 
 
 def _matrix(x: object, what: str, ndim: int | None = None) -> list[list[float]]:

@@ -40,7 +40,7 @@ from autograd_core.draw import DEFAULT_MAX_NODES, layout_cost
 from autograd_core.inputs import short as _short
 from nn import labels
 from nn.batch import Batch
-from nn.matrix_picture import matrix_net_of, matrix_rankdir, matrix_view
+from nn.matrix_picture import matrix_net_of, matrix_picture
 from nn.mlp_graph import grads_known, is_parameter, read_mlp
 from nn.neuron_view import neuron_view
 
@@ -111,13 +111,12 @@ def draw_mlp(
         )
     mlp = read_mlp(order, view)
     if view == "neurons":
-        boxes = len(mlp.layers[0].inputs) + sum(len(layer.z) for layer in mlp.layers)
-        check_size(boxes, max_nodes, "neurons", "view='matrix' draws one box per layer", "draw_mlp")
         way = rankdir or "LR"
-        name = f"neuron view of {root.label or 'the loss'}"
-        return digraph(way, neuron_view(mlp, show_local_grads, grads_known(order), way), name)
-    net = matrix_net_of(mlp, grads_known(order))
-    return digraph(matrix_rankdir(net, rankdir), matrix_view(net), f"matrix view of {root.label or 'the loss'}")
+        lines, boxes = neuron_view(mlp, show_local_grads, grads_known(order), way)
+        check_size(boxes, max_nodes, "boxes", "view='matrix' draws one box per layer", "draw_mlp")
+        return digraph(way, lines, f"neuron view of {root.label or 'the loss'}")
+    name = f"matrix view of {root.label or 'the loss'}"
+    return digraph(*matrix_picture(matrix_net_of(mlp, grads_known(order)), rankdir), name)
 
 
 class MLPStepper(Stepper):

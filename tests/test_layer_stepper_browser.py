@@ -330,7 +330,7 @@ def test_on_a_phone_the_saved_page_fits_the_screen(tmp_path, browser):
 
 
 def test_the_cells_are_coloured_by_the_one_rule_for_signed_numbers(tmp_path, page):
-    from nn.matrix_picture import signed_color
+    from nn.cells import signed_color
 
     s = open_page(page, tmp_path, stepper())
     page.keyboard.press("ArrowRight")  # BP1: δ⁴ as numbers, each cell coloured

@@ -126,9 +126,11 @@ def test_draw_matrix_shows_matrices_as_heatmaps_with_numbers_while_readable():
     assert '<font color="white">-2<' in source and "red > 0, blue < 0" in source
 
     big = draw_matrix([np.ones((20, 30))], None, [np.zeros(30), np.zeros(20)], activations=["tanh"]).source
-    assert 'width="7" height="7" fixedsize="true"' in big and ">1<" not in big  # a heatmap, no numbers
-    huge = draw_matrix([np.ones((80, 30))], None, [np.zeros(30), np.zeros(80)], activations=["tanh"]).source
-    assert "80×30,  ‖·‖ = 48.99" in huge
+    assert '<td bgcolor="#d6604d" width="7" height="7"></td>' in big and ">1<" not in big  # cells, no numbers
+    tall = draw_matrix([np.ones((100, 30))], None, [np.zeros(30), np.zeros(100)], activations=["tanh"]).source
+    assert '<td bgcolor="#d6604d" width="4" height="4"></td>' in tall  # 100 rows: smaller cells
+    huge = draw_matrix([np.ones((200, 90))], None, [np.zeros(90), np.zeros(200)], activations=["tanh"]).source
+    assert "200×90,  ‖·‖ = 134.2" in huge  # over 16,384 entries: shape and norm
 
 
 def test_a_matrix_view_wider_than_a_screen_is_laid_out_top_to_bottom():
@@ -203,7 +205,7 @@ def test_an_mlp_graph_drawn_plainly_has_no_clusters_and_no_parameter_colour():
 
 def test_signed_numbers_have_one_colour_rule_in_every_picture():
     from nn import MLP, LayerStepper
-    from nn.matrix_picture import NEGATIVE, POSITIVE, SIGN_LEGEND, signed_color
+    from nn.cells import NEGATIVE, POSITIVE, SIGN_LEGEND, signed_color
 
     hexed = ["#{:02x}{:02x}{:02x}".format(*rgb) for rgb in (POSITIVE, NEGATIVE)]
     assert [signed_color(v, 1.0) for v in (1.0, -1.0)] == hexed and signed_color(0.0, 1.0) == "#ffffff"
