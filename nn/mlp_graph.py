@@ -117,7 +117,9 @@ def _several_samples(view: str, label: str, order: list[Value]) -> str:
     count = sum(node.label == label for node in order)
     return (
         f"draw_mlp(view={view!r}) draws one sample, but this graph holds several: the label {label!r} is on "
-        f"{count} nodes. Pass sample=0 (or another sample) to draw one sample, or use view='graph'."
+        f"{count} nodes, and it is not the loss of a batch (one cost per sample, summed, as nn.mse and "
+        f"nn.cross_entropy make) that sample= could split. Draw the graph of one sample: the model called "
+        f"on one input, and its loss."
     )
 
 

@@ -53,7 +53,7 @@ def test_draw_mlp_of_one_sample_keeps_its_part_and_names_the_sample():
     assert "z1[0]@1" in one and "z1[0]@0" not in one and "W1[0,0]" in one
     for view in ("neurons", "matrix"):
         assert "layer 1" in nn.draw_mlp(loss, view=view, sample=1).source
-        with pytest.raises(ValueError, match="Pass sample=0"):
+        with pytest.raises(ValueError, match=r"loss of a batch of 3 samples: pass sample=0 \(or any of 0\.\.2\)"):
             nn.draw_mlp(loss, view=view)
     with pytest.raises(ValueError, match=r"sample=3 is out of range: this batch has samples 0\.\.2"):
         nn.draw_mlp(loss, sample=3)
@@ -72,8 +72,10 @@ def test_the_advice_for_a_graph_too_big_works_when_followed():
     limit = (size + part) // 2  # the whole graph is too big, one sample's part is not
     with pytest.raises(ValueError, match=r"sample=0 draws one sample's part") as refused:
         nn.draw_mlp(loss, max_nodes=limit)
-    assert "view='neurons'" not in str(refused.value)  # which would refuse a batch
+    assert "view='neurons', sample=0" in str(refused.value)  # the neuron view of a batch needs a sample
     nn.draw_mlp(loss, sample=0, max_nodes=limit)
+    for view in re.findall(r"view='(\w+)', sample=0", str(refused.value)):
+        nn.draw_mlp(loss, view=view, sample=0, max_nodes=limit)
     with pytest.raises(ValueError, match=r"MLPStepper\(loss, sample=0\)") as refused:
         nn.MLPStepper(loss, max_nodes=limit)
     assert "LayerStepper" in str(refused.value)

@@ -187,11 +187,18 @@ def test_side_by_side_shows_drawings_in_one_row(needs_dot):
     assert bundle["text/plain"] == repr(both) == "<2 drawings side by side: neuron view of loss, matrix view of loss>"
 
 
-def test_the_graph_view_refuses_too_many_nodes_with_advice_for_an_mlp():
-    with pytest.raises(
-        ValueError, match=r"draw_mlp: the drawing would have .* view='neurons' draws one box per neuron"
-    ):
-        draw_mlp(mlp(samples=3), max_nodes=20)
+def test_the_graph_view_refuses_too_many_nodes_with_advice_that_works():
+    loss = mlp()
+    loss.backward()
+    advice = r"would have 30 nodes.*view='neurons' draws .*; view='matrix' draws"
+    with pytest.raises(ValueError, match=advice) as refused:
+        draw_mlp(loss, max_nodes=20)
+    for view in re.findall(r"view='(\w+)'", str(refused.value)):
+        assert "layer 2" in draw_mlp(loss, view=view, max_nodes=20).source
+    several = mlp(samples=3)  # three samples' graphs summed, but not one cost per sample: no view draws one
+    with pytest.raises(ValueError, match=r"keep=\.\.\.\) draws a part of it") as refused:
+        draw_mlp(several, max_nodes=20)
+    assert "view=" not in str(refused.value)
 
 
 def test_an_mlp_graph_drawn_plainly_has_no_clusters_and_no_parameter_colour():
