@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from autograd_core.dot import COLORS, RANKDIRS, check_choice, digraph, dot_quote, html_text, num_text
@@ -100,6 +100,8 @@ class MatrixNet:
     weight_grads: list[list[list[float]]] | None
     loss: float | None
     loss_name: str = ""  # the loss node's label: a caption under C in the loss box, never inside ∂C/∂...
+    sample: tuple[int, int] | None = None  # (n, N): sample n of a batch of N, whose parameters' grads are the batch's
+    bias_grads: list[list[list[float]] | None] | None = None  # ∂C/∂b^l, when it is not Σ δ^l (sample is set)
 
     @staticmethod
     def checked(
@@ -137,8 +139,10 @@ class MatrixNet:
         return MatrixNet(ws, bs or [None] * n_layers, values, [str(f) for f in activations], ds, gs, loss, loss_name)
 
 
-def matrix_net_of(mlp: MLPNodes, grads_known: bool) -> MatrixNet:
-    """The matrices of an MLP graph: its numbers gathered into the matrices of each layer."""
+def matrix_net_of(mlp: MLPNodes, grads_known: bool, sample: tuple[int, int] | None = None) -> MatrixNet:
+    """The matrices of an MLP graph: its numbers gathered into the matrices of each layer. ``sample``
+    = (n, N) when the graph is sample n's part of a batch of N: its z, a and δ are that sample's, the
+    grads of its parameters (∂C/∂W^l, ∂C/∂b^l) the whole batch's."""
     layers = mlp.layers
     weights = [[[w.data for w in row] for row in layer.weights] for layer in layers]
     biases = [_data(layer.biases) for layer in layers]
@@ -156,7 +160,10 @@ def matrix_net_of(mlp: MLPNodes, grads_known: bool) -> MatrixNet:
         loss,
         mlp.loss.label if mlp.loss is not None else "",
     )
-    return net
+    if sample is None or not grads_known:
+        return net
+    bias_grads = [[[b.grad] for b in layer.biases if b is not None] or None for layer in layers]
+    return replace(net, sample=sample, bias_grads=bias_grads)
 
 
 def _data(nodes: list[Value | None]) -> list[float] | None:
@@ -241,11 +248,18 @@ def _layer_box(net: MatrixNet, i: int) -> Picture:
     if delta is not None:
         c = "C"
         grads = net.weight_grads[i] if net.weight_grads else None
-        sums = [[math.fsum(row)] for row in delta]
+        w_title = f"∂{c}/∂W{here} = δ{here} (a{prev}){sup('T')}"
+        b_title, db = f"∂{c}/∂b{here} = {'' if len(delta[0]) == 1 else 'Σ '}δ{here}", [[math.fsum(r)] for r in delta]
+        d_title = f"δ{here} = ∂{c}/∂z{here}"
+        if net.sample is not None and net.bias_grads is not None:  # one sample drawn, the parameters' grads the batch's
+            n, size = net.sample
+            w_title = f"∂{c}/∂W{here} = Σ δ{here} (a{prev}){sup('T')} over the batch of {size}"
+            b_title, db = f"∂{c}/∂b{here} = Σ δ{here} over the batch", net.bias_grads[i] or db
+            d_title += f" (sample {n})"
         backward = [
-            (f"∂{c}/∂W{here} = δ{here} (a{prev}){sup('T')}", _weights(grads, shown, side)) if grads else _EMPTY,
-            (f"∂{c}/∂b{here} = {'' if len(delta[0]) == 1 else 'Σ '}δ{here}", heatmap(sums)) if b else _EMPTY,
-            (f"δ{here} = ∂{c}/∂z{here}", heatmap(delta)),
+            (w_title, _weights(grads, shown, side)) if grads else _EMPTY,
+            (b_title, heatmap(db)) if b else _EMPTY,
+            (d_title, heatmap(delta)),
             _EMPTY,
         ]
         rows.append('<tr><td colspan="4"><font color="#b91c1c">backward</font></td></tr>')

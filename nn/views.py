@@ -161,8 +161,9 @@ def _draw(
         lines, boxes = neuron_view(mlp, show_local_grads, grads_known(order), way)
         check_size(boxes, max_nodes, "boxes", "view='matrix' draws one box per layer", "draw_mlp")
         return digraph(way, lines, f"neuron view of {graph.root.label or 'the loss'}")
+    part = None if sample is None or batch is None else (sample, len(batch))
     name = f"matrix view of {graph.root.label or 'the loss'}"
-    return digraph(*matrix_picture(matrix_net_of(mlp, grads_known(order)), rankdir), name)
+    return digraph(*matrix_picture(matrix_net_of(mlp, grads_known(order), part), rankdir), name)
 
 
 def _draws(graph: _Graph, view: str, sample: int | None, max_nodes: int) -> bool:
