@@ -56,7 +56,7 @@ def neuron_view(mlp: MLPNodes, show_weights: bool, grads_known: bool, rankdir: s
     across = rankdir == "TB"
     out, into = ("s", "n") if across else ("e", "w")
     side = image_side(len(mlp.layers[0].inputs))
-    lines = ["splines=line ranksep=0.9", "node [shape=plain]"]
+    lines = ["splines=line ranksep=0.7", "node [shape=plain]"]
     ports, label = _input_image(mlp, side, grads_known) if side else _inputs(mlp, grads_known, across)
     lines.append(f"L0 [label=<{label}>]")
     boxes = len(ports)
