@@ -48,8 +48,11 @@ BAND_PER_ROW = 50
 Port = tuple[str, bool]  # a layer's port for edges, and whether it is a gap ("⋯ k more") rather than a unit
 
 
-def neuron_view(mlp: MLPNodes, show_weights: bool, grads_known: bool, rankdir: str = "LR") -> tuple[list[str], int]:
-    """The DOT lines of the neuron view, and how many boxes (units, gaps, images) it draws."""
+def neuron_view(
+    mlp: MLPNodes, show_weights: bool, grads_known: bool, rankdir: str = "LR", batch: int = 1
+) -> tuple[list[str], int]:
+    """The DOT lines of the neuron view, and how many boxes (units, gaps, images) it draws. ``batch``:
+    the graph is one sample's part of a batch of that many, whose parameters' grads are the batch's."""
     # Each layer (the inputs first) is one node with a port per unit: Graphviz keeps the cells of
     # a table in order, while separate nodes of a dense layer come out shuffled. Left to right a
     # layer is a column of units; top to bottom, a row.
@@ -73,7 +76,8 @@ def neuron_view(mlp: MLPNodes, show_weights: bool, grads_known: bool, rankdir: s
         lines += [_edge(f"L{len(mlp.layers)}:{p}:{out}", f"loss:0:{into}", gap) for p, gap in ports]
         boxes += 1
     widest = max(len(mlp.layers[0].inputs), *(len(layer.z) for layer in mlp.layers))
-    legend = "δ = ∂loss/∂z = z.grad" + (f"; cells: {SIGN_LEGEND}" if side or widest > FOLD_ABOVE else "")
+    legend = "δ = ∂loss/∂z = z.grad" + (f" of this sample, ∂loss/∂W of the batch of {batch}" if batch > 1 else "")
+    legend += f"; cells: {SIGN_LEGEND}" if side or widest > FOLD_ABOVE else ""
     lines.append(f'label="{legend}" labelloc=b labeljust=l fontcolor="#475569"')
     return lines, boxes
 

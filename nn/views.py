@@ -156,12 +156,12 @@ def _draw(
             f"units, more than max_units={max_units:,}; pass max_units={max(widths)} to draw it all the same "
             f"(big layers are summarised, but the drawing still grows with them)"
         )
+    part = None if sample is None or batch is None else (sample, len(batch))
     if view == "neurons":
         way = rankdir or "LR"
-        lines, boxes = neuron_view(mlp, show_local_grads, grads_known(order), way)
+        lines, boxes = neuron_view(mlp, show_local_grads, grads_known(order), way, len(batch or (1,)))
         check_size(boxes, max_nodes, "boxes", "view='matrix' draws one box per layer", "draw_mlp")
         return digraph(way, lines, f"neuron view of {graph.root.label or 'the loss'}")
-    part = None if sample is None or batch is None else (sample, len(batch))
     name = f"matrix view of {graph.root.label or 'the loss'}"
     return digraph(*matrix_picture(matrix_net_of(mlp, grads_known(order), part), rankdir), name)
 
