@@ -10,7 +10,7 @@ Graphviz's HTML-like labels cannot show an image made from data, so a picture is
 cells, each filled with its colour: an input of 784 = 28×28 pixels is a 28×28 table. The table
 has a fixed size; only the first row's cells carry a width and the first column's a height (the
 others take theirs from their column and row), and a white cell has no fill, so a cell costs 9
-to 27 characters of DOT, and a white one nothing in the SVG.
+to 27 characters of DOT, and a white one nothing in the SVG (the table is white behind it).
 
     >>> image_side(784), image_side(30)
     (28, None)
@@ -97,8 +97,10 @@ def cell_table(colors: Sequence[Sequence[str]], size: int) -> str:
             cells.append(f'<td colspan="{width - len(row)}" bgcolor="{FILLER}"></td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
     # A fixed size at the top of its cell: else a wider or taller cell would stretch it, or centre it.
+    # White behind it: a cell without a fill would show the box's colour, not the colour of 0.
     size_of = f'valign="top" fixedsize="true" width="{width * size}" height="{len(colors) * size}"'
-    return f'<table border="0" cellborder="0" cellspacing="0" cellpadding="0" {size_of}>{"".join(rows)}</table>'
+    table = f'border="0" cellborder="0" cellspacing="0" cellpadding="0" bgcolor="{WHITE}" {size_of}'
+    return f'<table {table}>{"".join(rows)}</table>'
 
 
 def image(colors: Sequence[str], side: int, size: int) -> str:
