@@ -100,7 +100,7 @@ def cell_table(colors: Sequence[Sequence[str]], size: int) -> str:
     # White behind it: a cell without a fill would show the box's colour, not the colour of 0.
     size_of = f'valign="top" fixedsize="true" width="{width * size}" height="{len(colors) * size}"'
     table = f'border="0" cellborder="0" cellspacing="0" cellpadding="0" bgcolor="{WHITE}" {size_of}'
-    return f'<table {table}>{"".join(rows)}</table>'
+    return f"<table {table}>{''.join(rows)}</table>"
 
 
 def image(colors: Sequence[str], side: int, size: int) -> str:
