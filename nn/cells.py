@@ -43,7 +43,10 @@ FILLER = "#e2e8f0"
 """The colour of the cells after the end of a band whose last row is short: no value is this grey."""
 
 IMAGE_SIDE_FROM = 8
-"""A vector of n = side² entries with side >= this (n >= 64: the 8×8 digits, MNIST's 28×28) is an image."""
+"""A vector of n = side² entries with side >= this (n >= 64: the 8×8 digits, MNIST's 28×28) is an image..."""
+
+IMAGE_SIDE_UP_TO = 64
+"""... while side <= this (n <= 4,096): a larger image would cost more cells than a drawing holds."""
 
 
 def signed_color(v: float, largest: float) -> str:
@@ -71,9 +74,10 @@ def largest(values: Sequence[float]) -> float:
 
 
 def image_side(n: int) -> int | None:
-    """The side of the square image a vector of n entries is, or None: n = side², side >= IMAGE_SIDE_FROM."""
+    """The side of the square image a vector of n entries is, or None: n = side², IMAGE_SIDE_FROM <= side
+    <= IMAGE_SIDE_UP_TO."""
     side = math.isqrt(n)
-    return side if side * side == n and side >= IMAGE_SIDE_FROM else None
+    return side if side * side == n and IMAGE_SIDE_FROM <= side <= IMAGE_SIDE_UP_TO else None
 
 
 def cell_size(side: int, width: float) -> int:
@@ -128,7 +132,8 @@ NUMBERS_UP_TO = 16
 """A matrix with at most this many rows and columns is drawn as a heatmap with its numbers."""
 
 HEATMAP_CELLS = 16_384
-"""Up to this many entries, a heatmap without numbers (beyond, the matrix's shape and norm)."""
+"""Up to this many entries, and 1,024 rows and columns, a heatmap without numbers (beyond, the
+matrix's shape and norm)."""
 
 HEATMAP_SIDE = 448
 """Points: the longer side of a heatmap without numbers, at most: 7-point cells up to 64 rows or
@@ -153,9 +158,9 @@ SAMPLE_IMAGES_UP_TO = 10
 def heatmap(m: list[list[float]]) -> Picture:
     """A matrix as a heatmap: each cell coloured by ``signed_color`` (relative to the largest |entry|
     of the matrix), with the number inside while it stays readable (up to NUMBERS_UP_TO rows and
-    columns), without beyond, and as shape and norm when very large (over HEATMAP_CELLS entries)."""
+    columns), without beyond, and as shape and norm when very large (HEATMAP_CELLS)."""
     rows, cols = len(m), len(m[0])
-    if rows * cols > HEATMAP_CELLS:
+    if rows * cols > HEATMAP_CELLS or max(rows, cols) > 1024:
         norm = math.sqrt(math.fsum(v * v for row in m for v in row))
         return Picture(f"{rows}×{cols},  ‖·‖ = {num_text(norm)}", 130.0)
     scale = max(largest(row) for row in m)
@@ -183,7 +188,7 @@ def row_images(m: list[list[float]], shown: list[int], side: int) -> Picture:
     for part in parts(shown, len(m)):
         if isinstance(part, tuple):
             first, last = part
-            more = f"⋯ {last - first + 1} more<br/>({first}–{last})" if last > first else f"⋯ {first}"
+            more = f"⋯ {last - first + 1} more<br/>({first}–{last})" if last > first else f"⋯ 1 more<br/>({first})"
             items.append(f'<td valign="middle"><font color="{MUTED}" point-size="8">{more}</font></td>')
         else:
             picture = image([signed_color(v, scale) for v in m[part]], side, size)

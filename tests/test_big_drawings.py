@@ -172,6 +172,8 @@ def test_draw_matrix_of_a_batch_of_100_images_shows_the_first_ten():
     column = X[:, 4]
     picture = image([gray_color(v, column.min(), column.max()) for v in column], 28, cell_size(28, INPUT_WIDTH / 2))
     assert picture in source
+    huge = draw_matrix([np.ones((3, 128 * 128))], None, [np.zeros(128 * 128), np.zeros(3)], activations=["tanh"])
+    assert "16384×1,  ‖·‖ = 0" in huge.source and "image" not in huge.source  # too big for a drawing: summarised
 
 
 def test_wide_inputs_that_are_not_an_image_fold_into_a_band():
