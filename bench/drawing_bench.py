@@ -105,7 +105,8 @@ def seeds(repeats: int) -> None:
             t0 = time.perf_counter()
             model = MLP(784, [hidden, 10], activation="sigmoid", output_activation=output, seed=0)
             outputs = [model(list(x)) for x in X]
-            loss = mse(outputs, np.eye(10)[classes], half=True) if cost == "mse" else cross_entropy(outputs, classes)
+            Y = np.eye(10)[classes]
+            loss = mse(outputs, Y, mse_half=True) if cost == "mse" else cross_entropy(outputs, classes)
             loss.backward()
             graph = time.perf_counter() - t0
             for view in ("neurons", "matrix"):

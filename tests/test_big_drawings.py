@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from autograd_core.dot import num_text, run_dot
-from nn import MLP, MatrixMLP, MLPStepper, cross_entropy, draw_matrix, draw_mlp, mse
+from nn import MLP, LayerStepper, MatrixMLP, MLPStepper, cross_entropy, draw_matrix, draw_mlp, layer_stepper, mse
 from nn.cells import INPUT_WIDTH, ROW_IMAGE_WIDTH, cell_size, gray_color, image, signed_color
 
 SAMPLE = 3
@@ -23,10 +23,10 @@ class Seeds:
         self.model = MLP(784, [hidden, 10], activation="sigmoid", output_activation=output, seed=hidden)
         rng = np.random.default_rng(hidden)
         self.X = rng.random((10, 784)) * (rng.random((10, 784)) < 0.3)  # pixels in [0, 1], mostly 0, as MNIST's
-        classes = rng.integers(0, 10, 10)
+        self.classes = classes = rng.integers(0, 10, 10)
         Y = np.eye(10)[classes] if cost == "mse" else classes
         outputs = [self.model(list(x)) for x in self.X]
-        self.loss = mse(outputs, Y, half=True) if cost == "mse" else cross_entropy(outputs, classes)
+        self.loss = mse(outputs, Y, mse_half=True) if cost == "mse" else cross_entropy(outputs, classes)
         self.loss.backward()
         matrix = MatrixMLP.from_mlp(self.model, loss=cost, mse_half=True)
         matrix.forward(self.X.T)
@@ -136,15 +136,19 @@ def test_the_graph_views_refusal_at_784_30_10_names_views_that_work(seeds):
         draw_mlp(loss, view="neurons")
 
 
-def test_the_node_steppers_refusal_at_784_30_10_names_calls_that_work(seeds):
-    loss = seeds[30, "mse"].loss
+def test_the_node_steppers_refusal_at_784_30_10_names_calls_that_work(seeds, monkeypatch):
+    net = seeds[30, "mse"]
+    with pytest.raises(ValueError, match=r"more than max_nodes=300; nn\.LayerStepper\(model, X, Y\) steps"):
+        MLPStepper(net.loss, sample=1)
+    assert len(LayerStepper(net.model, net.X, np.eye(10)[net.classes]).steps) > 0  # the call it names
+    monkeypatch.setattr(layer_stepper, "MAX_UNITS", 64)  # a network over the layer stepper's sizes
     with pytest.raises(ValueError, match="more than max_nodes") as refused:
-        MLPStepper(loss, sample=1)
+        MLPStepper(net.loss, sample=1)
+    assert "LayerStepper" not in str(refused.value)
     advised = re.findall(r"nn\.draw_mlp\(loss, view='(\w+)', sample=(\d+)\)", str(refused.value))
-    assert "LayerStepper" not in str(refused.value)  # 784 inputs: over its sizes
     assert [view for view, _ in advised] == ["neurons", "matrix"]
     for view, sample in advised:
-        assert "layer 1" in draw_mlp(loss, view=view, sample=int(sample)).source
+        assert "layer 1" in draw_mlp(net.loss, view=view, sample=int(sample)).source
 
 
 @pytest.mark.parametrize("view", ["neurons", "matrix"])
