@@ -99,7 +99,7 @@ def test_the_matrix_view_shows_the_image_the_rows_as_images_and_the_models_numbe
     lo, hi = net.X[SAMPLE].min(), net.X[SAMPLE].max()
     assert image([gray_color(v, lo, hi) for v in net.X[SAMPLE]], 28, cell_size(28, INPUT_WIDTH)) in source
     assert f"W¹  ({hidden}×784): row j as a 28×28 image" in source and "<b>layer 2</b>" in source
-    assert "<b>loss</b> = " + num_text(net.grads.loss) in source
+    assert "<b>C</b> = " + num_text(net.grads.loss) in source
     folded = f"10 of {hidden} units shown" in source
     assert folded == (hidden > 36)  # 30 rows of images make a 6×5 grid: all of them
     shown = extremes(net.delta[0]) if folded else range(hidden)
@@ -111,7 +111,7 @@ def test_the_matrix_view_shows_the_image_the_rows_as_images_and_the_models_numbe
     for j in range(10):  # layer 2: numbers in the cells; db is the batch's, δ sample 3's
         assert f">{num_text(net.z[1][j])}<" in source and f">{num_text(net.delta[1][j])}<" in source
         assert f">{num_text(net.grads.db[1][j])}<" in source
-    assert "∂loss/∂W¹ = Σ δ¹ (a⁰)ᵀ over the batch of 10" in source and "δ¹ = ∂loss/∂z¹ (sample 3)" in source
+    assert "∂C/∂W¹ = Σ δ¹ (a⁰)ᵀ over the batch of 10" in source and "δ¹ = ∂C/∂z¹ (sample 3)" in source
 
 
 @pytest.mark.parametrize("view", ["neurons", "matrix"])
