@@ -52,7 +52,7 @@ def test_the_stepper_still_is_its_graph_at_the_first_step(needs_dot):
 def test_the_layer_stepper_still_is_its_first_step():
     """Step 1 (BP1) as the page shows it: the heading, the equation, and the result δ^L as a heatmap
     with its numbers, coloured by the one rule for signed numbers; drawn in Python."""
-    from nn.matrix_picture import signed_color
+    from nn.cells import signed_color
 
     X = np.array([[0.5, -1.0], [1.0, 2.0], [0.0, 0.3]])
     Y = np.array([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]])
