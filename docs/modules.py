@@ -24,7 +24,11 @@ PACKAGES = ("autograd_core", "nn")
 # (package, group title, modules), from the top of the picture to the bottom.
 GROUPS: list[tuple[str, str, list[str]]] = [
     ("nn", "applications", ["cli", "demo", "plot"]),
-    ("nn", "pages and pictures", ["layer_stepper", "views", "neuron_view", "matrix_picture", "mlp_graph", "batch"]),
+    (
+        "nn",
+        "pages and pictures",
+        ["layer_stepper", "views", "neuron_view", "matrix_picture", "cells", "fold", "mlp_graph", "batch"],
+    ),
     ("nn", "checking a backprop", ["compare", "mistakes", "handwritten", "user_code", "notation", "bridge"]),
     ("nn", "training", ["train", "compiled", "optim", "schedules", "io", "data", "matrix_names"]),
     ("nn", "the two views", ["passes", "matrix", "equations", "losses", "module", "activations", "labels"]),
