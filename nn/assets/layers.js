@@ -335,7 +335,7 @@ function neuronDiagram(width) {
   }))));
   var gap = Math.max(60, (width - boxW - 16) / L), colX = function (l) { return 8 + l * gap; };
   var svg = svgEl("svg", { class: "ag-net", width: width, height: H + top + 8, viewBox: "0 0 " + width + " " + (H + top + 8) });
-  var spots = [];  // per layer: the centre of each unit (y), and how it is drawn
+  var spots = [], heads = [];  // per layer: the centre of each unit (y), and how it is drawn; its heading
   layers.forEach(function (layer, l) {
     var n = layer.n, boxes = n <= 16, x = colX(l), s;
     if (l === 0 && layer.image) {
@@ -349,13 +349,22 @@ function neuronDiagram(width) {
       spots.push({ mode: "cells", x: x, y0: top + (H - n * s) / 2, s: s, n: n, y: function (j) { return this.y0 + j * s + s / 2; } });
     }
     var cx = x + (l === 0 && layer.image ? layer.image * spots[l].s / 2 : spots[l].mode === "cells" ? spots[l].s / 2 : boxW / 2);
-    var lines = l === 0 ? ["input x = a⁰", layer.image ? layer.image + "×" + layer.image + " image" : n + " inputs"]
-                        : ["layer " + l + " · " + layer.f, n + " unit" + (n > 1 ? "s" : "")];
-    lines.forEach(function (line, i) {
-      // centred over its column, unless that would cut it at an edge of the picture (a width
-      // estimated from its length: measuring text fails while the page is hidden)
-      var half = 3.4 * line.length, anchor = cx - half < 2 ? "start" : cx + half > width - 2 ? "end" : "middle";
-      var t = svgEl("text", { x: anchor === "start" ? 2 : anchor === "end" ? width - 2 : cx, y: 13 + 14 * i, "text-anchor": anchor, class: "ag-col" });
+    var image = layer.image ? layer.image + "×" + layer.image + " image" : n + " inputs";
+    heads.push({ cx: cx,
+      long: l === 0 ? ["input x = a⁰", image] : ["layer " + l + " · " + layer.f, n + " unit" + (n > 1 ? "s" : "")],
+      short: l === 0 ? ["x = a⁰", image] : ["layer " + l, n + " " + layer.f] });
+  });
+  // Each column's heading, centred over it; the short form when two would overlap (a narrow
+  // picture), and anchored at an edge when centring would cut it. Widths are estimated from the
+  // length (measuring text fails while the page is hidden).
+  var half = function (text) { return 3.4 * text.length; };
+  var crowded = heads.some(function (h, i) {
+    return i > 0 && h.long.some(function (line, r) { return heads[i - 1].cx + half(heads[i - 1].long[r]) + 6 > h.cx - half(line); });
+  });
+  heads.forEach(function (h) {
+    (crowded ? h.short : h.long).forEach(function (line, i) {
+      var anchor = h.cx - half(line) < 2 ? "start" : h.cx + half(line) > width - 2 ? "end" : "middle";
+      var t = svgEl("text", { x: anchor === "start" ? 2 : anchor === "end" ? width - 2 : h.cx, y: 13 + 14 * i, "text-anchor": anchor, class: "ag-col" });
       t.textContent = line;
       svg.appendChild(t);
     });
