@@ -325,6 +325,15 @@ def test_on_a_phone_the_saved_page_fits_the_screen(tmp_path, browser):
         assert page.evaluate("document.scrollingElement.scrollWidth") <= 390, f"step {k}: wider than the screen"
         size = page.eval_on_selector(".ag-formula", "e => parseFloat(getComputedStyle(e).fontSize)")
         assert size >= 12  # the numbers are read at a phone's scale 1, not 0.4
+        overlaps = page.eval_on_selector_all(
+            "svg.ag-net text.ag-col",
+            """ts => { const r = ts.map(t => t.getBoundingClientRect()), out = [];
+                 r.forEach((a, i) => r.slice(i + 1).forEach((b, j) => {
+                   if (a.top < b.bottom && b.top < a.bottom && a.left < b.right && b.left < a.right)
+                     out.push([ts[i].textContent, ts[i + 1 + j].textContent]); }));
+                 return out; }""",
+        )
+        assert overlaps == [], f"step {k}: the diagram's column headings overlap"
     page.close()
     assert page.problems == []
 
