@@ -76,7 +76,7 @@ def neuron_view(
         lines += [_edge(f"L{len(mlp.layers)}:{p}:{out}", f"loss:0:{into}", gap) for p, gap in ports]
         boxes += 1
     widest = max(len(mlp.layers[0].inputs), *(len(layer.z) for layer in mlp.layers))
-    legend = "δ = ∂loss/∂z = z.grad" + (f" of this sample, ∂loss/∂W of the batch of {batch}" if batch > 1 else "")
+    legend = "δ = ∂C/∂z = z.grad" + (f" of this sample, ∂C/∂W of the batch of {batch}" if batch > 1 else "")
     legend += f"; cells: {SIGN_LEGEND}" if side or widest > FOLD_ABOVE else ""
     lines.append(f'label="{legend}" labelloc=b labeljust=l fontcolor="#475569"')
     return lines, boxes
@@ -115,7 +115,7 @@ def _input_image(mlp: MLPNodes, side: int, grads_known: bool) -> tuple[list[Port
     if grads_known and len(mlp.inputs) == len(xs):
         grads = [mlp.inputs[k].grad for k in range(len(xs))]
         scale = largest(grads)
-        pictures.append(stack("∂loss/∂x", image([color(g, scale) for g in grads], side, cell_size(side, INPUT_WIDTH))))
+        pictures.append(stack("∂C/∂x", image([color(g, scale) for g in grads], side, cell_size(side, INPUT_WIDTH))))
     title = _title(f"inputs x[0] … x[{len(xs) - 1}]: a {side}×{side} image")
     note = f'<font point-size="8" color="{MUTED}">grey: white at {num_text(lo)}, black at {num_text(hi)}</font>'
     body = "<tr>" + "".join(f"<td>{p}</td>" for p in pictures) + "</tr>"
@@ -155,12 +155,12 @@ def _layer(
 def _weight_images(
     layer: LayerNodes, number: int, side: int, shown: list[int], grads_known: bool
 ) -> list[tuple[str, dict[int, str]]]:
-    """For a layer fed by an image: W^l[j,:] and, after backward, ∂loss/∂W^l[j,:] of the units shown,
+    """For a layer fed by an image: W^l[j,:] and, after backward, ∂C/∂W^l[j,:] of the units shown,
     as images, each on the scale of its whole matrix."""
     size = cell_size(side, ROW_IMAGE_WIDTH)
     matrices = [(f"W{number}[j,:]", [[w.data for w in row] for row in layer.weights])]
     if grads_known:
-        matrices.append((f"∂loss/∂W{number}[j,:]", [[w.grad for w in row] for row in layer.weights]))
+        matrices.append((f"∂C/∂W{number}[j,:]", [[w.grad for w in row] for row in layer.weights]))
     out = []
     for title, m in matrices:
         scale = max(largest(row) for row in m)

@@ -75,7 +75,7 @@ def test_the_neuron_view_shows_the_image_the_folded_layer_and_the_models_numbers
     assert f"layer 1 · sigmoid · W1: {hidden}×784" in source and "layer 2 · " in source and "<b>loss</b>" in source
     assert f"10 of {hidden} units shown: the first 3, the last 2 and the 5 of largest |δ|" in source
     assert f"a1, all {hidden} units" in source  # the band
-    assert "δ = ∂loss/∂z = z.grad of this sample, ∂loss/∂W of the batch of 10" in source
+    assert "δ = ∂C/∂z = z.grad of this sample, ∂C/∂W of the batch of 10" in source
     assert np.allclose(net.dW[0], net.grads.dW[0], rtol=1e-12, atol=1e-15)  # the graph's grads are the model's
     shown = extremes(net.delta[0])
     assert len(re.findall(r"<b>z1\[\d+\]</b>", source)) == 10
