@@ -79,7 +79,7 @@ def save_drawing(graph: graphviz.Graph | graphviz.Digraph | graphviz.Source, pat
     extension = target.suffix.lower().lstrip(".")
     if extension not in FORMATS:
         raise ValueError(
-            f"save: cannot tell the format from {str(path)!r}: expected a file name ending in "
+            f"save_drawing: cannot tell the format from {str(path)!r}: expected a file name ending in "
             f".svg, .png, .pdf, .dot or .gv, got {('.' + extension) if extension else 'no extension'}"
         )
     if FORMATS[extension] == "dot":

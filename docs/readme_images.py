@@ -5,7 +5,9 @@
 
 graph.svg is o = tanh(x1·w1 + x2·w2 + b) with the numbers of micrograd's lecture (o = 0.7071);
 neuron-view.svg and matrix-view.svg are MLP(2, [3, 2], tanh, seed 0) on one sample x = [0.5, -1]
-of class 1, softmax cross-entropy; layer-stepper.png is notebook 07's 784-30-10 over ten 8×8
+of class 1, softmax cross-entropy; neuron-view-784-30-10.png is Nielsen's network as initialised
+(seed 0) over ten 8×8 digits upscaled to 28×28, ½-quadratic cost, sample 3 (PNG reduced to 128
+colours with Pillow, to keep the repository small); layer-stepper.png is notebook 07's 784-30-10 over ten 8×8
 digits upscaled to 28×28, at BP4 of layer 1 with hidden unit 5 picked, at 1366×768.
 """
 
@@ -20,7 +22,8 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from autograd_core import Value, draw, save_drawing  # noqa: E402
-from nn import MLP, LayerStepper, cross_entropy, draw_mlp  # noqa: E402
+from autograd_core.dot import run_dot  # noqa: E402
+from nn import MLP, LayerStepper, cross_entropy, draw_mlp, mse  # noqa: E402
 from nn.data import digits  # noqa: E402
 
 IMAGES = ROOT / "docs" / "images"
@@ -42,16 +45,32 @@ def drawings() -> None:
     save_drawing(draw_mlp(loss, view="neurons"), IMAGES / "neuron-view.svg")
     save_drawing(draw_mlp(loss, view="matrix"), IMAGES / "matrix-view.svg")
 
+    import io
+
+    from PIL import Image
+
+    X, Y = nielsen_batch()
+    nielsen = MLP(784, [30, 10], activation="sigmoid", output_activation="sigmoid", seed=0)
+    batch_loss = mse([nielsen(x) for x in X.tolist()], Y, mse_half=True)
+    batch_loss.backward()
+    png = run_dot(draw_mlp(batch_loss, view="neurons", sample=3).source, "png", "neuron view")
+    Image.open(io.BytesIO(png)).convert("RGB").quantize(128).save(IMAGES / "neuron-view-784-30-10.png", optimize=True)
+
+
+def nielsen_batch() -> tuple[np.ndarray, np.ndarray]:
+    """Ten of the 8×8 digits upscaled to 28×28 (each pixel 3×3, a border of 2), and one-hot targets."""
+    X8, labels8 = digits()
+    images = np.pad(np.kron(X8.reshape(-1, 8, 8) / 16.0, np.ones((3, 3))), ((0, 0), (2, 2), (2, 2)))
+    return images.reshape(-1, 784)[:10], np.eye(10)[labels8[:10]]
+
 
 def stepper() -> None:
     from playwright.sync_api import sync_playwright
 
-    X8, labels8 = digits()
-    images = np.pad(np.kron(X8.reshape(-1, 8, 8) / 16.0, np.ones((3, 3))), ((0, 0), (2, 2), (2, 2)))
-    X, y = images.reshape(-1, 784)[:10], labels8[:10]
+    X, Y = nielsen_batch()
     model = MLP(784, [30, 10], activation="sigmoid", output_activation="sigmoid", seed=0)
     page_path = IMAGES / "layer-stepper.html"
-    LayerStepper(model, X, np.eye(10)[y], loss="mse", mse_half=True, lr=3.0).save(page_path)
+    LayerStepper(model, X, Y, loss="mse", mse_half=True, lr=3.0).save(page_path)
     try:
         with sync_playwright() as p:
             # the system's Chromium, as the tests use it (make test installs it)
