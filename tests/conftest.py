@@ -239,3 +239,20 @@ def deep_chain(links=10_000):
     for _ in range(links):
         v = v * 1.000001 + 0.0
     return x, v
+
+
+def assert_no_cycle(graph):
+    """Fail naming the cycle, if the directed graph {name: names it points to} has one."""
+    state = {}
+
+    def visit(name, path):
+        assert state.get(name) != "open", f"import cycle: {' -> '.join([*path, name])}"
+        if state.get(name) == "done":
+            return
+        state[name] = "open"
+        for other in sorted(graph.get(name, ())):
+            visit(other, [*path, name])
+        state[name] = "done"
+
+    for name in sorted(graph):
+        visit(name, [])

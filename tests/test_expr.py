@@ -206,7 +206,10 @@ def test_backprop_steps_writes_a_page(tmp_path, capsys, needs_dot):
         (["steps", "a*b", "--set", "a=1", "b=2", "a=3"], "backprop: error: --set gives 'a' twice"),
         (["graph", "log(a)", "--set", "a=0"], "log: expected a positive operand"),
         (["graph", "9**9**9"], "overflows the float range"),
-        (["graph", "a", "--set", "a=1", "-o", "graph.txt"], "--output: save_drawing: cannot tell the format from 'graph.txt'"),
+        (
+            ["graph", "a", "--set", "a=1", "-o", "graph.txt"],
+            "--output: save_drawing: cannot tell the format from 'graph.txt'",
+        ),
         (["steps", "a", "--set", "a=1", "-o", "steps.svg"], "--output: expected a file name ending in .html"),
         (
             ["graph", "+".join(["a"] * 100), "--set", "a=1"],

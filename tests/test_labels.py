@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 from nn import MLP, labels
 from nn.labels import Label
 
+from .conftest import assert_no_cycle
+
 ENGINE = Path(__file__).resolve().parent.parent / "autograd_core"
 index = st.integers(0, 10_000)
 layer = st.integers(1, 10_000)
@@ -79,16 +81,4 @@ def test_the_engine_has_no_import_cycle():
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("autograd_core."):
                 found.add(node.module.split(".")[1])
         imports[name] = found
-    state = {}
-
-    def visit(name, path):
-        assert state.get(name) != "open", f"import cycle: {' -> '.join([*path, name])}"
-        if state.get(name) == "done":
-            return
-        state[name] = "open"
-        for other in sorted(imports.get(name, ())):
-            visit(other, [*path, name])
-        state[name] = "done"
-
-    for name in imports:
-        visit(name, [])
+    assert_no_cycle(imports)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import assert_no_cycle
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("autograd_core", "nn")
 
@@ -51,19 +53,7 @@ def test_the_modules_import_each_other_without_a_cycle():
             subs = [f"{source}.{n}" for n in names if f"{source}.{n}" in modules()]
             targets.update(subs or [source])
         graph[module] = {t for t in targets if t != module and t not in PACKAGES}
-    state = {}
-
-    def visit(name, path):
-        assert state.get(name) != "open", f"import cycle: {' -> '.join([*path, name])}"
-        if state.get(name) == "done":
-            return
-        state[name] = "open"
-        for other in sorted(graph.get(name, ())):
-            visit(other, [*path, name])
-        state[name] = "done"
-
-    for name in sorted(graph):
-        visit(name, [])
+    assert_no_cycle(graph)
 
 
 def test_no_python_file_holds_a_string_constant_over_2000_characters():
