@@ -176,7 +176,7 @@ def _quiet_after_broken_pipe() -> int:
 
 _EXAMPLES = """\
 examples:
-  backprop demo                                                    every picture (about 6 s of CPU time)
+  backprop demo                                                    every picture (about 4 s of CPU time)
   backprop graph "tanh(a*b + c)" --set a=2 b=-3 c=10               draw it; print each input's grad
   backprop graph --set a=2 b=-3 -- "-a*b"                          an expression that starts with -
   backprop graph "x*w + b" --set x=2 w=-3 b=1 --params w,b         colour w and b as parameters
@@ -456,12 +456,12 @@ def _progress(args: argparse.Namespace) -> bool:
 def _add_demo(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser(
         "demo",
-        help="train on moons, compare the two views, and write every picture (about 6 s of CPU time)",
+        help="train on moons, compare the two views, and write every picture (about 4 s of CPU time)",
         description="Train an MLP on moons, print the scalar-vs-matrix gradient comparison with a "
         "finite-difference check, and write a graph, the neuron and matrix views, the step-through "
-        "page and the training picture into a folder. It takes about 6 s of CPU time (13-17 s on a busy "
+        "page and the training picture into a folder. It takes about 4 s of CPU time (4.0-4.1 s of wall time on a "
         "2-core machine); a first `make demo` on a fresh clone, which also builds its environment, "
-        "took 34-56 s there (the README has the figures).",
+        "took 18-24 s there (the README has the figures).",
     )
     p.add_argument("-o", "--output", default="demo-output", help="folder to write into (default: %(default)s)")
     p.add_argument("--no-progress", action="store_true", help=_NO_PROGRESS_HELP)
