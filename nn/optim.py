@@ -5,7 +5,9 @@
 
 A parameter is anything with ``data`` and ``grad``: a Value of the scalar graph (floats), or a
 matrix-view Param (numpy arrays, updated in place); the same update rules serve both views.
-``lr`` is a plain attribute: change it between steps for a schedule.
+``lr`` is a plain attribute: change it between steps for a schedule. ``state_dict()`` copies an
+optimizer's own state (lr, SGD's velocity, Adam's moments and step count) and ``load_state_dict``
+puts it back, as in PyTorch; ``fit`` does so when a run diverges.
 """
 
 from __future__ import annotations
@@ -14,11 +16,15 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
+
 from autograd_core.inputs import short
 
 
 class Optimizer:
     """Holds the parameters; ``zero_grad()`` clears their grads, ``step()`` updates their data."""
+
+    _state: tuple[str, ...] = ("lr",)  # the attributes that step() reads and changes
 
     def __init__(self, parameters: Iterable[Any], lr: float):
         self.params = list(parameters)
@@ -36,9 +42,25 @@ class Optimizer:
     def step(self) -> None:
         raise NotImplementedError
 
+    def state_dict(self) -> dict[str, Any]:
+        """A copy of the optimizer's own state (not the parameters): ``lr`` and what ``step()``
+        carries from one step to the next. ``load_state_dict`` puts it back."""
+        return {name: _copy(getattr(self, name)) for name in self._state}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Put back a state that ``state_dict()`` of an optimizer of this kind returned."""
+        if not isinstance(state, dict) or set(state) != set(self._state):
+            got = sorted(state) if isinstance(state, dict) else type(state).__name__
+            want = sorted(self._state)
+            raise ValueError(f"{type(self).__name__}.load_state_dict: expected the keys {want}, got {got}")
+        for name in self._state:
+            setattr(self, name, _copy(state[name]))
+
 
 class SGD(Optimizer):
     """p -= lr * v, with v = momentum * v + (grad + weight_decay * p)  (PyTorch's SGD, no dampening)."""
+
+    _state = ("lr", "velocity")
 
     def __init__(self, parameters: Iterable[Any], lr: float = 0.01, momentum: float = 0.0, weight_decay: float = 0.0):
         super().__init__(parameters, lr)
@@ -61,6 +83,8 @@ class SGD(Optimizer):
 
 class Adam(Optimizer):
     """Adam (Kingma & Ba), as torch.optim.Adam: bias-corrected moments, L2 weight decay added to the grad."""
+
+    _state = ("lr", "m", "v", "t")
 
     def __init__(
         self,
@@ -90,6 +114,13 @@ class Adam(Optimizer):
             self.m[i] = b1 * self.m[i] + (1.0 - b1) * g
             self.v[i] = b2 * self.v[i] + (1.0 - b2) * g * g
             p.data -= self.lr * (self.m[i] / c1) / ((self.v[i] / c2) ** 0.5 + self.eps)
+
+
+def _copy(x: Any) -> Any:
+    """A copy that shares no array with ``x``: a list of floats or arrays, or one number."""
+    if isinstance(x, list):
+        return [np.array(e) if isinstance(e, np.ndarray) else e for e in x]
+    return x
 
 
 def _non_negative(x: float, name: str) -> float:

@@ -109,13 +109,12 @@ def fit(
     micrograd's demo loop is one call (100 full-batch steps, lr 1.0 - 0.9 k / 100):
     ``fit(model, X, y, loss="hinge", lr=schedules.linear(1.0, 0.1, 100), epochs=100, l2=1e-4, shuffle=False)``
 
-    Training that diverges does not raise: it stops, puts back the parameters from before the
-    step that sent them out of the float range (so ``predict`` and ``fit`` work on the model again),
-    warns (RuntimeWarning), and returns the History of the epochs completed, with ``diverged``
-    saying where the numbers overflowed (a node of the graph; a quantity and layer of the matrix
-    view). Ctrl-C (KeyboardInterrupt) likewise ends the run with the History so far and
-    ``interrupted`` set; a step it cut in half is undone. The optimizer's own state (momentum,
-    Adam's moments) is not put back.
+    Training that diverges does not raise: it stops, puts back the parameters and the optimizer's
+    state (momentum, Adam's moments) from before the step that sent them out of the float range
+    (so ``predict`` and ``fit`` work again), warns (RuntimeWarning), and returns the History of
+    the epochs completed, with ``diverged`` saying where the numbers overflowed (a node of the
+    graph; a quantity and layer of the matrix view). Ctrl-C (KeyboardInterrupt) likewise ends the
+    run with the History so far and ``interrupted`` set; a step it cut in half is undone.
     """
     Xa, Ya = _data(model, X, y)
     l2 = l2_coefficient(l2)
@@ -129,7 +128,7 @@ def fit(
     opt = _optimizer(optimizer, runner.parameters, rate)
     history = History()
     bar = _progress_bar(epochs, progress)
-    last = _LastStep(opt.params)
+    last = _LastStep(opt)
     k = 0
     try:
         for _ in bar:
@@ -176,13 +175,15 @@ def fit(
 
 
 class _LastStep:
-    """Takes optimizer steps, keeping the parameters from before the last one, to put back when
-    the numbers diverge (a step that left them not finite, or one after which the forward pass
-    overflowed) or when Ctrl-C cuts a step in half."""
+    """Takes optimizer steps, keeping the parameters and the optimizer's state from before the last
+    one, to put back when the numbers diverge (a step that left them not finite, or one after which
+    the forward pass overflowed) or when Ctrl-C cuts a step in half."""
 
-    def __init__(self, params: list[Any]):
-        self.params = params
-        self.before = [np.array(p.data) if isinstance(p.data, np.ndarray) else p.data for p in params]
+    def __init__(self, opt: Optimizer):
+        self.opt = opt
+        self.params = opt.params
+        self.before = [np.array(p.data) if isinstance(p.data, np.ndarray) else p.data for p in self.params]
+        self.opt_before = opt.state_dict()
         self.stepping = False
 
     def step(self, opt: Optimizer) -> None:
@@ -191,6 +192,7 @@ class _LastStep:
                 np.copyto(self.before[i], p.data)
             else:
                 self.before[i] = p.data
+        self.opt_before = opt.state_dict()
         self.stepping = True
         with np.errstate(over="ignore", invalid="ignore"):  # the next forward pass, or check_finite, says so
             opt.step()
@@ -209,6 +211,7 @@ class _LastStep:
                 np.copyto(p.data, before)  # in place: the model holds these arrays
             else:
                 p.data = before
+        self.opt.load_state_dict(self.opt_before | {"lr": self.opt.lr})  # lr is the schedule's, not the step's
 
     def undo_if_cut(self) -> None:
         if self.stepping:

@@ -497,6 +497,37 @@ def test_a_diverging_fit_keeps_its_history_and_the_last_finite_model(engine):
     assert len(again) == 2 and again.diverged is None
 
 
+@pytest.mark.parametrize("engine", ["scalar", "matrix"])
+@pytest.mark.parametrize("kind", ["sgd", "adam"])
+def test_a_diverging_fit_puts_the_optimizers_state_back_with_the_parameters(engine, kind):
+    def make(params):
+        return nn.optim.SGD(params, lr=0.1, momentum=0.9) if kind == "sgd" else nn.optim.Adam(params, lr=0.1)
+
+    def jump(k):  # three ordinary steps, then one that sends the parameters out of range
+        return 0.05 if k < 3 else 1e300
+
+    model, X, y = moons_model(engine)
+    opt = make(model.parameters())
+    with pytest.warns(RuntimeWarning, match="training diverged at epoch 5, step 5"):
+        history = nn.fit(model, X, y, loss="mse", optimizer=opt, lr=jump, epochs=10, progress=False)
+    assert len(history) == 4  # the fourth step's loss was finite; the fifth forward pass overflowed
+    reference, X, y = moons_model(engine)
+    ref_opt = make(reference.parameters())
+    nn.fit(reference, X, y, loss="mse", optimizer=ref_opt, lr=jump, epochs=3, progress=False)
+    for mine, theirs in zip(model.parameters(), reference.parameters()):  # three steps kept, not four
+        np.testing.assert_array_equal(mine.data, theirs.data)
+    state, ref_state = opt.state_dict(), ref_opt.state_dict()
+    assert state.pop("lr") == 1e300 and ref_state.pop("lr") == 0.05  # the schedule's rate stays as it was set
+    assert state.keys() == ref_state.keys() and len(state) >= 1
+    for name in state:  # momentum, or Adam's moments and step count: three steps' worth
+        if name == "t":
+            assert state[name] == ref_state[name] == 3
+        else:
+            for mine, theirs in zip(state[name], ref_state[name], strict=True):
+                np.testing.assert_array_equal(mine, theirs)
+                assert np.all(np.asarray(mine) != 0.0)  # a state the steps really changed
+
+
 class CutInHalf(nn.optim.SGD):
     """An optimizer stopped by Ctrl-C halfway through its third step."""
 

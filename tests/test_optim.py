@@ -101,3 +101,46 @@ def test_zero_grad_and_lr_schedule():
 def test_bad_arguments(make, pattern):
     with pytest.raises((ValueError, TypeError), match=pattern):
         make()
+
+
+def steps(opt, ps, n):
+    for _ in range(n):
+        opt.zero_grad()
+        quadratic(ps, [0.3, 0.1, -0.4]).backward()
+        opt.step()
+
+
+@pytest.mark.parametrize(
+    "make", [lambda ps: SGD(ps, lr=0.05, momentum=0.9), lambda ps: Adam(ps, lr=0.05)], ids=["sgd", "adam"]
+)
+def test_state_dict_puts_an_optimizer_back_where_it_was(make):
+    ps = [Value(x) for x in (1.0, -2.0, 0.5)]
+    opt = make(ps)
+    steps(opt, ps, 3)
+    saved, data = opt.state_dict(), [p.data for p in ps]
+    steps(opt, ps, 4)
+    first = [p.data for p in ps]
+    assert opt.state_dict() != saved  # the steps moved the state on; the saved copy did not move
+    opt.load_state_dict(saved)
+    for p, x in zip(ps, data):
+        p.data = x
+    steps(opt, ps, 4)
+    assert [p.data for p in ps] == first  # the same four steps again, bit for bit
+    assert run(make, steps=7) == first  # and the same as seven steps in one go
+
+
+def test_state_dict_copies_arrays_and_refuses_another_kind():
+    class P:  # a matrix-view parameter: numpy arrays, updated in place
+        def __init__(self):
+            self.data, self.grad = np.ones(3), np.full(3, 0.5)
+
+    opt = Adam([P()], lr=0.1)
+    opt.step()
+    state = opt.state_dict()
+    state["m"][0][:] = 7.0
+    assert not np.any(opt.m[0] == 7.0)  # a copy, not a view of the optimizer's arrays
+    wrong = r"Adam.load_state_dict: expected the keys \['lr', 'm', 't', 'v'\], got \['lr', 'velocity'\]"
+    with pytest.raises(ValueError, match=wrong):
+        opt.load_state_dict(SGD([P()], lr=0.1).state_dict())
+    with pytest.raises(ValueError, match=r"expected the keys .*, got list"):
+        opt.load_state_dict([])
