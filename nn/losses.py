@@ -299,7 +299,7 @@ def _class_targets(targets: Any, n: int, k: int) -> np.ndarray:
         )
     Y = Y.astype(np.float64)
     if np.any(Y < 0) or not np.allclose(Y.sum(axis=1), 1.0):
-        raise ValueError("cross_entropy: target rows must be probabilities (non-negative, summing to 1)")
+        raise ValueError("cross_entropy: targets must be probabilities (non-negative, each sample's summing to 1)")
     return Y
 
 

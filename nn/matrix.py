@@ -33,7 +33,7 @@ from nn import labels
 from nn.activations import ACTIVATIONS, activation_named
 from nn.equations import QUANTITIES, Operand, Step, back_symbol, formula, update_formula
 from nn.labels import sup
-from nn.losses import LOSSES, l2_coefficient
+from nn.losses import LOSSES, l2_coefficient, target_rows
 from nn.module import MLP
 
 LAYOUTS = ("columns", "rows")
@@ -102,15 +102,9 @@ class Conventions:
 
     def encode_targets(self, T: np.ndarray, n_out: int) -> np.ndarray:
         """Targets as the loss reads them, (n_out, N) columns, from class labels (N,) or columns:
-        labels become one-hot columns for cross-entropy, and 0/1 become ±1 for the hinge."""
-        if self.loss == "cross_entropy" and T.ndim == 1:
-            return np.eye(n_out)[T.astype(np.int64)].T
-        T = T.astype(np.float64)
-        if self.loss == "hinge":
-            labels = set(np.unique(T).tolist())
-            if labels <= {0.0, 1.0} and not labels <= {1.0}:
-                T = 2.0 * T - 1.0
-        return T
+        labels become one-hot columns for cross-entropy, and 0/1 become ±1 for the hinge. The
+        scalar losses' rule and checks (``nn.losses.target_rows``), on columns."""
+        return target_rows(self.loss, T if T.ndim == 1 else T.T, T.shape[-1], n_out).T
 
 
 @dataclass(frozen=True)

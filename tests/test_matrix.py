@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import nn
 from nn import MLP, SGD, fit
 from nn.matrix import PRESETS, Conventions, MatrixMLP, preset_mlp
 
@@ -54,6 +55,45 @@ def test_misshaped_inputs_are_refused(X, layout, pattern):
         mm.forward(X)
 
 
+@pytest.mark.parametrize(
+    "loss, act, Y, message",
+    [
+        ("hinge", "linear", [[-1.0, 0.0, 1.0, 1.0]], r"hinge: expected labels -1/\+1 or 0/1, got \[-1.0, 0.0, 1.0\]"),
+        ("binary_cross_entropy", "sigmoid", [[0, 1.5, 1, 0]], r"binary_cross_entropy: targets must lie in \[0, 1"),
+        ("mse", "linear", [[0.0, np.nan, 1.0, 0.0]], "mse: targets must be finite"),
+    ],
+)
+def test_the_matrix_view_checks_targets_as_the_scalar_losses_do(loss, act, Y, message):
+    model = MLP(3, [1], activation=act, seed=0)
+    mm = MatrixMLP.from_mlp(model, loss=loss)
+    mm.forward(np.zeros((3, 4)))
+    with pytest.raises(ValueError, match=message):
+        mm.backward(np.array(Y))
+    scalar_loss = getattr(nn.losses, loss)
+    with pytest.raises(ValueError, match=message):  # the same words from the scalar graph's loss
+        scalar_loss([model([0.0, 0.0, 0.0]) for _ in range(4)], np.array(Y).T)
+
+
+@pytest.mark.parametrize("loss", ["mse", "cross_entropy", "binary_cross_entropy", "hinge"])
+def test_the_matrix_views_targets_are_the_scalar_losses_rows_transposed(loss):
+    rng = np.random.default_rng(3)
+    n_out = 3 if loss in ("mse", "cross_entropy") else 1
+    Y = {
+        "mse": rng.normal(size=(n_out, 5)),
+        "cross_entropy": rng.integers(0, n_out, 5),
+        "binary_cross_entropy": rng.random((1, 5)),
+        "hinge": rng.integers(0, 2, (1, 5)).astype(float),
+    }[loss]
+    mm = MatrixMLP.from_mlp(MLP(2, [n_out], seed=0), loss=loss)
+    mm.forward(rng.normal(size=(2, 5)))
+    expected = nn.losses.target_rows(loss, Y if Y.ndim == 1 else Y.T, 5, n_out).T
+    np.testing.assert_array_equal(mm.targets(Y), expected)
+    if loss == "hinge":
+        assert set(np.unique(mm.targets(Y)).tolist()) <= {-1.0, 1.0}  # 0/1 labels became ±1
+    if loss == "cross_entropy":
+        np.testing.assert_array_equal(mm.targets(Y), np.eye(n_out)[Y].T)  # one-hot columns
+
+
 def test_misshaped_targets_and_parameters_are_refused():
     mm = MatrixMLP.from_mlp(MLP(3, [2]))
     mm.forward(np.zeros((3, 4)))
@@ -65,6 +105,8 @@ def test_misshaped_targets_and_parameters_are_refused():
     ce.forward(np.zeros((3, 4)))
     with pytest.raises(ValueError, match=r"4 class labels in 0..1"):
         ce.backward(np.array([0, 1, 2, 1]))
+    with pytest.raises(ValueError, match=r"cross_entropy: targets must be probabilities"):
+        ce.backward(np.array([[0.5, 1.0, 0.0, 1.0], [0.0, 0.0, 1.0, 0.0]]))  # the first sample sums to 0.5
     with pytest.raises(
         ValueError, match=r"weights\[1\]: expected shape \(2, 3\) to follow the previous layer, got \(2, 4\)"
     ):
