@@ -16,7 +16,11 @@ import tempfile
 import time
 from pathlib import Path
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+sys.path.insert(0, str(ROOT))
+from notebooks.store import write_kernel_spec  # noqa: E402
+
 TARGET_S = 60.0
 
 
@@ -33,11 +37,7 @@ def run(path: Path) -> float:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as kernels:
-        spec = Path(kernels) / "kernels" / "python3"
-        spec.mkdir(parents=True)
-        argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-        (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "Python 3", "language": "python"}))
-        os.environ["JUPYTER_PATH"] = kernels
+        os.environ["JUPYTER_PATH"] = str(write_kernel_spec(Path(kernels)))
         os.environ["MPLBACKEND"] = "Agg"
         times = {}
         for path in sorted(NOTEBOOKS.glob("*.ipynb")):

@@ -27,17 +27,24 @@ def source_hash(source: str) -> str:
     return hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
 
 
+def write_kernel_spec(folder: Path) -> Path:
+    """A python3 kernelspec in ``folder`` (kernels/python3/kernel.json) that runs this interpreter;
+    returns ``folder``, to put in JUPYTER_PATH, which Jupyter searches before the user's own
+    kernelspecs. The notebook tests, the JupyterLab tests and bench/notebooks_bench.py use it too."""
+    spec = folder / "kernels" / "python3"
+    spec.mkdir(parents=True)
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "Python 3", "language": "python"}))
+    return folder
+
+
 def store(path: Path) -> None:
     import nbformat
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
     with tempfile.TemporaryDirectory() as kernels:
-        spec = Path(kernels) / "kernels" / "python3"
-        spec.mkdir(parents=True)
-        argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-        (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "Python 3", "language": "python"}))
-        os.environ["JUPYTER_PATH"] = kernels
+        os.environ["JUPYTER_PATH"] = str(write_kernel_spec(Path(kernels)))
         os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"  # figures shown, as in Jupyter
         os.environ["PYTHONHASHSEED"] = "0"
         NotebookClient(

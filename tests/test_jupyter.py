@@ -1,13 +1,12 @@
 """What Jupyter shows for what the library returns: figures, reports, steppers and drawings."""
 
 import importlib.util
-import json
 import shutil
-import sys
 
 import pytest
 
 from autograd_core import Stepper, Value, draw, gradcheck
+from notebooks.store import write_kernel_spec
 
 from .conftest import require
 
@@ -86,10 +85,7 @@ def test_in_a_fresh_kernel_everything_displays(tmp_path, monkeypatch):
     import nbformat
     from nbclient import NotebookClient
 
-    spec = tmp_path / "kernels" / "python3"
-    spec.mkdir(parents=True)
-    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-    (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "Python 3", "language": "python"}))
+    write_kernel_spec(tmp_path)
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
     monkeypatch.delenv("MPLBACKEND", raising=False)
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])

@@ -12,14 +12,14 @@ them together stay under 5 MB.
 """
 
 import importlib.util
-import json
 import re
 import shutil
-import sys
 import time
 from pathlib import Path
 
 import pytest
+
+from notebooks.store import write_kernel_spec
 
 from .conftest import require
 
@@ -42,10 +42,7 @@ def read(path: Path):
 @pytest.fixture
 def python3_kernel_of_this_interpreter(tmp_path, monkeypatch):
     """A python3 kernelspec that runs sys.executable, found first (JUPYTER_PATH beats the user's own specs)."""
-    spec = tmp_path / "kernels" / "python3"
-    spec.mkdir(parents=True)
-    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-    (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "Python 3", "language": "python"}))
+    write_kernel_spec(tmp_path)
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
 
 

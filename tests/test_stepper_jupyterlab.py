@@ -11,7 +11,6 @@ the page. Needs what the browser test needs, plus JupyterLab and ipykernel (`pip
 """
 
 import importlib.util
-import json
 import os
 import secrets
 import shutil
@@ -24,6 +23,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from notebooks.store import write_kernel_spec
 
 from .conftest import (
     ARGS,
@@ -62,10 +63,7 @@ def lab(tmp_path, request):
     root.mkdir()
     notebook = write(root) if write is not None else Path(shutil.copy(NOTEBOOK, root / NOTEBOOK.name))
     jupyter = tmp_path / "jupyter"  # settings, runtime files and the kernelspec: nothing of the user's
-    spec = jupyter / "data" / "kernels" / "python3"
-    spec.mkdir(parents=True)
-    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-    (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "Python 3", "language": "python"}))
+    write_kernel_spec(jupyter / "data")
     env = dict(
         os.environ,
         JUPYTER_CONFIG_DIR=str(jupyter / "config"),
@@ -244,10 +242,7 @@ def test_notebook_01_exported_by_nbconvert_steps_in_a_browser(tmp_path, monkeypa
     from nbconvert import HTMLExporter
     from playwright.sync_api import sync_playwright
 
-    spec = tmp_path / "kernels" / "python3"
-    spec.mkdir(parents=True)
-    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-    (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "Python 3", "language": "python"}))
+    write_kernel_spec(tmp_path)
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
     monkeypatch.setenv("MPLBACKEND", "Agg")
     nb = nbformat.read(NOTEBOOK, as_version=4)
