@@ -162,6 +162,10 @@ def stepper_suite(quick: bool) -> str:
         runs.append(measure("stepper_bench.py", "node"))
     for r in runs:
         rows.append(f"| {r['bench']} | {_ms(r['median_s'])} | {r['page_bytes'] / 1e6:.2f} MB |")
+        if r.get("default_refused"):
+            refusal = r["default_refused"]
+            rows.append(f"| Stepper (node by node), default: refused | {_ms(refusal['seconds'])} | |")
+            rows.append(f"\n(The refusal says: {refusal['message']})")
     rows.append("\n### The node stepper of a graph of about 300 nodes (target: build ≤ 5 s)\n")
     rows.append("| graph | nodes | steps | build (median) | page size |")
     rows.append("|---|---:|---:|---:|---:|")
